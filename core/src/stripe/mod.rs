@@ -1,0 +1,1 @@
+//! Stripe webhooks: signature verification and the pure subscription event engine.
