@@ -1,0 +1,428 @@
+//! License claims: the schema of SPEC §1.1 (v2) and §1.2 (v1), read with errors that name the claim.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::keys::describe;
+use crate::tier::Tier;
+use crate::token::TokenFormat;
+
+/// A limit's value: `Some(n)` is the bound, `None` is unlimited (`-1` or `null` in a token).
+pub type LimitValue = Option<f64>;
+
+/// How a license was sold; decides whether it covers one org or the whole instance (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseType {
+    /// A SaaS org's license, issued from billing; covers only the org in `sub`.
+    Saas,
+    /// A self-hosted customer's license; covers every org of the instance.
+    #[default]
+    SelfHosted,
+    /// A trial; covers only the org in `sub`.
+    Trial,
+    /// An evaluation; covers every org of the instance.
+    Evaluation,
+}
+
+impl LicenseType {
+    /// The type's snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LicenseType::Saas => "saas",
+            LicenseType::SelfHosted => "self_hosted",
+            LicenseType::Trial => "trial",
+            LicenseType::Evaluation => "evaluation",
+        }
+    }
+
+    /// Parses a snake_case name.
+    pub fn parse(name: &str) -> Option<LicenseType> {
+        match name {
+            "saas" => Some(LicenseType::Saas),
+            "self_hosted" => Some(LicenseType::SelfHosted),
+            "trial" => Some(LicenseType::Trial),
+            "evaluation" => Some(LicenseType::Evaluation),
+            _ => None,
+        }
+    }
+
+    /// Whether a license of this type applies only to the org named in its `sub`.
+    pub const fn is_org_scoped(self) -> bool {
+        matches!(self, LicenseType::Saas | LicenseType::Trial)
+    }
+}
+
+/// Maps a license-token limit name to its catalog name (`users` → `max_users`, ...).
+pub fn catalog_limit_name(token_name: &str) -> &str {
+    match token_name {
+        "users" => "max_users",
+        "repos" => "max_repos",
+        "api_rate" => "api_rate_limit_per_min",
+        other => other,
+    }
+}
+
+/// The verified claims of a license, the same for both formats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenseClaims {
+    /// `iss`: who issued the license.
+    pub iss: String,
+    /// `sub`: the org id the license is for.
+    pub sub: String,
+    /// `aud`: the deployments the license is for (empty when absent).
+    pub aud: Vec<String>,
+    /// `iat`: when it was issued (Unix seconds).
+    pub iat: i64,
+    /// `nbf`: not valid before (Unix seconds).
+    pub nbf: Option<i64>,
+    /// `exp`: expiry (Unix seconds); the license is active while `now <= exp`.
+    pub exp: i64,
+    /// The license id (`jti` in v2, `license_id` in v1).
+    pub license_id: String,
+    /// The licensed tier.
+    pub tier: Tier,
+    /// Explicit grants (true) and removals (false) on top of the tier.
+    pub features: BTreeMap<String, bool>,
+    /// Limits by catalog name (token names such as `users` are mapped).
+    pub limits: BTreeMap<String, LimitValue>,
+    /// Grace days after `exp`; `None` takes the catalog's default for the tier.
+    pub grace_days: Option<u32>,
+    /// Display only.
+    pub org_name: Option<String>,
+    /// Display only.
+    pub contact_email: Option<String>,
+    /// How the license was sold.
+    pub license_type: LicenseType,
+    /// Claims this version does not know, kept as they were.
+    pub extra: Map<String, Value>,
+}
+
+impl LicenseClaims {
+    /// Reads claims from a decoded JSON object of the given format.
+    pub fn from_json(mut map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
+        let mut take = |name: &str| map.remove(name).filter(|v| !v.is_null());
+        let iss = required_string(take("iss"), "iss")?;
+        let sub = required_string(take("sub"), "sub")?;
+        let iat = required_int(take("iat"), "iat")?;
+        let exp = required_int(take("exp"), "exp")?;
+        let tier_value = take("tier");
+        let tier = match tier_value.as_ref().and_then(Value::as_str) {
+            Some(name) => Tier::parse(name),
+            None => None,
+        }
+        .ok_or_else(|| {
+            Error::claims(format!(
+                "claim `tier` must be \"community\", \"team\" or \"enterprise\", found {}",
+                describe(tier_value.as_ref())
+            ))
+        })?;
+        let features = features(take("features"))?;
+        let limits = limits(take("limits"))?;
+        let grace_days = match take("grace_days") {
+            None => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .and_then(|d| u32::try_from(d).ok())
+                    .filter(|&d| d <= 3650)
+                    .ok_or_else(|| {
+                        Error::claims(format!(
+                            "claim `grace_days` must be an integer from 0 to 3650, found {}",
+                            describe(Some(&v))
+                        ))
+                    })?,
+            ),
+        };
+        let org_name = optional_string(take("org_name"), "org_name")?;
+        let contact_email = optional_string(take("contact_email"), "contact_email")?;
+        let (license_id, nbf, aud, license_type) = match format {
+            TokenFormat::V1 => (
+                required_string(take("license_id"), "license_id")?,
+                None,
+                Vec::new(),
+                LicenseType::SelfHosted,
+            ),
+            TokenFormat::V2 => {
+                let license_id = required_string(take("jti"), "jti")?;
+                let nbf = match take("nbf") {
+                    None => None,
+                    v => Some(required_int(v, "nbf")?),
+                };
+                let aud = audience(take("aud"))?;
+                let license_type = match take("license_type") {
+                    None => LicenseType::default(),
+                    Some(v) => v.as_str().and_then(LicenseType::parse).ok_or_else(|| {
+                        Error::claims(format!(
+                            "claim `license_type` must be saas, self_hosted, trial or evaluation, found {}",
+                            describe(Some(&v))
+                        ))
+                    })?,
+                };
+                (license_id, nbf, aud, license_type)
+            }
+        };
+        Ok(LicenseClaims {
+            iss,
+            sub,
+            aud,
+            iat,
+            nbf,
+            exp,
+            license_id,
+            tier,
+            features,
+            limits,
+            grace_days,
+            org_name,
+            contact_email,
+            license_type,
+            extra: map,
+        })
+    }
+
+    /// The claims as a v2-shaped JSON object (`jti` for the license id, catalog limit names,
+    /// `null` for unlimited), with unknown claims kept.
+    pub fn to_json(&self) -> Value {
+        let mut out = self.extra.clone();
+        let mut put = |k: &str, v: Value| {
+            out.insert(k.to_owned(), v);
+        };
+        put("iss", self.iss.clone().into());
+        put("sub", self.sub.clone().into());
+        if !self.aud.is_empty() {
+            put("aud", self.aud.clone().into());
+        }
+        put("iat", self.iat.into());
+        if let Some(nbf) = self.nbf {
+            put("nbf", nbf.into());
+        }
+        put("exp", self.exp.into());
+        put("jti", self.license_id.clone().into());
+        put("tier", self.tier.as_str().into());
+        put(
+            "features",
+            Value::Object(
+                self.features
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::Bool(*v)))
+                    .collect(),
+            ),
+        );
+        put(
+            "limits",
+            Value::Object(
+                self.limits
+                    .iter()
+                    .map(|(k, v)| (k.clone(), limit_to_json(*v)))
+                    .collect(),
+            ),
+        );
+        if let Some(days) = self.grace_days {
+            put("grace_days", days.into());
+        }
+        if let Some(name) = &self.org_name {
+            put("org_name", name.clone().into());
+        }
+        if let Some(email) = &self.contact_email {
+            put("contact_email", email.clone().into());
+        }
+        put("license_type", self.license_type.as_str().into());
+        Value::Object(out)
+    }
+}
+
+/// A limit as JSON: integers stay integers, unlimited is `null`.
+pub fn limit_to_json(value: LimitValue) -> Value {
+    match value {
+        None => Value::Null,
+        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Value::from(v as i64),
+        Some(v) => serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+    }
+}
+
+/// Reads a limit from JSON: `null` and `-1` are unlimited; other values must be finite and ≥ 0.
+pub fn limit_from_json(value: &Value) -> Option<LimitValue> {
+    match value {
+        Value::Null => Some(None),
+        Value::Number(n) => {
+            let v = n.as_f64()?;
+            if v == -1.0 {
+                Some(None)
+            } else if v.is_finite() && v >= 0.0 {
+                Some(Some(v))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn required_string(value: Option<Value>, name: &str) -> Result<String> {
+    match value {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        other => Err(Error::claims(format!(
+            "claim `{name}` must be a non-empty string, found {}",
+            describe(other.as_ref())
+        ))),
+    }
+}
+
+fn optional_string(value: Option<Value>, name: &str) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(Error::claims(format!(
+            "claim `{name}` must be a string, found {}",
+            describe(Some(&other))
+        ))),
+    }
+}
+
+fn required_int(value: Option<Value>, name: &str) -> Result<i64> {
+    value.as_ref().and_then(Value::as_i64).ok_or_else(|| {
+        Error::claims(format!(
+            "claim `{name}` must be an integer (Unix seconds), found {}",
+            describe(value.as_ref())
+        ))
+    })
+}
+
+fn audience(value: Option<Value>) -> Result<Vec<String>> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                other => Err(Error::claims(format!(
+                    "claim `aud` must list strings, found {}",
+                    describe(Some(&other))
+                ))),
+            })
+            .collect(),
+        Some(other) => Err(Error::claims(format!(
+            "claim `aud` must be a string or a list of strings, found {}",
+            describe(Some(&other))
+        ))),
+    }
+}
+
+fn features(value: Option<Value>) -> Result<BTreeMap<String, bool>> {
+    let Some(value) = value else {
+        return Ok(BTreeMap::new());
+    };
+    let Value::Object(map) = value else {
+        return Err(Error::claims(format!(
+            "claim `features` must be an object of booleans, found {}",
+            describe(Some(&value))
+        )));
+    };
+    map.into_iter()
+        .map(|(key, v)| match v {
+            Value::Bool(b) => Ok((key, b)),
+            other => Err(Error::claims(format!(
+                "claim `features.{key}` must be true or false, found {}",
+                describe(Some(&other))
+            ))),
+        })
+        .collect()
+}
+
+fn limits(value: Option<Value>) -> Result<BTreeMap<String, LimitValue>> {
+    let Some(value) = value else {
+        return Ok(BTreeMap::new());
+    };
+    let Value::Object(map) = value else {
+        return Err(Error::claims(format!(
+            "claim `limits` must be an object, found {}",
+            describe(Some(&value))
+        )));
+    };
+    map.into_iter()
+        .map(|(key, v)| {
+            let limit = limit_from_json(&v).ok_or_else(|| {
+                Error::claims(format!(
+                    "claim `limits.{key}` must be a number ≥ 0, -1 or null, found {}",
+                    describe(Some(&v))
+                ))
+            })?;
+            Ok((catalog_limit_name(&key).to_owned(), limit))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn v2(value: Value) -> Result<LicenseClaims> {
+        match value {
+            Value::Object(map) => LicenseClaims::from_json(map, TokenFormat::V2),
+            _ => Err(Error::claims("not an object")),
+        }
+    }
+
+    fn base() -> Value {
+        json!({"iss":"fullchaos.studio","sub":"org_1","iat":1,"exp":2,"jti":"lic_1","tier":"team"})
+    }
+
+    #[test]
+    fn a_minimal_v2_claim_set_takes_its_defaults() {
+        let c = v2(base()).unwrap();
+        assert_eq!(c.license_type, LicenseType::SelfHosted);
+        assert!(c.features.is_empty() && c.limits.is_empty() && c.grace_days.is_none());
+    }
+
+    #[test]
+    fn every_missing_required_claim_is_named() {
+        for name in ["iss", "sub", "iat", "exp", "jti", "tier"] {
+            let mut c = base();
+            c.as_object_mut().unwrap().remove(name);
+            let err = v2(c).unwrap_err();
+            assert!(err.message().contains(&format!("`{name}`")), "{err}");
+        }
+    }
+
+    #[test]
+    fn token_limit_names_map_to_catalog_names_and_minus_one_is_unlimited() {
+        let mut c = base();
+        c["limits"] = json!({"users": -1, "repos": 10, "api_rate": null, "backfill_days": 90});
+        let c = v2(c).unwrap();
+        assert_eq!(c.limits.get("max_users"), Some(&None));
+        assert_eq!(c.limits.get("max_repos"), Some(&Some(10.0)));
+        assert_eq!(c.limits.get("api_rate_limit_per_min"), Some(&None));
+        assert_eq!(c.limits.get("backfill_days"), Some(&Some(90.0)));
+    }
+
+    #[test]
+    fn float_timestamps_and_upper_case_tiers_are_invalid_claims() {
+        let mut c = base();
+        c["exp"] = json!(2.5);
+        assert!(v2(c).unwrap_err().message().contains("`exp`"));
+        let mut c = base();
+        c["tier"] = json!("Team");
+        assert!(v2(c).unwrap_err().message().contains("`tier`"));
+    }
+
+    #[test]
+    fn unknown_claims_are_kept_as_extra() {
+        let mut c = base();
+        c["seats_note"] = json!("hello");
+        let c = v2(c).unwrap();
+        assert_eq!(c.extra.get("seats_note"), Some(&json!("hello")));
+        assert_eq!(c.to_json()["seats_note"], json!("hello"));
+    }
+
+    #[test]
+    fn integral_limits_render_as_integers() {
+        assert_eq!(limit_to_json(Some(3.0)), json!(3));
+        assert_eq!(limit_to_json(Some(0.25)), json!(0.25));
+        assert_eq!(limit_to_json(None), Value::Null);
+    }
+}

@@ -1,0 +1,417 @@
+//! Public keys, JWKs and the keyring that maps `kid` to a trusted key (SPEC §1.3).
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use ed25519_dalek::VerifyingKey;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// Largest JWKS document or key list accepted, in bytes.
+pub const MAX_KEYS_DOCUMENT_BYTES: usize = 256 * 1024;
+
+/// An Ed25519 public key that is safe to verify with: a valid curve point, not of small order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Reads a key from its 32 raw bytes. Small-order ("weak") keys are refused: any signature
+    /// made for them is forgeable.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PublicKey> {
+        let raw: &[u8; 32] = bytes.try_into().map_err(|_| {
+            Error::key(format!(
+                "an Ed25519 public key is 32 bytes, found {}",
+                bytes.len()
+            ))
+        })?;
+        let key = VerifyingKey::from_bytes(raw)
+            .map_err(|_| Error::key("the public key is not a valid Ed25519 point"))?;
+        if key.is_weak() {
+            return Err(Error::key("the public key is a small-order (weak) point"));
+        }
+        Ok(PublicKey(key))
+    }
+
+    /// Reads a key written as base64 of its 32 raw bytes (standard or URL-safe alphabet).
+    pub fn from_base64(text: &str) -> Result<PublicKey> {
+        let bytes = decode_base64_any(text.trim())
+            .ok_or_else(|| Error::key("the public key is not valid base64"))?;
+        PublicKey::from_bytes(&bytes)
+    }
+
+    /// Reads an OKP JWK (RFC 8037): `{"kty":"OKP","crv":"Ed25519","x":...}`.
+    pub fn from_jwk(jwk: &Value) -> Result<PublicKey> {
+        let obj = jwk
+            .as_object()
+            .ok_or_else(|| Error::key("a JWK must be a JSON object"))?;
+        let kty = obj.get("kty").and_then(Value::as_str);
+        if kty != Some("OKP") {
+            return Err(Error::key(format!(
+                "JWK `kty` must be \"OKP\", found {}",
+                describe(obj.get("kty"))
+            )));
+        }
+        let crv = obj.get("crv").and_then(Value::as_str);
+        if crv != Some("Ed25519") {
+            return Err(Error::key(format!(
+                "JWK `crv` must be \"Ed25519\", found {}",
+                describe(obj.get("crv"))
+            )));
+        }
+        if obj.contains_key("d") {
+            return Err(Error::key(
+                "the JWK holds a private key (`d`); publish only the public part",
+            ));
+        }
+        let x = obj
+            .get("x")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::key("JWK `x` is missing or not a string"))?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(x)
+            .map_err(|_| Error::key("JWK `x` is not unpadded base64url"))?;
+        PublicKey::from_bytes(&bytes)
+    }
+
+    /// The 32 raw bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    /// Base64 (standard alphabet, padded) of the raw bytes, as dev-health-ops writes keys.
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0.as_bytes())
+    }
+
+    /// The key as an OKP JWK with `kid`, `alg` and `use`.
+    pub fn to_jwk(&self, kid: &str) -> Value {
+        json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode(self.0.as_bytes()),
+            "kid": kid,
+            "alg": "EdDSA",
+            "use": "sig",
+        })
+    }
+
+    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+}
+
+impl From<VerifyingKey> for PublicKey {
+    fn from(key: VerifyingKey) -> Self {
+        PublicKey(key)
+    }
+}
+
+/// One trusted key with its id and optional validity window (Unix seconds, inclusive).
+///
+/// The window is checked against the token's `iat`: a key retired at `not_after` stops verifying
+/// tokens issued after that moment, while licenses it signed before then keep working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEntry {
+    /// The key id (`kid`).
+    pub kid: String,
+    /// The public key.
+    pub key: PublicKey,
+    /// Tokens issued before this moment are refused with `key_not_valid_now`.
+    pub not_before: Option<i64>,
+    /// Tokens issued after this moment are refused with `key_not_valid_now`.
+    pub not_after: Option<i64>,
+}
+
+impl KeyEntry {
+    /// Whether a token issued at `issued_at` falls inside this key's window.
+    pub fn valid_at(&self, issued_at: i64) -> bool {
+        self.not_before.is_none_or(|nb| issued_at >= nb)
+            && self.not_after.is_none_or(|na| issued_at <= na)
+    }
+}
+
+/// The trusted public keys, by `kid`.
+///
+/// ```
+/// use dev_health_entitlements::Keyring;
+/// let keys = Keyring::parse("k1=O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=").unwrap();
+/// assert!(keys.get("k1").is_some());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keyring {
+    entries: Vec<KeyEntry>,
+}
+
+impl Keyring {
+    /// An empty keyring.
+    pub fn new() -> Keyring {
+        Keyring::default()
+    }
+
+    /// The keys compiled in from the JWKS file named by `DEV_HEALTH_EMBEDDED_JWKS` at build time
+    /// (empty when it was not set).
+    pub fn embedded() -> Result<Keyring> {
+        Keyring::from_jwks(include_str!(concat!(
+            env!("OUT_DIR"),
+            "/embedded_jwks.json"
+        )))
+    }
+
+    /// Adds a key, replacing any key with the same `kid`.
+    pub fn insert(&mut self, entry: KeyEntry) {
+        self.entries.retain(|e| e.kid != entry.kid);
+        self.entries.push(entry);
+    }
+
+    /// Adds a key without a validity window.
+    pub fn add(&mut self, kid: impl Into<String>, key: PublicKey) {
+        self.insert(KeyEntry {
+            kid: kid.into(),
+            key,
+            not_before: None,
+            not_after: None,
+        });
+    }
+
+    /// Adds every key of `other`, its keys replacing ours where the `kid`s are equal.
+    pub fn extend(&mut self, other: Keyring) {
+        for entry in other.entries {
+            self.insert(entry);
+        }
+    }
+
+    /// The key with this `kid`.
+    pub fn get(&self, kid: &str) -> Option<&KeyEntry> {
+        self.entries.iter().find(|e| e.kid == kid)
+    }
+
+    /// All keys, in insertion order.
+    pub fn entries(&self) -> &[KeyEntry] {
+        &self.entries
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the keyring has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Reads a JWKS document `{"keys":[...]}` of OKP keys. Each key needs a `kid`; the optional
+    /// members `not_before` and `not_after` (Unix seconds) set its validity window.
+    pub fn from_jwks(json: &str) -> Result<Keyring> {
+        if json.len() > MAX_KEYS_DOCUMENT_BYTES {
+            return Err(Error::key(format!(
+                "the JWKS document is {} bytes; the limit is {MAX_KEYS_DOCUMENT_BYTES}",
+                json.len()
+            )));
+        }
+        let doc: Value = serde_json::from_str(json)
+            .map_err(|e| Error::key(format!("the JWKS document is not valid JSON: {e}")))?;
+        let keys = doc
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::key("a JWKS document needs a `keys` array"))?;
+        let mut ring = Keyring::new();
+        for (i, jwk) in keys.iter().enumerate() {
+            let entry = key_entry_from_jwk(jwk)
+                .map_err(|e| Error::key(format!("JWKS key #{i}: {}", e.message())))?;
+            if ring.get(&entry.kid).is_some() {
+                return Err(Error::key(format!(
+                    "JWKS key #{i}: the kid {:?} appears twice",
+                    entry.kid
+                )));
+            }
+            ring.insert(entry);
+        }
+        Ok(ring)
+    }
+
+    /// Reads either a JWKS document or a `kid=base64,kid=base64` list (the forms of
+    /// `DEV_HEALTH_LICENSE_PUBLIC_KEYS`). A bare base64 key gets the kid `default`.
+    pub fn parse(text: &str) -> Result<Keyring> {
+        let text = text.trim();
+        if text.starts_with('{') {
+            return Keyring::from_jwks(text);
+        }
+        if text.len() > MAX_KEYS_DOCUMENT_BYTES {
+            return Err(Error::key("the key list is too long"));
+        }
+        let mut ring = Keyring::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (kid, key) = match item.split_once('=') {
+                // base64 may end in `=`: a kid is never empty, so `abc=` is a padded key.
+                Some((kid, key)) if !kid.is_empty() && !key.is_empty() => (kid.trim(), key),
+                _ => ("default", item),
+            };
+            let key = PublicKey::from_base64(key)
+                .map_err(|e| Error::key(format!("key {kid:?}: {}", e.message())))?;
+            ring.add(kid, key);
+        }
+        if ring.is_empty() {
+            return Err(Error::key("the key list holds no keys"));
+        }
+        Ok(ring)
+    }
+
+    /// The keyring as a JWKS document (with each key's window, where set).
+    pub fn to_jwks(&self) -> Value {
+        let keys: Vec<Value> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let mut jwk = e.key.to_jwk(&e.kid);
+                if let Some(obj) = jwk.as_object_mut() {
+                    if let Some(nb) = e.not_before {
+                        obj.insert("not_before".into(), nb.into());
+                    }
+                    if let Some(na) = e.not_after {
+                        obj.insert("not_after".into(), na.into());
+                    }
+                }
+                jwk
+            })
+            .collect();
+        json!({ "keys": keys })
+    }
+}
+
+fn key_entry_from_jwk(jwk: &Value) -> Result<KeyEntry> {
+    let key = PublicKey::from_jwk(jwk)?;
+    let obj: Option<&Map<String, Value>> = jwk.as_object();
+    let field = |name: &str| obj.and_then(|o| o.get(name));
+    let kid = field("kid")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| Error::key("JWK `kid` is missing or empty"))?;
+    if let Some(alg) = field("alg") {
+        if alg.as_str() != Some("EdDSA") {
+            return Err(Error::key(format!(
+                "JWK `alg` must be \"EdDSA\", found {}",
+                describe(Some(alg))
+            )));
+        }
+    }
+    let window = |name: &str| -> Result<Option<i64>> {
+        match field(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+                Error::key(format!("JWK `{name}` must be an integer (Unix seconds)"))
+            }),
+        }
+    };
+    Ok(KeyEntry {
+        kid: kid.to_owned(),
+        key,
+        not_before: window("not_before")?,
+        not_after: window("not_after")?,
+    })
+}
+
+/// Decodes base64 in the standard or URL-safe alphabet, padded or not.
+pub(crate) fn decode_base64_any(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE};
+    [&STANDARD, &URL_SAFE, &STANDARD_NO_PAD, &URL_SAFE_NO_PAD]
+        .into_iter()
+        .find_map(|engine| engine.decode(text).ok())
+}
+
+/// Says what a JSON value is without echoing long or secret content.
+pub(crate) fn describe(value: Option<&Value>) -> String {
+    match value {
+        None => "nothing".to_owned(),
+        Some(Value::String(s)) if s.len() <= 40 => format!("{s:?}"),
+        Some(Value::String(_)) => "a long string".to_owned(),
+        Some(Value::Null) => "null".to_owned(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Array(_)) => "an array".to_owned(),
+        Some(Value::Object(_)) => "an object".to_owned(),
+    }
+}
+
+/// Creates the error for an unknown `kid` (shared by license and session verification).
+pub(crate) fn unknown_kid(kid: &str) -> Error {
+    let shown = if kid.len() <= 64 { kid } else { "(a long kid)" };
+    Error::new(
+        ErrorCode::UnknownKeyId,
+        format!("no trusted key has the kid {shown:?}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZERO_SEED_PUBLIC: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+
+    #[test]
+    fn a_base64_public_key_round_trips_through_a_jwk() {
+        let key = PublicKey::from_base64(ZERO_SEED_PUBLIC).unwrap();
+        let jwk = key.to_jwk("k1");
+        assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), key);
+        assert_eq!(key.to_base64(), ZERO_SEED_PUBLIC);
+    }
+
+    #[test]
+    fn wrong_length_keys_say_how_long_they_were() {
+        let err = PublicKey::from_bytes(&[1u8; 31]).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidKey);
+        assert!(err.message().contains("31"));
+    }
+
+    #[test]
+    fn small_order_keys_are_refused() {
+        // The identity point (y = 1) has order 1.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let err = PublicKey::from_bytes(&identity).unwrap_err();
+        assert!(err.message().contains("weak"));
+    }
+
+    #[test]
+    fn a_key_list_parses_kids_and_padded_keys() {
+        let ring = Keyring::parse(&format!("a={ZERO_SEED_PUBLIC}, b={ZERO_SEED_PUBLIC}")).unwrap();
+        assert_eq!(ring.len(), 2);
+        let bare = Keyring::parse(ZERO_SEED_PUBLIC).unwrap();
+        assert!(bare.get("default").is_some());
+    }
+
+    #[test]
+    fn a_jwks_with_windows_round_trips() {
+        let mut ring = Keyring::new();
+        ring.insert(KeyEntry {
+            kid: "old".into(),
+            key: PublicKey::from_base64(ZERO_SEED_PUBLIC).unwrap(),
+            not_before: Some(10),
+            not_after: Some(20),
+        });
+        let back = Keyring::from_jwks(&ring.to_jwks().to_string()).unwrap();
+        assert_eq!(back, ring);
+        let entry = back.get("old").unwrap();
+        assert!(entry.valid_at(10) && entry.valid_at(20));
+        assert!(!entry.valid_at(9) && !entry.valid_at(21));
+    }
+
+    #[test]
+    fn a_jwk_with_a_private_part_is_refused() {
+        let mut jwk = PublicKey::from_base64(ZERO_SEED_PUBLIC)
+            .unwrap()
+            .to_jwk("k");
+        jwk["d"] = "AAAA".into();
+        let err = Keyring::from_jwks(&json!({"keys":[jwk]}).to_string()).unwrap_err();
+        assert!(err.message().contains("private"));
+    }
+
+    #[test]
+    fn duplicate_kids_in_a_jwks_are_refused() {
+        let jwk = PublicKey::from_base64(ZERO_SEED_PUBLIC)
+            .unwrap()
+            .to_jwk("k");
+        let err = Keyring::from_jwks(&json!({"keys":[jwk, jwk]}).to_string()).unwrap_err();
+        assert!(err.message().contains("twice"));
+    }
+}

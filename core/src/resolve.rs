@@ -1,0 +1,682 @@
+//! Resolution (SPEC §3): from a catalog, a license, the org's billing tier, overrides and kill
+//! switches to [`Entitlements`], whose checks are lookups.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::bitset::BitSet;
+use crate::catalog::{Catalog, Feature, LimitDirection};
+use crate::claims::{limit_to_json, LicenseType, LimitValue};
+use crate::error::{Error, Result};
+use crate::tier::Tier;
+use crate::verify::{License, LicenseStatus};
+
+/// A per-org feature override (SPEC §3 rule 3). It is in force while `expires_at > now`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// The feature key.
+    pub feature: String,
+    /// On or off.
+    pub enabled: bool,
+    /// When it stops applying (Unix seconds); `None` never.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+impl Override {
+    /// Whether the override is in force at `now` (`expires_at == now` is expired).
+    pub fn in_force(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// Why a feature is allowed or denied: the rule of SPEC §3 that decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Rule 1: the catalog has no such feature.
+    FeatureNotRegistered,
+    /// Rule 2: a global kill switch turned it off.
+    GlobalDisabled,
+    /// Rule 3: an org override turned it off.
+    OrgOverrideDisabled,
+    /// Rule 3: an org override turned it on.
+    EnabledByOrgOverride,
+    /// Rule 4: the license's `features` removes it.
+    LicenseOverrideDisabled,
+    /// Rule 4: the license's `features` grants it.
+    EnabledByLicenseOverride,
+    /// Rule 5: it must be bought explicitly.
+    ExplicitPurchaseRequired,
+    /// Rule 6: the tier includes it.
+    EnabledByTier,
+    /// Rule 6 (and the tier-bound exception of rules 3 and 4): a higher tier is needed.
+    TierRequired,
+}
+
+impl Reason {
+    /// The reason's snake_case string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::FeatureNotRegistered => "feature_not_registered",
+            Reason::GlobalDisabled => "global_disabled",
+            Reason::OrgOverrideDisabled => "org_override_disabled",
+            Reason::EnabledByOrgOverride => "enabled_by_org_override",
+            Reason::LicenseOverrideDisabled => "license_override_disabled",
+            Reason::EnabledByLicenseOverride => "enabled_by_license_override",
+            Reason::ExplicitPurchaseRequired => "explicit_purchase_required",
+            Reason::EnabledByTier => "enabled_by_tier",
+            Reason::TierRequired => "tier_required",
+        }
+    }
+
+    /// Whether this reason allows the feature.
+    pub const fn allows(self) -> bool {
+        matches!(
+            self,
+            Reason::EnabledByOrgOverride | Reason::EnabledByLicenseOverride | Reason::EnabledByTier
+        )
+    }
+
+    /// How a denial should be presented; `None` for an allowing reason.
+    pub const fn denial(self) -> Option<Denial> {
+        match self {
+            Reason::TierRequired
+            | Reason::ExplicitPurchaseRequired
+            | Reason::LicenseOverrideDisabled => Some(Denial::NotLicensed),
+            Reason::GlobalDisabled | Reason::OrgOverrideDisabled | Reason::FeatureNotRegistered => {
+                Some(Denial::NotEnabled)
+            }
+            Reason::EnabledByOrgOverride
+            | Reason::EnabledByLicenseOverride
+            | Reason::EnabledByTier => None,
+        }
+    }
+}
+
+/// The two kinds of denial the bindings present differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Denial {
+    /// A purchase would unlock it (a higher tier, an explicit purchase, another license):
+    /// HTTP 402 `feature_not_licensed`, UpgradeGate `upgrade` when a higher tier is needed.
+    NotLicensed,
+    /// An administrator turned it off, or it does not exist: HTTP 403 `feature_not_enabled`,
+    /// UpgradeGate `unavailable`.
+    NotEnabled,
+}
+
+/// A feature decision (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Decision<'a> {
+    /// The feature asked about.
+    pub feature: &'a str,
+    /// Whether it is allowed.
+    pub allowed: bool,
+    /// The rule that decided.
+    pub reason: Reason,
+    /// The org's resolved tier.
+    pub current_tier: Tier,
+    /// The feature's minimum tier (`None` for an unknown feature).
+    pub required_tier: Option<Tier>,
+    /// When the decision's source lapses: the override's `expires_at`, or the license's `exp`
+    /// when the license decided.
+    pub expires_at: Option<i64>,
+}
+
+/// Why a limit check came out as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitReason {
+    /// Within the limit (or the limit is unlimited).
+    WithinLimit,
+    /// Beyond the limit.
+    LimitExceeded,
+    /// The catalog has no such limit; denied.
+    LimitNotRegistered,
+}
+
+/// A limit decision (SPEC §3). For a `min` limit, `maximum` holds the floor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LimitDecision<'a> {
+    /// The limit asked about.
+    pub limit: &'a str,
+    /// Whether `current` is within it.
+    pub allowed: bool,
+    /// The value checked.
+    pub current: f64,
+    /// The bound in force; `None` is unlimited.
+    pub maximum: LimitValue,
+    /// The org's resolved tier.
+    pub current_tier: Tier,
+    /// Ceiling or floor (`None` for an unknown limit).
+    pub direction: Option<LimitDirection>,
+    /// Why.
+    pub reason: LimitReason,
+}
+
+/// What an UpgradeGate shows (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateState {
+    /// The content.
+    Allowed,
+    /// An overlay naming the required plan, with an upgrade link.
+    Upgrade,
+    /// "Feature unavailable", without an upgrade link.
+    Unavailable,
+}
+
+/// The UpgradeGate decision for one feature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpgradeGate {
+    /// What to show.
+    pub state: GateState,
+    /// The feature.
+    pub feature: String,
+    /// The org's tier.
+    pub current_tier: Tier,
+    /// The tier that unlocks it, where one does.
+    pub required_tier: Option<Tier>,
+    /// Where the upgrade link goes (only for `upgrade`).
+    pub upgrade_href: Option<String>,
+}
+
+/// Where the upgrade link of an UpgradeGate goes unless told otherwise.
+pub const DEFAULT_UPGRADE_HREF: &str = "/org/admin/settings";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FeatureState {
+    reason: Reason,
+    expires_at: Option<i64>,
+}
+
+/// The license facts kept by resolved entitlements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LicenseSummary {
+    /// The license id.
+    pub license_id: String,
+    /// Status at resolution time.
+    pub status: LicenseStatus,
+    /// `exp`.
+    pub expires_at: i64,
+    /// End of grace.
+    pub grace_ends_at: i64,
+    /// How it was sold.
+    pub license_type: LicenseType,
+}
+
+/// Everything [`Entitlements::resolve`] needs besides the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveInput<'a> {
+    /// A verified license, or none.
+    pub license: Option<&'a License>,
+    /// The org being resolved; `None` for the instance as a whole.
+    pub org_id: Option<&'a str>,
+    /// The org's own tier (SaaS, from billing).
+    pub org_tier: Option<Tier>,
+    /// Per-org overrides.
+    pub overrides: &'a [Override],
+    /// Global kill switches: feature → enabled.
+    pub kill_switches: Option<&'a BTreeMap<String, bool>>,
+    /// The moment of resolution (Unix seconds).
+    pub now: i64,
+}
+
+/// An org's resolved tier, features and limits. Checks are lookups: no allocation, no
+/// verification.
+///
+/// ```
+/// use dev_health_entitlements::{Catalog, Entitlements, ResolveInput, Tier};
+/// let catalog = Catalog::default_catalog().unwrap();
+/// let ent = Entitlements::resolve(catalog, &ResolveInput {
+///     org_tier: Some(Tier::Team),
+///     now: 1_700_000_000,
+///     ..Default::default()
+/// });
+/// assert!(ent.has("capacity_forecast"));
+/// assert!(!ent.has("sso_saml"));
+/// assert_eq!(ent.check("sso_saml").reason.as_str(), "tier_required");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Entitlements {
+    catalog: Arc<Catalog>,
+    org_id: Option<String>,
+    tier: Tier,
+    states: Box<[FeatureState]>,
+    allowed: BitSet,
+    limits: Box<[LimitValue]>,
+    license: Option<LicenseSummary>,
+    features_override: BTreeMap<String, bool>,
+    limits_override: BTreeMap<String, LimitValue>,
+    resolved_at: i64,
+    stale_at: Option<i64>,
+}
+
+/// Rules 2 to 6 of SPEC §3 for one registered feature (rule 1 is the catalog lookup).
+fn decide(
+    feature: &Feature,
+    tier: Tier,
+    kill_switch: Option<bool>,
+    org_override: Option<&Override>,
+    license_grant: Option<bool>,
+    license_exp: Option<i64>,
+) -> FeatureState {
+    let below_floor = feature.tier_bound && tier < feature.min_tier;
+    let state = |reason, expires_at| FeatureState { reason, expires_at };
+    if kill_switch == Some(false) {
+        return state(Reason::GlobalDisabled, None);
+    }
+    if let Some(o) = org_override {
+        return match (o.enabled, below_floor) {
+            (false, _) => state(Reason::OrgOverrideDisabled, o.expires_at),
+            (true, true) => state(Reason::TierRequired, None),
+            (true, false) => state(Reason::EnabledByOrgOverride, o.expires_at),
+        };
+    }
+    if let Some(granted) = license_grant {
+        return match (granted, below_floor) {
+            (false, _) => state(Reason::LicenseOverrideDisabled, license_exp),
+            (true, true) => state(Reason::TierRequired, None),
+            (true, false) => state(Reason::EnabledByLicenseOverride, license_exp),
+        };
+    }
+    if feature.explicit_purchase {
+        return state(Reason::ExplicitPurchaseRequired, None);
+    }
+    if tier >= feature.min_tier {
+        state(Reason::EnabledByTier, license_exp)
+    } else {
+        state(Reason::TierRequired, None)
+    }
+}
+
+/// Several overrides for one feature: one that turns it off wins (fail closed).
+fn effective_overrides(overrides: &[Override], now: i64) -> FxHashMap<&str, &Override> {
+    let mut by_feature: FxHashMap<&str, &Override> = FxHashMap::default();
+    for o in overrides.iter().filter(|o| o.in_force(now)) {
+        by_feature
+            .entry(o.feature.as_str())
+            .and_modify(|current| {
+                if !o.enabled && current.enabled {
+                    *current = o;
+                }
+            })
+            .or_insert(o);
+    }
+    by_feature
+}
+
+impl Entitlements {
+    /// Resolves an org's entitlements (SPEC §3).
+    ///
+    /// Tier: a valid (`active` or `grace`) license's tier, else the org's tier, else community.
+    /// A `saas` or `trial` license applies only to the org in its `sub`; a `self_hosted` or
+    /// `evaluation` license covers every org of the instance.
+    pub fn resolve(catalog: Arc<Catalog>, input: &ResolveInput<'_>) -> Entitlements {
+        let now = input.now;
+        let applicable = input.license.filter(|l| {
+            !l.claims.license_type.is_org_scoped()
+                || input.org_id.is_none_or(|org| org == l.claims.sub)
+        });
+        let valid = applicable.filter(|l| l.status_at(now).is_valid());
+        let tier = valid
+            .map(License::tier)
+            .or(input.org_tier)
+            .unwrap_or(Tier::Community);
+        let license_exp = valid.map(License::expires_at);
+        let overrides = effective_overrides(input.overrides, now);
+
+        let mut allowed = BitSet::with_len(catalog.features().len());
+        let states: Box<[FeatureState]> = catalog
+            .features()
+            .iter()
+            .enumerate()
+            .map(|(i, feature)| {
+                let key = feature.key.as_str();
+                let state = decide(
+                    feature,
+                    tier,
+                    input.kill_switches.and_then(|k| k.get(key).copied()),
+                    overrides.get(key).copied(),
+                    valid.and_then(|l| l.claims.features.get(key).copied()),
+                    license_exp,
+                );
+                if state.reason.allows() {
+                    allowed.insert(i);
+                }
+                state
+            })
+            .collect();
+
+        let license_limits = valid.map(|l| &l.claims.limits);
+        let limits: Box<[LimitValue]> = catalog
+            .limits()
+            .iter()
+            .map(|def| {
+                license_limits
+                    .and_then(|l| l.get(&def.key).copied())
+                    .unwrap_or_else(|| def.values.get(tier))
+            })
+            .collect();
+
+        let mut features_override: BTreeMap<String, bool> =
+            valid.map(|l| l.claims.features.clone()).unwrap_or_default();
+        for (key, o) in &overrides {
+            features_override.insert((*key).to_owned(), o.enabled);
+        }
+
+        let stale_at = [
+            applicable.and_then(|l| l.next_status_change(now)),
+            overrides.values().filter_map(|o| o.expires_at).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+
+        Entitlements {
+            org_id: input.org_id.map(str::to_owned),
+            tier,
+            states,
+            allowed,
+            limits,
+            license: applicable.map(|l| LicenseSummary {
+                license_id: l.license_id().to_owned(),
+                status: l.status_at(now),
+                expires_at: l.expires_at(),
+                grace_ends_at: l.grace_ends_at(),
+                license_type: l.claims.license_type,
+            }),
+            features_override,
+            limits_override: license_limits.cloned().unwrap_or_default(),
+            resolved_at: now,
+            stale_at,
+            catalog,
+        }
+    }
+
+    /// The resolved tier.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// The org resolved for, if any.
+    pub fn org_id(&self) -> Option<&str> {
+        self.org_id.as_deref()
+    }
+
+    /// The catalog the entitlements were resolved against.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The license that applied to this org (valid or not), if any.
+    pub fn license(&self) -> Option<&LicenseSummary> {
+        self.license.as_ref()
+    }
+
+    /// The `now` of resolution.
+    pub fn resolved_at(&self) -> i64 {
+        self.resolved_at
+    }
+
+    /// The first moment at which resolving again could give another answer (the license
+    /// entering or leaving grace, an override lapsing). Hosts re-resolve when `now >= stale_at`.
+    pub fn stale_at(&self) -> Option<i64> {
+        self.stale_at
+    }
+
+    /// Whether the entitlements must be resolved again at `now`.
+    pub fn is_stale(&self, now: i64) -> bool {
+        self.stale_at.is_some_and(|at| now >= at) || now < self.resolved_at
+    }
+
+    /// Whether the feature is allowed. A lookup.
+    #[inline]
+    pub fn has(&self, feature: &str) -> bool {
+        self.catalog
+            .feature_position(feature)
+            .is_some_and(|i| self.allowed.contains(i))
+    }
+
+    /// The full decision for a feature. A lookup.
+    pub fn check<'a>(&self, feature: &'a str) -> Decision<'a> {
+        let position = self.catalog.feature_position(feature);
+        let found = position.and_then(|i| {
+            Some((
+                self.states.get(i)?,
+                self.catalog.features().get(i)?.min_tier,
+            ))
+        });
+        match found {
+            Some((state, min_tier)) => Decision {
+                feature,
+                allowed: state.reason.allows(),
+                reason: state.reason,
+                current_tier: self.tier,
+                required_tier: Some(min_tier),
+                expires_at: state.expires_at,
+            },
+            None => Decision {
+                feature,
+                allowed: false,
+                reason: Reason::FeatureNotRegistered,
+                current_tier: self.tier,
+                required_tier: None,
+                expires_at: None,
+            },
+        }
+    }
+
+    /// The bound of a limit in force (`Some(None)` is unlimited; `None` an unknown limit).
+    pub fn limit(&self, limit: &str) -> Option<LimitValue> {
+        self.catalog
+            .limit_position(limit)
+            .and_then(|i| self.limits.get(i).copied())
+    }
+
+    /// Checks `current` against a limit: `current <= maximum` for a ceiling, `current >= minimum`
+    /// for a floor; unlimited always passes; an unknown limit is denied. A lookup.
+    pub fn check_limit<'a>(&self, limit: &'a str, current: f64) -> LimitDecision<'a> {
+        let position = self.catalog.limit_position(limit);
+        let found = position.and_then(|i| {
+            Some((
+                self.catalog.limits().get(i)?.direction,
+                *self.limits.get(i)?,
+            ))
+        });
+        let Some((direction, bound)) = found else {
+            return LimitDecision {
+                limit,
+                allowed: false,
+                current,
+                maximum: None,
+                current_tier: self.tier,
+                direction: None,
+                reason: LimitReason::LimitNotRegistered,
+            };
+        };
+        let within = match (bound, direction) {
+            (None, _) => !current.is_nan(),
+            (Some(max), LimitDirection::Max) => current <= max,
+            (Some(min), LimitDirection::Min) => current >= min,
+        };
+        LimitDecision {
+            limit,
+            allowed: within,
+            current,
+            maximum: bound,
+            current_tier: self.tier,
+            direction: Some(direction),
+            reason: if within {
+                LimitReason::WithinLimit
+            } else {
+                LimitReason::LimitExceeded
+            },
+        }
+    }
+
+    /// Whether `role` has `permission` in this catalog (SPEC §2 roles). A lookup.
+    #[inline]
+    pub fn can(&self, role: &str, permission: &str) -> bool {
+        self.catalog.can(role, permission)
+    }
+
+    /// The UpgradeGate decision (SPEC §4): `allowed` when the feature is on; `upgrade` when a
+    /// tier above the current one is required (by the feature or by `required_tier`) and no
+    /// administrator turned it off; `unavailable` otherwise.
+    pub fn upgrade_gate(
+        &self,
+        feature: &str,
+        required_tier: Option<Tier>,
+        upgrade_href: Option<&str>,
+    ) -> UpgradeGate {
+        let decision = self.check(feature);
+        let required = required_tier
+            .into_iter()
+            .chain(decision.required_tier)
+            .max();
+        let state = if decision.allowed {
+            GateState::Allowed
+        } else if decision.reason.denial() == Some(Denial::NotLicensed)
+            && required.is_some_and(|r| r > self.tier)
+        {
+            GateState::Upgrade
+        } else {
+            GateState::Unavailable
+        };
+        UpgradeGate {
+            state,
+            feature: feature.to_owned(),
+            current_tier: self.tier,
+            required_tier: required,
+            upgrade_href: (state == GateState::Upgrade)
+                .then(|| upgrade_href.unwrap_or(DEFAULT_UPGRADE_HREF).to_owned()),
+        }
+    }
+
+    /// The JSON dev-health-web reads (SPEC §3): `{org_id, tier, licensed_users, licensed_repos,
+    /// features, features_override, limits_override, expires_at, is_valid, limits, status,
+    /// in_grace_period, grace_ends_at, license_id}`. Times are RFC 3339 UTC strings.
+    pub fn to_json(&self) -> Value {
+        let features: Map<String, Value> = self
+            .catalog
+            .features()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.key.clone(), Value::Bool(self.allowed.contains(i))))
+            .collect();
+        let limits: Map<String, Value> = self
+            .catalog
+            .limits()
+            .iter()
+            .zip(self.limits.iter())
+            .map(|(def, value)| (def.key.clone(), limit_to_json(*value)))
+            .collect();
+        let licensed = |key: &str| self.limit(key).map_or(Value::Null, limit_to_json);
+        let license = self.license.as_ref();
+        json!({
+            "org_id": self.org_id,
+            "tier": self.tier.as_str(),
+            "licensed_users": licensed("max_users"),
+            "licensed_repos": licensed("max_repos"),
+            "features": features,
+            "features_override": self.features_override,
+            "limits_override": self
+                .limits_override
+                .iter()
+                .map(|(k, v)| (k.clone(), limit_to_json(*v)))
+                .collect::<Map<String, Value>>(),
+            "expires_at": license.map(|l| rfc3339(l.expires_at)),
+            "is_valid": license.is_none_or(|l| l.status.is_valid()),
+            "limits": limits,
+            "status": license.map(|l| l.status.as_str()),
+            "in_grace_period": license.is_some_and(|l| l.status == LicenseStatus::Grace),
+            "grace_ends_at": license.map(|l| rfc3339(l.grace_ends_at)),
+            "license_id": license.map(|l| l.license_id.clone()),
+        })
+    }
+
+    /// Rebuilds entitlements from the JSON of [`Entitlements::to_json`] (for example what the
+    /// entitlements API returned), so a host can gate without holding the license. Features the
+    /// JSON marks on are allowed; a feature marked off gets the reason the catalog and
+    /// `features_override` explain (`tier_required`, `explicit_purchase_required`, an override,
+    /// or `global_disabled` when nothing else does).
+    pub fn from_json(catalog: Arc<Catalog>, json: &Value) -> Result<Entitlements> {
+        let obj = json
+            .as_object()
+            .ok_or_else(|| Error::input("entitlements JSON must be an object"))?;
+        let tier = obj
+            .get("tier")
+            .and_then(Value::as_str)
+            .and_then(Tier::parse)
+            .ok_or_else(|| Error::input("entitlements JSON: `tier` must be a tier name"))?;
+        let on = |key: &str| {
+            obj.get("features")
+                .and_then(|f| f.get(key))
+                .and_then(Value::as_bool)
+        };
+        let overridden = |key: &str| {
+            obj.get("features_override")
+                .and_then(|f| f.get(key))
+                .and_then(Value::as_bool)
+        };
+        let mut allowed = BitSet::with_len(catalog.features().len());
+        let states: Box<[FeatureState]> = catalog
+            .features()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let reason = match (on(&f.key).unwrap_or(false), overridden(&f.key)) {
+                    (true, Some(true)) => Reason::EnabledByOrgOverride,
+                    (true, _) => Reason::EnabledByTier,
+                    (false, Some(false)) => Reason::OrgOverrideDisabled,
+                    (false, _) if f.explicit_purchase => Reason::ExplicitPurchaseRequired,
+                    (false, _) if tier < f.min_tier => Reason::TierRequired,
+                    (false, _) => Reason::GlobalDisabled,
+                };
+                if reason.allows() {
+                    allowed.insert(i);
+                }
+                FeatureState {
+                    reason,
+                    expires_at: None,
+                }
+            })
+            .collect();
+        let limits: Box<[LimitValue]> = catalog
+            .limits()
+            .iter()
+            .map(
+                |def| match obj.get("limits").and_then(|l| l.get(&def.key)) {
+                    Some(v) => crate::claims::limit_from_json(v).unwrap_or(Some(0.0)),
+                    None => def.values.get(tier),
+                },
+            )
+            .collect();
+        Ok(Entitlements {
+            org_id: obj.get("org_id").and_then(Value::as_str).map(str::to_owned),
+            tier,
+            states,
+            allowed,
+            limits,
+            license: None,
+            features_override: BTreeMap::new(),
+            limits_override: BTreeMap::new(),
+            resolved_at: i64::MIN,
+            stale_at: None,
+            catalog,
+        })
+    }
+}
+
+/// Unix seconds as an RFC 3339 UTC string, e.g. `2026-12-01T00:00:00Z`.
+pub fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| unix.to_string())
+}
