@@ -1,0 +1,846 @@
+//! One test per rule of the event engine (SPEC §5).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::json;
+
+use super::*;
+
+const T0: i64 = 1_700_000_000;
+const PERIOD_END: i64 = 1_702_592_000;
+
+fn config() -> BillingConfig {
+    BillingConfig::new(PriceTiers::parse("price_team=team,price_ent=enterprise").unwrap())
+}
+
+fn event(event_type: &str, created: i64, object: Value) -> StripeEvent {
+    StripeEvent {
+        id: format!("evt_{created}"),
+        event_type: event_type.into(),
+        created,
+        object,
+    }
+}
+
+fn subscription(status: &str, price: &str) -> Value {
+    json!({
+        "id": "sub_1", "object": "subscription", "customer": "cus_1", "status": status,
+        "current_period_end": PERIOD_END, "metadata": {"org_id": "org_1"},
+        "items": {"data": [{"price": {"id": price}}]}
+    })
+}
+
+fn updated(created: i64, status: &str, price: &str) -> StripeEvent {
+    event(
+        "customer.subscription.updated",
+        created,
+        subscription(status, price),
+    )
+}
+
+/// An org on `tier` whose subscription `sub_1` was last updated at `T0` with `status`.
+fn org(tier: Tier, status: &str, license: Option<&str>) -> BillingState {
+    BillingState {
+        org_id: "org_1".into(),
+        tier,
+        managed_by: ManagedBy::Stripe,
+        stripe_customer_id: Some("cus_1".into()),
+        subscription: Some(SubscriptionState {
+            id: "sub_1".into(),
+            status: status.into(),
+            price_id: Some("price_team".into()),
+            current_period_end: Some(PERIOD_END),
+            last_event_created: T0,
+        }),
+        license_id: license.map(str::to_owned),
+    }
+}
+
+fn fresh_org() -> BillingState {
+    BillingState::new("org_1", Tier::Community)
+}
+
+fn apply(event: &StripeEvent, org: &BillingState) -> Outcome {
+    let outcome = apply_event(event, Some(org), &config());
+    assert_eq!(
+        outcome.ignored.is_some(),
+        outcome.actions.is_empty(),
+        "{outcome:?}"
+    );
+    outcome
+}
+
+fn ignored(event: &StripeEvent, org: &BillingState) -> IgnoreReason {
+    let outcome = apply(event, org);
+    assert_eq!(
+        outcome.state.as_ref(),
+        Some(org),
+        "an ignored event changes nothing"
+    );
+    outcome.ignored.unwrap()
+}
+
+fn tier_after(outcome: &Outcome) -> Tier {
+    outcome.state.as_ref().unwrap().tier
+}
+
+const TEAM_EXPIRY: i64 = PERIOD_END + 14 * 86_400;
+
+// --- parsing --------------------------------------------------------------------------------
+
+#[test]
+fn parse_reads_stripe_events_and_names_missing_fields() {
+    let body = br#"{"id":"evt_1","object":"event","type":"ping","created":5,"livemode":false,"data":{"object":{"id":"x"}}}"#;
+    let event = StripeEvent::parse(body).unwrap();
+    assert_eq!(
+        (event.id.as_str(), event.event_type.as_str(), event.created),
+        ("evt_1", "ping", 5)
+    );
+    for (body, needle) in [
+        (&b"not json"[..], "not JSON"),
+        (b"[]", "not a JSON object"),
+        (br#"{"type":"t","created":1,"data":{"object":{}}}"#, "`id`"),
+        (br#"{"id":"e","created":1,"data":{"object":{}}}"#, "`type`"),
+        (
+            br#"{"id":"e","type":"","created":1,"data":{"object":{}}}"#,
+            "`type`",
+        ),
+        (
+            br#"{"id":"e","type":"t","data":{"object":{}}}"#,
+            "`created`",
+        ),
+        (
+            br#"{"id":"e","type":"t","created":"1","data":{"object":{}}}"#,
+            "`created`",
+        ),
+        (br#"{"id":"e","type":"t","created":1}"#, "`data`"),
+        (
+            br#"{"id":"e","type":"t","created":1,"data":{}}"#,
+            "`data.object`",
+        ),
+        (
+            br#"{"id":"e","type":"t","created":1,"data":{"object":3}}"#,
+            "`data.object`",
+        ),
+    ] {
+        let err = StripeEvent::parse(body).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidStripeEvent);
+        assert!(err.message().contains(needle), "{}", err.message());
+    }
+}
+
+#[test]
+fn events_serialize_in_stripes_shape_and_round_trip() {
+    let event = updated(T0, "active", "price_team");
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["type"], "customer.subscription.updated");
+    assert_eq!(json["data"]["object"]["id"], "sub_1");
+    assert_eq!(serde_json::from_value::<StripeEvent>(json).unwrap(), event);
+    assert!(serde_json::from_value::<StripeEvent>(json!({"id": "e"})).is_err());
+}
+
+#[test]
+fn org_ref_prefers_metadata_then_client_reference_id() {
+    let checkout = event(
+        "checkout.session.completed",
+        T0,
+        json!({"id": "cs_1", "customer": "cus_1", "client_reference_id": "org_ref",
+               "subscription": {"id": "sub_9"}}),
+    );
+    assert_eq!(
+        checkout.org_ref(),
+        OrgRef {
+            org_id: Some("org_ref".into()),
+            customer_id: Some("cus_1".into()),
+            subscription_id: Some("sub_9".into()),
+        }
+    );
+    let mut object = subscription("active", "price_team");
+    object["client_reference_id"] = json!("org_other");
+    object["customer"] = json!({"id": "cus_expanded"});
+    let sub = event("customer.subscription.updated", T0, object).org_ref();
+    assert_eq!(sub.org_id.as_deref(), Some("org_1"));
+    assert_eq!(sub.customer_id.as_deref(), Some("cus_expanded"));
+    assert_eq!(sub.subscription_id.as_deref(), Some("sub_1"));
+    assert_eq!(
+        event("invoice.paid", T0, json!({"metadata": {"org_id": ""}})).org_ref(),
+        OrgRef::default()
+    );
+}
+
+// --- dispatch -------------------------------------------------------------------------------
+
+#[test]
+fn other_event_types_are_ignored_as_unhandled() {
+    let e = event("invoice.paid", T0, json!({"customer": "cus_1"}));
+    assert_eq!(
+        ignored(&e, &fresh_org()),
+        IgnoreReason::UnhandledEventType {
+            event_type: "invoice.paid".into()
+        }
+    );
+    let unknown = apply_event(&e, None, &config());
+    assert_eq!(unknown.state, None);
+    assert_eq!(
+        unknown.ignored.map(|r| r.as_str()),
+        Some("unhandled_event_type")
+    );
+}
+
+#[test]
+fn an_unknown_org_changes_nothing() {
+    let outcome = apply_event(&updated(T0, "active", "price_team"), None, &config());
+    assert_eq!(
+        outcome,
+        Outcome {
+            state: None,
+            actions: vec![],
+            ignored: Some(IgnoreReason::UnknownOrg)
+        }
+    );
+}
+
+#[test]
+fn a_manual_org_is_never_changed() {
+    let mut manual = fresh_org();
+    manual.managed_by = ManagedBy::Manual;
+    for e in [
+        updated(T0, "active", "price_ent"),
+        event(
+            "customer.subscription.deleted",
+            T0,
+            subscription("canceled", "price_team"),
+        ),
+        event(
+            "checkout.session.completed",
+            T0,
+            json!({"customer": "cus_1"}),
+        ),
+    ] {
+        assert_eq!(ignored(&e, &manual), IgnoreReason::ManualOrg);
+    }
+}
+
+// --- checkout -------------------------------------------------------------------------------
+
+#[test]
+fn checkout_completed_links_the_customer() {
+    let e = event(
+        "checkout.session.completed",
+        T0,
+        json!({"id": "cs_1", "customer": "cus_1", "client_reference_id": "org_1"}),
+    );
+    let outcome = apply(&e, &fresh_org());
+    assert_eq!(
+        outcome.actions,
+        vec![Action::LinkCustomer {
+            customer_id: "cus_1".into()
+        }]
+    );
+    let state = outcome.state.unwrap();
+    assert_eq!(state.stripe_customer_id.as_deref(), Some("cus_1"));
+    assert_eq!(state.tier, Tier::Community, "checkout alone grants no tier");
+    assert_eq!(ignored(&e, &state), IgnoreReason::NoChange);
+}
+
+#[test]
+fn checkout_without_a_customer_is_ignored_naming_the_field() {
+    let e = event(
+        "checkout.session.completed",
+        T0,
+        json!({"client_reference_id": "org_1"}),
+    );
+    assert_eq!(
+        ignored(&e, &fresh_org()),
+        IgnoreReason::MissingField {
+            field: "customer".into()
+        }
+    );
+}
+
+// --- subscription status → tier -------------------------------------------------------------
+
+#[test]
+fn active_subscription_grants_the_tier_of_its_price_with_a_license() {
+    let e = event(
+        "customer.subscription.created",
+        T0,
+        subscription("active", "price_team"),
+    );
+    let outcome = apply(&e, &fresh_org());
+    assert_eq!(
+        outcome.actions,
+        vec![
+            Action::LinkCustomer {
+                customer_id: "cus_1".into()
+            },
+            Action::UpdateSubscription {
+                subscription: SubscriptionState {
+                    id: "sub_1".into(),
+                    status: "active".into(),
+                    price_id: Some("price_team".into()),
+                    current_period_end: Some(PERIOD_END),
+                    last_event_created: T0,
+                }
+            },
+            Action::ChangeTier {
+                from: Tier::Community,
+                to: Tier::Team
+            },
+            Action::SignLicense {
+                tier: Tier::Team,
+                expires_at: TEAM_EXPIRY
+            },
+        ]
+    );
+    assert_eq!(tier_after(&outcome), Tier::Team);
+}
+
+#[test]
+fn trialing_grants_the_tier_like_active() {
+    let outcome = apply(&updated(T0, "trialing", "price_ent"), &fresh_org());
+    assert_eq!(tier_after(&outcome), Tier::Enterprise);
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Enterprise,
+        expires_at: PERIOD_END + 30 * 86_400
+    }));
+}
+
+#[test]
+fn the_first_item_price_that_maps_decides_the_tier() {
+    let mut object = subscription("active", "price_addon");
+    object["items"]["data"] = json!([
+        {"price": {"id": "price_addon"}}, {"price": {"id": "price_ent"}}, {"price": {"id": "price_team"}}
+    ]);
+    let outcome = apply(
+        &event("customer.subscription.updated", T0, object),
+        &fresh_org(),
+    );
+    assert_eq!(tier_after(&outcome), Tier::Enterprise);
+    let sub = outcome.state.unwrap().subscription.unwrap();
+    assert_eq!(sub.price_id.as_deref(), Some("price_ent"));
+}
+
+#[test]
+fn an_unknown_price_changes_nothing_fail_closed() {
+    assert_eq!(
+        ignored(&updated(T0, "active", "price_gold"), &fresh_org()),
+        IgnoreReason::UnknownPrice {
+            price_id: "price_gold".into()
+        }
+    );
+    // Not even a downgrade of a paying org: the price is simply not understood.
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    assert_eq!(
+        ignored(&updated(T0 + 1, "active", "price_gold"), &team),
+        IgnoreReason::UnknownPrice {
+            price_id: "price_gold".into()
+        }
+    );
+}
+
+#[test]
+fn an_active_subscription_without_items_is_ignored_naming_the_field() {
+    let mut object = subscription("active", "x");
+    object["items"] = json!({"data": []});
+    let e = event("customer.subscription.updated", T0, object);
+    assert_eq!(
+        ignored(&e, &fresh_org()),
+        IgnoreReason::MissingField {
+            field: "items.data[].price.id".into()
+        }
+    );
+}
+
+#[test]
+fn a_subscription_without_id_or_status_is_ignored_naming_the_field() {
+    for (field, object) in [
+        ("id", json!({"status": "active"})),
+        ("status", json!({"id": "sub_1"})),
+    ] {
+        let e = event("customer.subscription.updated", T0, object);
+        assert_eq!(
+            ignored(&e, &fresh_org()),
+            IgnoreReason::MissingField {
+                field: field.into()
+            }
+        );
+    }
+}
+
+#[test]
+fn past_due_keeps_the_tier_and_records_the_status() {
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    let outcome = apply(&updated(T0 + 10, "past_due", "price_team"), &team);
+    assert_eq!(tier_after(&outcome), Tier::Team);
+    assert_eq!(outcome.actions.len(), 1, "{:?}", outcome.actions);
+    let Action::UpdateSubscription { subscription } = &outcome.actions[0] else {
+        panic!("{:?}", outcome.actions)
+    };
+    assert_eq!(subscription.status, "past_due");
+    assert_eq!(outcome.state.unwrap().license_id.as_deref(), Some("lic_1"));
+}
+
+#[test]
+fn past_due_never_upgrades() {
+    let outcome = apply(&updated(T0, "past_due", "price_ent"), &fresh_org());
+    assert_eq!(tier_after(&outcome), Tier::Community);
+    assert!(!outcome
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::ChangeTier { .. } | Action::SignLicense { .. })));
+}
+
+#[test]
+fn unpaid_canceled_incomplete_expired_and_paused_mean_community_and_revoke_the_license() {
+    for status in [
+        "unpaid",
+        "canceled",
+        "incomplete",
+        "incomplete_expired",
+        "paused",
+    ] {
+        let team = org(Tier::Team, "active", Some("lic_1"));
+        let outcome = apply(&updated(T0 + 10, status, "price_team"), &team);
+        assert_eq!(tier_after(&outcome), Tier::Community, "{status}");
+        assert!(outcome.actions.contains(&Action::ChangeTier {
+            from: Tier::Team,
+            to: Tier::Community
+        }));
+        assert!(outcome.actions.contains(&Action::RevokeLicense {
+            license_id: "lic_1".into()
+        }));
+        assert_eq!(outcome.state.unwrap().license_id, None, "{status}");
+    }
+}
+
+#[test]
+fn an_unknown_status_neither_upgrades_nor_downgrades() {
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    assert_eq!(
+        ignored(&updated(T0 + 10, "frozen", "price_team"), &team),
+        IgnoreReason::UnknownStatus {
+            status: "frozen".into()
+        }
+    );
+}
+
+#[test]
+fn subscription_deleted_means_community_and_revokes_the_license() {
+    let e = event(
+        "customer.subscription.deleted",
+        T0 + 10,
+        subscription("canceled", "price_team"),
+    );
+    let outcome = apply(&e, &org(Tier::Enterprise, "active", Some("lic_7")));
+    assert_eq!(
+        outcome.actions[1..],
+        [
+            Action::ChangeTier {
+                from: Tier::Enterprise,
+                to: Tier::Community
+            },
+            Action::RevokeLicense {
+                license_id: "lic_7".into()
+            },
+        ]
+    );
+    let state = outcome.state.unwrap();
+    assert_eq!(state.license_id, None);
+    assert_eq!(state.subscription.unwrap().status, "canceled");
+}
+
+#[test]
+fn subscription_deleted_is_recorded_as_canceled_whatever_its_object_says() {
+    let e = event(
+        "customer.subscription.deleted",
+        T0 + 10,
+        json!({"id": "sub_1"}),
+    );
+    let outcome = apply(&e, &org(Tier::Team, "active", None));
+    assert_eq!(tier_after(&outcome), Tier::Community);
+    assert_eq!(
+        outcome.state.unwrap().subscription.unwrap().status,
+        "canceled"
+    );
+}
+
+// --- licenses -------------------------------------------------------------------------------
+
+#[test]
+fn an_upgrade_signs_a_new_license_and_revokes_the_previous_one() {
+    let outcome = apply(
+        &updated(T0 + 10, "active", "price_ent"),
+        &org(Tier::Team, "active", Some("lic_1")),
+    );
+    let tail = &outcome.actions[1..];
+    assert_eq!(
+        tail,
+        [
+            Action::ChangeTier {
+                from: Tier::Team,
+                to: Tier::Enterprise
+            },
+            Action::SignLicense {
+                tier: Tier::Enterprise,
+                expires_at: PERIOD_END + 30 * 86_400
+            },
+            Action::RevokeLicense {
+                license_id: "lic_1".into()
+            },
+        ]
+    );
+    assert_eq!(
+        outcome.state.unwrap().license_id,
+        None,
+        "the host sets the new id"
+    );
+}
+
+#[test]
+fn a_downgrade_between_paid_tiers_revokes_the_enterprise_license() {
+    let outcome = apply(
+        &updated(T0 + 10, "active", "price_team"),
+        &org(Tier::Enterprise, "active", Some("lic_ent")),
+    );
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Team,
+        expires_at: TEAM_EXPIRY
+    }));
+    assert!(outcome.actions.contains(&Action::RevokeLicense {
+        license_id: "lic_ent".into()
+    }));
+}
+
+#[test]
+fn a_renewal_re_signs_the_license_for_the_new_period() {
+    let mut object = subscription("active", "price_team");
+    object["current_period_end"] = json!(PERIOD_END + 30 * 86_400);
+    let e = event("customer.subscription.updated", T0 + 10, object);
+    let outcome = apply(&e, &org(Tier::Team, "active", Some("lic_1")));
+    assert!(!outcome
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::ChangeTier { .. })));
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Team,
+        expires_at: TEAM_EXPIRY + 30 * 86_400
+    }));
+    assert!(outcome.actions.contains(&Action::RevokeLicense {
+        license_id: "lic_1".into()
+    }));
+}
+
+#[test]
+fn a_paid_org_without_a_license_gets_one() {
+    let outcome = apply(
+        &updated(T0 + 10, "active", "price_team"),
+        &org(Tier::Team, "active", None),
+    );
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Team,
+        expires_at: TEAM_EXPIRY
+    }));
+}
+
+#[test]
+fn an_update_that_changes_nothing_is_no_change() {
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    assert_eq!(
+        ignored(&updated(T0, "active", "price_team"), &team),
+        IgnoreReason::NoChange
+    );
+}
+
+#[test]
+fn the_period_end_is_read_from_the_item_on_newer_api_versions() {
+    let mut object = subscription("active", "price_team");
+    object.as_object_mut().unwrap().remove("current_period_end");
+    object["items"]["data"][0]["current_period_end"] = json!(PERIOD_END);
+    let outcome = apply(
+        &event("customer.subscription.created", T0, object),
+        &fresh_org(),
+    );
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Team,
+        expires_at: TEAM_EXPIRY
+    }));
+}
+
+#[test]
+fn a_missing_period_end_falls_back_to_31_days_after_the_event() {
+    let mut object = subscription("active", "price_team");
+    object.as_object_mut().unwrap().remove("current_period_end");
+    let outcome = apply(
+        &event("customer.subscription.created", T0, object),
+        &fresh_org(),
+    );
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Team,
+        expires_at: T0 + 31 * 86_400 + 14 * 86_400
+    }));
+}
+
+#[test]
+fn grace_days_come_from_the_config() {
+    let mut config = config();
+    config.grace_days = crate::tier::PerTier([0, 3, 5]);
+    let outcome = apply_event(
+        &updated(T0, "active", "price_team"),
+        Some(&fresh_org()),
+        &config,
+    );
+    assert!(outcome.actions.contains(&Action::SignLicense {
+        tier: Tier::Team,
+        expires_at: PERIOD_END + 3 * 86_400
+    }));
+}
+
+// --- ordering -------------------------------------------------------------------------------
+
+#[test]
+fn an_event_older_than_the_last_applied_is_stale() {
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    assert_eq!(
+        ignored(&updated(T0 - 1, "canceled", "price_team"), &team),
+        IgnoreReason::StaleEvent
+    );
+    let deleted = event(
+        "customer.subscription.deleted",
+        T0 - 1,
+        subscription("canceled", "p"),
+    );
+    assert_eq!(ignored(&deleted, &team), IgnoreReason::StaleEvent);
+}
+
+#[test]
+fn an_event_with_equal_created_is_applied() {
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    let outcome = apply(&updated(T0, "canceled", "price_team"), &team);
+    assert_eq!(tier_after(&outcome), Tier::Community);
+}
+
+#[test]
+fn a_canceled_subscription_is_never_revived() {
+    let ended = org(Tier::Community, "canceled", None);
+    assert_eq!(
+        ignored(&updated(T0, "active", "price_team"), &ended),
+        IgnoreReason::StaleEvent
+    );
+    assert_eq!(
+        ignored(&updated(T0 + 100, "past_due", "price_team"), &ended),
+        IgnoreReason::StaleEvent
+    );
+}
+
+#[test]
+fn ending_another_subscription_does_not_downgrade_the_current_one() {
+    let mut other = subscription("canceled", "price_team");
+    other["id"] = json!("sub_old");
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    for e in [
+        event("customer.subscription.deleted", T0 + 10, other.clone()),
+        event("customer.subscription.updated", T0 + 10, other),
+    ] {
+        assert_eq!(
+            ignored(&e, &team),
+            IgnoreReason::NotCurrentSubscription {
+                subscription_id: "sub_old".into()
+            }
+        );
+    }
+}
+
+#[test]
+fn a_new_active_subscription_replaces_the_recorded_one() {
+    let mut new = subscription("active", "price_ent");
+    new["id"] = json!("sub_new");
+    // Older than the recorded subscription's last event: staleness is per subscription.
+    let outcome = apply(
+        &event("customer.subscription.created", T0 - 100, new),
+        &org(Tier::Team, "active", Some("lic_1")),
+    );
+    assert_eq!(tier_after(&outcome), Tier::Enterprise);
+    let sub = outcome.state.unwrap().subscription.unwrap();
+    assert_eq!(
+        (sub.id.as_str(), sub.last_event_created),
+        ("sub_new", T0 - 100)
+    );
+}
+
+#[test]
+fn after_the_recorded_subscription_ended_another_one_applies() {
+    let mut other = subscription("incomplete", "price_team");
+    other["id"] = json!("sub_2");
+    let outcome = apply(
+        &event("customer.subscription.created", T0 + 10, other),
+        &org(Tier::Community, "canceled", None),
+    );
+    assert_eq!(outcome.state.unwrap().subscription.unwrap().id, "sub_2");
+}
+
+// --- shapes ---------------------------------------------------------------------------------
+
+#[test]
+fn actions_and_reasons_have_stable_json_names() {
+    let cases = [
+        (
+            serde_json::to_value(Action::ChangeTier {
+                from: Tier::Team,
+                to: Tier::Community,
+            }),
+            json!({"action": "change_tier", "from": "team", "to": "community"}),
+        ),
+        (
+            serde_json::to_value(Action::SignLicense {
+                tier: Tier::Team,
+                expires_at: 5,
+            }),
+            json!({"action": "sign_license", "tier": "team", "expires_at": 5}),
+        ),
+        (
+            serde_json::to_value(IgnoreReason::UnknownOrg),
+            json!({"reason": "unknown_org"}),
+        ),
+        (
+            serde_json::to_value(IgnoreReason::UnknownPrice {
+                price_id: "p".into(),
+            }),
+            json!({"reason": "unknown_price", "price_id": "p"}),
+        ),
+    ];
+    for (got, want) in cases {
+        assert_eq!(got.unwrap(), want);
+    }
+    for reason in [
+        IgnoreReason::Duplicate,
+        IgnoreReason::UnhandledEventType {
+            event_type: "x".into(),
+        },
+        IgnoreReason::UnknownOrg,
+        IgnoreReason::ManualOrg,
+        IgnoreReason::MissingField { field: "f".into() },
+        IgnoreReason::UnknownStatus { status: "s".into() },
+        IgnoreReason::UnknownPrice {
+            price_id: "p".into(),
+        },
+        IgnoreReason::StaleEvent,
+        IgnoreReason::NotCurrentSubscription {
+            subscription_id: "s".into(),
+        },
+        IgnoreReason::NoChange,
+    ] {
+        let json = serde_json::to_value(&reason).unwrap();
+        assert_eq!(json["reason"], reason.as_str());
+        assert_eq!(
+            serde_json::from_value::<IgnoreReason>(json).unwrap(),
+            reason
+        );
+    }
+}
+
+#[test]
+fn billing_state_and_outcome_round_trip_through_json() {
+    let outcome = apply(
+        &updated(T0 + 1, "active", "price_ent"),
+        &org(Tier::Team, "active", Some("lic_1")),
+    );
+    let json = serde_json::to_value(&outcome).unwrap();
+    assert_eq!(json["state"]["managed_by"], "stripe");
+    assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
+    let minimal: BillingState =
+        serde_json::from_value(json!({"org_id": "o", "tier": "team", "managed_by": "manual"}))
+            .unwrap();
+    assert_eq!(minimal.subscription, None);
+}
+
+// --- ledger ---------------------------------------------------------------------------------
+
+#[test]
+fn the_ledger_applies_each_event_id_once() {
+    let mut ledger = BillingLedger::new();
+    ledger.add_org(fresh_org());
+    let e = updated(T0, "active", "price_team");
+    let first = ledger.apply(&e, &config());
+    assert_eq!(first.state.unwrap().license_id.as_deref(), Some("lic_1"));
+    let before = ledger.clone();
+    let again = ledger.apply(&e, &config());
+    assert_eq!(again.ignored, Some(IgnoreReason::Duplicate));
+    assert_eq!(ledger, before);
+}
+
+#[test]
+fn the_ledger_signs_deterministic_ids_and_records_revocations() {
+    let events = [
+        updated(T0, "active", "price_team"),
+        updated(T0 + 1, "active", "price_ent"),
+        event(
+            "customer.subscription.deleted",
+            T0 + 2,
+            subscription("canceled", "price_ent"),
+        ),
+    ];
+    let (ledger, outcomes) = BillingLedger::replay([fresh_org()], &events, &config());
+    assert!(outcomes.iter().all(|o| o.ignored.is_none()));
+    assert_eq!(ledger.revoked_license_ids, ["lic_1", "lic_2"]);
+    assert_eq!(ledger.next_license_number, 3);
+    let org = ledger.org("org_1").unwrap();
+    assert_eq!(
+        (org.tier, org.license_id.as_deref()),
+        (Tier::Community, None)
+    );
+    assert_eq!(ledger.processed_event_ids.len(), 3);
+}
+
+#[test]
+fn the_ledger_finds_orgs_by_id_then_customer_then_subscription() {
+    let mut ledger = BillingLedger::new();
+    ledger.add_org(org(Tier::Team, "active", None));
+    ledger.add_org(BillingState::new("org_2", Tier::Community));
+    let find = |org_id: Option<&str>, customer: Option<&str>, sub: Option<&str>| {
+        let r = OrgRef {
+            org_id: org_id.map(Into::into),
+            customer_id: customer.map(Into::into),
+            subscription_id: sub.map(Into::into),
+        };
+        ledger.find_org(&r).map(|o| o.org_id.clone())
+    };
+    assert_eq!(
+        find(Some("org_2"), Some("cus_1"), None).as_deref(),
+        Some("org_2")
+    );
+    assert_eq!(
+        find(Some("org_gone"), Some("cus_1"), None).as_deref(),
+        Some("org_1")
+    );
+    assert_eq!(find(None, None, Some("sub_1")).as_deref(), Some("org_1"));
+    assert_eq!(find(None, Some("cus_other"), Some("sub_other")), None);
+}
+
+#[test]
+fn the_ledger_records_ignored_events_as_processed() {
+    let (ledger, outcomes) =
+        BillingLedger::replay([], &[updated(T0, "active", "price_team")], &config());
+    assert_eq!(outcomes[0].ignored, Some(IgnoreReason::UnknownOrg));
+    assert!(ledger.processed_event_ids.contains("evt_1700000000"));
+}
+
+#[test]
+fn the_ledger_round_trips_through_json_with_optional_fields() {
+    let (ledger, _) = BillingLedger::replay(
+        [fresh_org()],
+        &[updated(T0, "active", "price_team")],
+        &config(),
+    );
+    let json = serde_json::to_string(&ledger).unwrap();
+    assert_eq!(
+        serde_json::from_str::<BillingLedger>(&json).unwrap(),
+        ledger
+    );
+    let empty: BillingLedger = serde_json::from_str("{}").unwrap();
+    assert_eq!(empty, BillingLedger::new());
+}
