@@ -2,6 +2,7 @@
 //! legacy, `payload.signature`), and the one signature primitive both use.
 
 pub mod eddsa;
+pub mod unverified;
 pub mod v1;
 pub mod v2;
 
