@@ -1,0 +1,931 @@
+//! The `dev-health-license` binary, run as a user would: keygen → issue → verify → inspect →
+//! jwks → entitlements, with stdin, `--json` shapes and hostile input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde_json::Value;
+
+const DAY: i64 = 86_400;
+/// 2026-01-01T00:00:00Z: every token here is issued at this moment so the tests do not depend on
+/// the clock.
+const T0: i64 = 1_767_225_600;
+/// The all-zero seed and its public key (SPEC §1.2).
+const ZERO_SEED: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+const ZERO_PUBLIC: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dhl-cli-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    fn no_panic(&self) -> &Run {
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+}
+
+/// Runs the binary with no license-related variables in its environment.
+fn cli(args: &[&str]) -> Run {
+    cli_with(args, None, &[])
+}
+
+fn cli_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dev-health-license"));
+    for name in [
+        "DEV_HEALTH_LICENSE_PUBLIC_KEYS",
+        "LICENSE_PUBLIC_KEY",
+        "DEV_HEALTH_LICENSE",
+        "LICENSE_KEY",
+        "DEV_HEALTH_LICENSE_FILE",
+        "LICENSE_SIGNING_KEY",
+        "LICENSE_PRIVATE_KEY",
+        "LICENSE_KEY_ID",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    // The child may exit before reading all of a huge input: a broken pipe is fine.
+    let _ = pipe.write_all(stdin.unwrap_or_default());
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    run.no_panic();
+    run
+}
+
+/// A key made by `keygen --out`: (dir, seed file, kid, public key base64).
+fn keygen(dir: &TempDir, kid: &str) -> (String, String) {
+    let out = dir.path("keys");
+    let run = cli(&[
+        "keygen",
+        "--kid",
+        kid,
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    (
+        json["seed_file"].as_str().unwrap().to_owned(),
+        json["public_key"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn issue(seed_file: &str, extra: &[&str]) -> String {
+    let iat = T0.to_string();
+    let mut args = vec![
+        "issue",
+        "--signing-key",
+        seed_file,
+        "--org",
+        "org_acme",
+        "--iat",
+        &iat,
+    ];
+    args.extend_from_slice(extra);
+    let run = cli(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = run.stdout.trim().to_owned();
+    assert!(!token.is_empty());
+    token
+}
+
+fn at(seconds: i64) -> String {
+    seconds.to_string()
+}
+
+#[test]
+fn keygen_writes_a_0600_seed_file_and_a_public_jwk_and_prints_only_public_material() {
+    let dir = TempDir::new();
+    let out = dir.path("keys");
+    let run = cli(&[
+        "keygen",
+        "--kid",
+        "acme-1",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["kid"], "acme-1");
+    assert_eq!(json["public_jwk"]["kty"], "OKP");
+    assert_eq!(json["public_jwk"]["crv"], "Ed25519");
+    assert_eq!(json["public_jwk"]["kid"], "acme-1");
+    assert!(json.get("seed").is_none());
+    let seed_file = out.join("acme-1.seed");
+    assert_eq!(json["seed_file"], seed_file.display().to_string());
+    let seed = std::fs::read_to_string(&seed_file).unwrap();
+    assert_eq!(STANDARD.decode(seed.trim()).unwrap().len(), 32);
+    assert!(!run.stdout.contains(seed.trim()) && !run.stderr.contains(seed.trim()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&seed_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let jwk: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("acme-1.jwk.json")).unwrap())
+            .unwrap();
+    assert_eq!(jwk, json["public_jwk"]);
+    assert!(jwk.get("d").is_none());
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_an_existing_key() {
+    let dir = TempDir::new();
+    let (seed_file, _) = keygen(&dir, "k1");
+    let before = std::fs::read_to_string(&seed_file).unwrap();
+    let out = dir.path("keys");
+    let run = cli(&["keygen", "--kid", "k1", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error: io_error:") && run.stderr.contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&seed_file).unwrap(), before);
+}
+
+#[test]
+fn keygen_without_out_prints_the_seed_labelled_secret() {
+    let run = cli(&["keygen", "--kid", "k9"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("SECRET"));
+    assert!(run.stdout.contains("LICENSE_SIGNING_KEY="));
+    assert!(run.stdout.contains("LICENSE_KEY_ID=k9"));
+    assert!(run.stderr.contains("warning"));
+    let json = cli(&["keygen", "--json"]).json();
+    assert_eq!(
+        STANDARD
+            .decode(json["seed"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        32
+    );
+    assert!(json["seed_file"].is_null());
+    assert!(json["kid"].as_str().unwrap().starts_with("dh-"));
+}
+
+#[test]
+fn an_issued_v2_license_verifies_as_active_with_its_claims() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(
+        &seed,
+        &[
+            "--tier",
+            "enterprise",
+            "--days",
+            "30",
+            "--org-name",
+            "Acme",
+            "--feature",
+            "audit_log=false",
+            "--limit",
+            "users=50",
+            "--license-id",
+            "lic_fixed",
+        ],
+    );
+    assert_eq!(token.matches('.').count(), 2);
+    let key = format!("k1={public}");
+    let run = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        &at(T0 + DAY),
+        "--json",
+        &token,
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["status"], "active");
+    assert_eq!(json["format"], "v2");
+    assert_eq!(json["kid"], "k1");
+    assert_eq!(json["claims"]["sub"], "org_acme");
+    assert_eq!(json["claims"]["jti"], "lic_fixed");
+    assert_eq!(json["claims"]["tier"], "enterprise");
+    assert_eq!(json["claims"]["features"]["audit_log"], false);
+    assert_eq!(json["claims"]["limits"]["max_users"], 50);
+    assert_eq!(json["claims"]["org_name"], "Acme");
+    assert_eq!(json["expires_at"], T0 + 30 * DAY);
+    assert_eq!(json["grace_ends_at"], T0 + 60 * DAY);
+
+    let text = cli(&["verify", "--key", &key, "--now", &at(T0), &token]);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("yes (active)"), "{}", text.stdout);
+    assert!(text.stdout.contains("Acme"));
+}
+
+#[test]
+fn a_tampered_token_exits_1_with_invalid_signature() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--kid", "k1", "--tier", "team"]);
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["tier"] = "enterprise".into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    let key = format!("k1={public}");
+    let run = cli(&["verify", "--key", &key, "--now", &at(T0), &forged]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error: invalid_signature: "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1);
+    let json = cli(&["verify", "--key", &key, "--now", &at(T0), "--json", &forged]).json();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["error"]["code"], "invalid_signature");
+    assert!(json["error"]["message"].as_str().unwrap().contains("k1"));
+}
+
+#[test]
+fn an_expired_license_exits_1_and_a_license_in_grace_exits_0() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(
+        &seed,
+        &["--tier", "team", "--days", "10", "--grace-days", "14"],
+    );
+    let key = format!("k1={public}");
+    let exp = T0 + 10 * DAY;
+
+    let grace = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        &at(exp + DAY),
+        "--json",
+        &token,
+    ]);
+    assert_eq!(grace.code, 0);
+    let json = grace.json();
+    assert_eq!(
+        (json["valid"].clone(), json["status"].clone()),
+        (true.into(), "grace".into())
+    );
+    assert_eq!(json["grace_days_left"], 13);
+
+    let last_second = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        &at(exp + 14 * DAY),
+        &token,
+    ]);
+    assert_eq!(last_second.code, 0);
+
+    let expired = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        &at(exp + 14 * DAY + 1),
+        "--json",
+        &token,
+    ]);
+    assert_eq!(expired.code, 1);
+    let json = expired.json();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["status"], "expired");
+    assert_eq!(json["expires_at"], exp);
+
+    let text = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        "2027-01-01T00:00:00Z",
+        &token,
+    ]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("no (expired)"));
+}
+
+#[test]
+fn a_v1_license_is_issued_and_verified_against_a_bare_key() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "team", "--format", "v1"]);
+    assert_eq!(token.matches('.').count(), 1);
+    let run = cli(&[
+        "verify",
+        "--key",
+        &public,
+        "--now",
+        &at(T0),
+        "--json",
+        &token,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(json["format"], "v1");
+    assert_eq!(json["kid"], "default");
+    assert_eq!(json["claims"]["tier"], "team");
+    // dev-health-ops signing defaults for team.
+    assert_eq!(json["claims"]["limits"]["max_users"], 20);
+    let refused = cli(&[
+        "verify",
+        "--key",
+        &public,
+        "--now",
+        &at(T0),
+        "--no-v1",
+        &token,
+    ]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("unsupported_algorithm"));
+}
+
+#[test]
+fn the_all_zero_seed_signs_a_v1_token_the_dev_health_ops_key_verifies() {
+    let token = issue(ZERO_SEED, &["--tier", "enterprise", "--format", "v1"]);
+    let run = cli_with(
+        &["verify", "--now", &at(T0), "-"],
+        Some(token.as_bytes()),
+        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("enterprise"));
+}
+
+#[test]
+fn tokens_and_keys_are_read_from_stdin_and_from_files() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "team"]);
+    let key = format!("k1={public}");
+    let from_stdin = cli_with(
+        &["verify", "--key", &key, "--now", &at(T0), "-"],
+        Some(token.as_bytes()),
+        &[],
+    );
+    assert_eq!(from_stdin.code, 0, "{}", from_stdin.stderr);
+    let token_file = dir.write("license.jwt", &format!("{token}\n"));
+    let from_file = cli(&["verify", "--key", &key, "--now", &at(T0), &token_file]);
+    assert_eq!(from_file.code, 0, "{}", from_file.stderr);
+    let seed_text = std::fs::read_to_string(&seed).unwrap();
+    let signed_from_stdin = cli_with(
+        &[
+            "issue",
+            "--signing-key",
+            "-",
+            "--kid",
+            "k1",
+            "--org",
+            "o",
+            "--tier",
+            "team",
+        ],
+        Some(seed_text.as_bytes()),
+        &[],
+    );
+    assert_eq!(signed_from_stdin.code, 0, "{}", signed_from_stdin.stderr);
+    let env_signed = cli_with(
+        &["issue", "--org", "o", "--tier", "team"],
+        None,
+        &[("LICENSE_SIGNING_KEY", &seed), ("LICENSE_KEY_ID", "k1")],
+    );
+    assert_eq!(env_signed.code, 0, "{}", env_signed.stderr);
+    let env_verified = cli_with(
+        &["verify", env_signed.stdout.trim()],
+        None,
+        &[("DEV_HEALTH_LICENSE_PUBLIC_KEYS", &key)],
+    );
+    assert_eq!(env_verified.code, 0, "{}", env_verified.stderr);
+    let two_stdins = cli(&["verify", "--keys", "-", "-"]);
+    assert_eq!(two_stdins.code, 2);
+}
+
+#[test]
+fn inspect_shows_header_and_claims_and_says_loudly_nothing_was_verified() {
+    let dir = TempDir::new();
+    let (seed, _) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "team"]);
+    let run = cli_with(&["inspect", "--json", "-"], Some(token.as_bytes()), &[]);
+    assert_eq!(run.code, 0);
+    assert!(run.stderr.contains("NOT VERIFIED"));
+    let json = run.json();
+    assert_eq!(json["verified"], false);
+    assert_eq!(json["format"], "v2");
+    assert_eq!(json["header"]["alg"], "EdDSA");
+    assert_eq!(json["header"]["kid"], "k1");
+    assert_eq!(json["claims"]["sub"], "org_acme");
+    assert_eq!(json["signature_bytes"], 64);
+
+    let v1 = issue(&seed, &["--tier", "team", "--format", "v1"]);
+    let run = cli(&["inspect", &v1]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("NOT VERIFIED"));
+    assert!(run.stdout.contains("format: v1") && run.stdout.contains("license_id"));
+
+    // inspect needs no key: a token from an unknown signer still shows.
+    let foreign = issue(ZERO_SEED, &["--kid", "zero", "--tier", "community"]);
+    assert_eq!(
+        cli(&["inspect", "--json", &foreign]).json()["header"]["kid"],
+        "zero"
+    );
+}
+
+#[test]
+fn malformed_empty_binary_and_huge_inputs_get_their_codes_without_a_panic() {
+    let junk = cli(&["inspect", "not-a-token"]);
+    assert_eq!(junk.code, 1);
+    assert!(
+        junk.stderr.contains("error: malformed_token: "),
+        "{}",
+        junk.stderr
+    );
+    let empty = cli_with(&["verify", "--key", ZERO_PUBLIC, "-"], Some(b""), &[]);
+    assert_eq!(empty.code, 1);
+    assert!(empty
+        .stderr
+        .contains("error: malformed_token: the token is empty"));
+    let binary: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    let run = cli_with(&["inspect", "--json", "-"], Some(&binary), &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["error"]["code"], "malformed_token");
+    let big = vec![b'a'; 40 * 1024];
+    let run = cli_with(&["verify", "--key", ZERO_PUBLIC, "-"], Some(&big), &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("token_too_large"));
+    let huge = vec![b'.'; 3 * 1024 * 1024];
+    let run = cli_with(
+        &["verify", "--key", ZERO_PUBLIC, "--json", "-"],
+        Some(&huge),
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    assert_eq!(json["error"]["code"], "token_too_large");
+    assert!(json["error"]["message"].as_str().unwrap().contains("1 MiB"));
+    let alg_none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+    let run = cli(&["verify", "--key", ZERO_PUBLIC, alg_none]);
+    assert!(run.stderr.contains("unsupported_algorithm"));
+}
+
+#[test]
+fn a_64_byte_value_where_a_seed_belongs_is_refused_without_echoing_it() {
+    let sixty_four = STANDARD.encode([7u8; 64]);
+    let run = cli(&[
+        "issue",
+        "--signing-key",
+        &sixty_four,
+        "--kid",
+        "k",
+        "--org",
+        "o",
+        "--tier",
+        "team",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error: invalid_key: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("64-byte"), "{}", run.stderr);
+    assert!(!run.stderr.contains(&sixty_four));
+    let dir = TempDir::new();
+    let file = dir.write("bad.seed", &sixty_four);
+    let run = cli(&[
+        "issue",
+        "--signing-key",
+        &file,
+        "--kid",
+        "k",
+        "--org",
+        "o",
+        "--tier",
+        "team",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    assert_eq!(json["error"]["code"], "invalid_key");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("64-byte"));
+    assert!(!run.stdout.contains(&sixty_four));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(cli(&["verify"]).code, 2);
+    assert_eq!(
+        cli(&[
+            "issue",
+            "--signing-key",
+            ZERO_SEED,
+            "--org",
+            "o",
+            "--tier",
+            "gold"
+        ])
+        .code,
+        2
+    );
+    assert_eq!(
+        cli(&[
+            "issue",
+            "--signing-key",
+            ZERO_SEED,
+            "--kid",
+            "k",
+            "--org",
+            "o",
+            "--tier",
+            "team",
+            "--feature",
+            "sso"
+        ])
+        .code,
+        2
+    );
+    assert_eq!(
+        cli(&[
+            "issue",
+            "--signing-key",
+            ZERO_SEED,
+            "--kid",
+            "k",
+            "--org",
+            "o",
+            "--tier",
+            "team",
+            "--days",
+            "3",
+            "--exp",
+            "5"
+        ])
+        .code,
+        2
+    );
+    let no_kid = cli(&[
+        "issue",
+        "--signing-key",
+        ZERO_SEED,
+        "--org",
+        "o",
+        "--tier",
+        "team",
+    ]);
+    assert_eq!(no_kid.code, 2);
+    assert!(no_kid.stderr.contains("--kid"));
+    assert_eq!(cli(&["issue", "--org", "o", "--tier", "team"]).code, 2);
+    assert_eq!(cli(&["frobnicate"]).code, 2);
+}
+
+#[test]
+fn audience_and_issuer_are_checked_when_asked() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "team", "--aud", "dep-1"]);
+    let key = format!("k1={public}");
+    assert_eq!(
+        cli(&[
+            "verify",
+            "--key",
+            &key,
+            "--now",
+            &at(T0),
+            "--deployment-id",
+            "dep-1",
+            &token
+        ])
+        .code,
+        0
+    );
+    let other = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        &at(T0),
+        "--deployment-id",
+        "dep-2",
+        &token,
+    ]);
+    assert!(other.stderr.contains("audience_mismatch"));
+    let issuer = cli(&[
+        "verify",
+        "--key",
+        &key,
+        "--now",
+        &at(T0),
+        "--issuer",
+        "someone.else",
+        &token,
+    ]);
+    assert!(issuer.stderr.contains("issuer_mismatch"));
+    let unknown = cli(&[
+        "verify",
+        "--key",
+        &format!("k2={public}"),
+        "--now",
+        &at(T0),
+        &token,
+    ]);
+    assert!(unknown.stderr.contains("unknown_key_id"));
+}
+
+#[test]
+fn jwks_publishes_public_keys_that_verify_and_retires_old_ones() {
+    let dir = TempDir::new();
+    let (old_seed, _) = keygen(&dir, "old");
+    let (new_seed, new_public) = keygen(&dir, "new");
+    let run = cli(&[
+        "jwks",
+        "--signing-key",
+        &old_seed,
+        "--public-key",
+        &new_public,
+        "--kid",
+        "new",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let kids: Vec<&str> = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, ["old", "new"]);
+    assert!(!run
+        .stdout
+        .contains(std::fs::read_to_string(&old_seed).unwrap().trim()));
+    let jwks_file = dir.write("jwks.json", &run.stdout);
+
+    let old_token = issue(&old_seed, &["--tier", "team"]);
+    let new_token = issue(&new_seed, &["--tier", "team"]);
+    for token in [&old_token, &new_token] {
+        let run = cli(&["verify", "--keys", &jwks_file, "--now", &at(T0), token]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+
+    // Retire "old" before T0: its tokens issued at T0 stop verifying; "new" keeps working.
+    let retire = format!("old={}", T0 - 1);
+    let retired = cli(&["jwks", "--keys", &jwks_file, "--retire", &retire]);
+    assert_eq!(retired.code, 0, "{}", retired.stderr);
+    let retired_file = dir.write("jwks-retired.json", &retired.stdout);
+    let run = cli(&[
+        "verify",
+        "--keys",
+        &retired_file,
+        "--now",
+        &at(T0),
+        &old_token,
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("key_not_valid_now"), "{}", run.stderr);
+    assert_eq!(
+        cli(&[
+            "verify",
+            "--keys",
+            &retired_file,
+            "--now",
+            &at(T0),
+            &new_token
+        ])
+        .code,
+        0
+    );
+
+    assert_eq!(cli(&["jwks", "--public-key", &new_public]).code, 2);
+    assert_eq!(cli(&["jwks"]).code, 2);
+}
+
+#[test]
+fn entitlements_resolve_the_license_tier_features_and_limits() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let key = format!("k1={public}");
+    let token = issue(
+        &seed,
+        &[
+            "--tier",
+            "team",
+            "--feature",
+            "sso_saml=true",
+            "--limit",
+            "users=25",
+        ],
+    );
+    let now = at(T0 + DAY);
+    let run = cli(&[
+        "entitlements",
+        "--license",
+        &token,
+        "--key",
+        &key,
+        "--now",
+        &now,
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["tier"], "team");
+    assert_eq!(json["is_valid"], true);
+    assert_eq!(json["status"], "active");
+    assert_eq!(json["features"]["capacity_forecast"], true);
+    assert_eq!(json["features"]["sso_saml"], true);
+    assert_eq!(json["features"]["audit_log"], false);
+    assert_eq!(json["licensed_users"], 25);
+    assert_eq!(json["limits"]["max_users"], 25);
+    assert_eq!(json["features_override"]["sso_saml"], true);
+
+    // stdin license, org overrides and kill switches from files.
+    let overrides = dir.write(
+        "overrides.json",
+        r#"[{"feature":"capacity_forecast","enabled":false},{"feature":"audit_log","enabled":true,"expires_at":1}]"#,
+    );
+    let kill = dir.write("kill.json", r#"{"webhooks": false}"#);
+    let run = cli_with(
+        &[
+            "entitlements",
+            "--license",
+            "-",
+            "--key",
+            &key,
+            "--now",
+            &now,
+            "--overrides",
+            &overrides,
+            "--kill-switches",
+            &kill,
+            "--json",
+        ],
+        Some(token.as_bytes()),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["features"]["capacity_forecast"], false);
+    assert_eq!(
+        json["features"]["audit_log"], false,
+        "an expired override no longer applies"
+    );
+    assert_eq!(json["features"]["webhooks"], false);
+    assert_eq!(json["features"]["api_access"], true);
+
+    // Without a license: the org tier, else community; the dev-health-ops catalog.
+    let none = cli(&["entitlements", "--json", "--now", &now]).json();
+    assert_eq!(none["tier"], "community");
+    assert_eq!(none["limits"]["max_users"], 3);
+    let org = cli(&[
+        "entitlements",
+        "--org-tier",
+        "enterprise",
+        "--catalog",
+        "dev-health-ops",
+        "--json",
+    ])
+    .json();
+    assert_eq!(org["tier"], "enterprise");
+    assert_eq!(org["features"]["ask_dev"], false);
+    assert!(org["limits"]["min_sync_interval_hours"].is_number());
+
+    // An expired license resolves without its tier.
+    let expired = cli(&[
+        "entitlements",
+        "--license",
+        &token,
+        "--key",
+        &key,
+        "--now",
+        &at(T0 + 900 * DAY),
+        "--org-tier",
+        "community",
+        "--json",
+    ]);
+    assert_eq!(expired.code, 0);
+    let json = expired.json();
+    assert_eq!(
+        (json["tier"].clone(), json["is_valid"].clone()),
+        ("community".into(), false.into())
+    );
+}
+
+#[test]
+fn entitlements_with_an_invalid_license_exit_1_rather_than_fall_back() {
+    let dir = TempDir::new();
+    let (seed, _) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "enterprise"]);
+    let run = cli(&[
+        "entitlements",
+        "--license",
+        &token,
+        "--key",
+        &format!("k1={ZERO_PUBLIC}"),
+        "--now",
+        &at(T0),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid_signature: --license: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    let bad_overrides = dir.write("o.json", r#"{"not":"a list"}"#);
+    let run = cli(&["entitlements", "--overrides", &bad_overrides]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("invalid_input"));
+    let bad_catalog = dir.write("c.json", "{}");
+    let run = cli(&["entitlements", "--catalog", &bad_catalog]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("invalid_catalog"), "{}", run.stderr);
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let run = cli(&["--help"]);
+    assert_eq!(run.code, 0);
+    for sub in [
+        "keygen",
+        "issue",
+        "verify",
+        "inspect",
+        "jwks",
+        "entitlements",
+    ] {
+        assert!(run.stdout.contains(sub), "{sub}");
+    }
+    assert_eq!(cli(&["--version"]).code, 0);
+}
