@@ -1,0 +1,398 @@
+//! The server's configuration, read from the environment (SPEC §5).
+//!
+//! Nothing here is ever logged with its value: secrets are kept in types whose `Debug` hides them.
+
+use std::path::{Path, PathBuf};
+
+use dev_health_entitlements::issue::SigningKey;
+use dev_health_entitlements::stripe::{BillingConfig, PriceTiers};
+use dev_health_entitlements::{Keyring, SessionVerifier, Tier};
+use sha2::{Digest, Sha256};
+
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The data directory used when nothing is configured.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// The default SQLite database, under the data directory.
+pub const DEFAULT_DB_FILE: &str = "dev-health.db";
+/// The development signing key created once under the data directory.
+pub const DEV_KEY_FILE: &str = "dev-signing-key";
+/// The default issuer of licenses and revocation lists.
+pub const DEFAULT_ISSUER: &str = dev_health_entitlements::DEFAULT_ISSUER;
+
+/// A secret string whose `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the signing key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `LICENSE_SIGNING_KEY` / `LICENSE_PRIVATE_KEY`.
+    Configured,
+    /// A development key created (or reused) under the data directory.
+    Development {
+        /// The key file.
+        path: PathBuf,
+        /// Whether this start created it.
+        created: bool,
+    },
+}
+
+/// The server's configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The database URL (`sqlite://...` or `postgres://...`), never logged (it may hold a password).
+    pub database_url: Secret,
+    /// The license signing key.
+    pub signing_key: SigningKey,
+    /// Its key id.
+    pub key_id: String,
+    /// Where it came from.
+    pub key_source: KeySource,
+    /// Extra public keys to publish in the JWKS (the next key of a rotation).
+    pub published_keys: Keyring,
+    /// The issuer (`iss`) of licenses and revocation lists.
+    pub issuer: String,
+    /// Stripe webhook secrets (several during a rotation).
+    pub webhook_secrets: Vec<Secret>,
+    /// Prices → tiers and grace days for the Stripe event engine.
+    pub billing: BillingConfig,
+    /// Verifier of user session JWTs.
+    pub sessions: SessionVerifier,
+    /// Whether any session key or secret is configured.
+    pub sessions_configured: bool,
+    /// The bearer token of the admin endpoints.
+    pub admin_token: Option<Secret>,
+    /// Maximum database connections.
+    pub max_connections: u32,
+}
+
+/// A configuration error: the message names the variable, never its value.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn err(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the configuration through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(DEFAULT_DATA_DIR);
+        let database_url = match lookup("DATABASE_URL") {
+            Some(url) => url,
+            None => {
+                let file = data_dir.join(DEFAULT_DB_FILE);
+                format!("sqlite://{}", file.display())
+            }
+        };
+        let database_url = normalize_database_url(&database_url)?;
+
+        let key_id_env = lookup("LICENSE_KEY_ID");
+        let (signing_key, key_source) =
+            match lookup("LICENSE_SIGNING_KEY").or_else(|| lookup("LICENSE_PRIVATE_KEY")) {
+                Some(value) => (read_signing_key(&value)?, KeySource::Configured),
+                None => dev_signing_key(&data_dir)?,
+            };
+        let key_id = match key_id_env {
+            Some(kid) => kid.trim().to_owned(),
+            None => {
+                let prefix = match key_source {
+                    KeySource::Configured => "",
+                    KeySource::Development { .. } => "dev-",
+                };
+                format!("{prefix}{}", thumbprint_kid(&signing_key))
+            }
+        };
+        let published_keys = match lookup("LICENSE_PUBLISH_KEYS") {
+            Some(text) => Keyring::parse(&text)
+                .map_err(|e| err(format!("LICENSE_PUBLISH_KEYS: {}", e.message())))?,
+            None => Keyring::new(),
+        };
+
+        let webhook_secrets = lookup("STRIPE_WEBHOOK_SECRET")
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Secret(s.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let mut prices = match lookup("STRIPE_PRICE_TIERS") {
+            Some(text) => PriceTiers::parse(&text)
+                .map_err(|e| err(format!("STRIPE_PRICE_TIERS: {}", e.message())))?,
+            None => PriceTiers::new(),
+        };
+        for (var, tier) in [
+            ("STRIPE_PRICE_ID_TEAM", Tier::Team),
+            ("STRIPE_PRICE_ID_ENTERPRISE", Tier::Enterprise),
+        ] {
+            if let Some(price) = lookup(var) {
+                for price in price.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    if let Some(before) = prices.get(price) {
+                        if before != tier {
+                            return Err(err(format!(
+                                "{var} maps a price that STRIPE_PRICE_TIERS maps to another tier"
+                            )));
+                        }
+                    }
+                    prices.insert(price, tier);
+                }
+            }
+        }
+
+        let session_keys = match lookup("SESSION_PUBLIC_KEYS") {
+            Some(text) => Keyring::parse(&text)
+                .map_err(|e| err(format!("SESSION_PUBLIC_KEYS: {}", e.message())))?,
+            None => Keyring::new(),
+        };
+        let hs256 = lookup("SESSION_HS256_SECRET");
+        let sessions_configured = !session_keys.is_empty() || hs256.is_some();
+        let sessions = SessionVerifier::new(session_keys)
+            .with_hs256_secret(hs256.as_deref().map(str::as_bytes))
+            .map_err(|e| err(format!("SESSION_HS256_SECRET: {}", e.message())))?
+            .with_issuer(lookup("SESSION_ISSUER"));
+
+        let max_connections = match lookup("DATABASE_MAX_CONNECTIONS") {
+            Some(n) => n
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| err("DATABASE_MAX_CONNECTIONS must be a positive integer"))?,
+            None => 8,
+        };
+
+        Ok(Config {
+            database_url: Secret(database_url),
+            signing_key,
+            key_id,
+            key_source,
+            published_keys,
+            issuer: lookup("LICENSE_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned()),
+            webhook_secrets,
+            billing: BillingConfig::new(prices),
+            sessions,
+            sessions_configured,
+            admin_token: lookup("ADMIN_TOKEN").map(|t| Secret(t.trim().to_owned())),
+            max_connections,
+        })
+    }
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Checks the scheme; for SQLite, creates the parent directory and asks for the file to be created.
+fn normalize_database_url(url: &str) -> Result<String, ConfigError> {
+    let url = url.trim();
+    if is_postgres_url(url) {
+        return Ok(url.to_owned());
+    }
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(err(
+            "DATABASE_URL must start with sqlite:// or postgres:// (postgresql://)",
+        ));
+    };
+    let path = rest.trim_start_matches("//");
+    let (file, query) = match path.split_once('?') {
+        Some((file, query)) => (file, Some(query)),
+        None => (path, None),
+    };
+    if file.is_empty() {
+        return Err(err("DATABASE_URL names no SQLite file"));
+    }
+    if file != ":memory:" {
+        if let Some(parent) = Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                err(format!(
+                    "cannot create the directory of the SQLite database ({}): {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+    }
+    let query = match query {
+        Some(q) if q.split('&').any(|p| p.starts_with("mode=")) => q.to_owned(),
+        Some(q) if !q.is_empty() => format!("{q}&mode=rwc"),
+        _ => "mode=rwc".to_owned(),
+    };
+    Ok(format!("sqlite://{file}?{query}"))
+}
+
+/// Reads `LICENSE_SIGNING_KEY`: a path to a key file, or the key itself (base64 seed or PEM).
+fn read_signing_key(value: &str) -> Result<SigningKey, ConfigError> {
+    let value = value.trim();
+    let looks_inline = value.starts_with("-----BEGIN") || value.len() == 44;
+    let text = if !looks_inline && Path::new(value).is_file() {
+        std::fs::read_to_string(value).map_err(|e| {
+            err(format!(
+                "LICENSE_SIGNING_KEY: cannot read the key file: {e}"
+            ))
+        })?
+    } else {
+        value.to_owned()
+    };
+    SigningKey::parse(&text).map_err(|e| {
+        err(format!(
+            "LICENSE_SIGNING_KEY is neither a readable key file nor a key: {}",
+            e.message()
+        ))
+    })
+}
+
+/// The development key: created once under the data directory, reused afterwards.
+fn dev_signing_key(data_dir: &Path) -> Result<(SigningKey, KeySource), ConfigError> {
+    let path = data_dir.join(DEV_KEY_FILE);
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        let key = SigningKey::parse(&text)
+            .map_err(|e| err(format!("{} holds no key: {}", path.display(), e.message())))?;
+        return Ok((
+            key,
+            KeySource::Development {
+                path,
+                created: false,
+            },
+        ));
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| err(format!("cannot create {}: {e}", data_dir.display())))?;
+    let key = SigningKey::generate();
+    write_private(
+        &path,
+        format!("{}\n", key.seed_base64().as_str()).as_bytes(),
+    )
+    .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    Ok((
+        key,
+        KeySource::Development {
+            path,
+            created: true,
+        },
+    ))
+}
+
+/// Writes a file readable only by its owner, refusing to replace an existing one.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// A key id derived from the public key: the first 16 characters of the base64url SHA-256 of its
+/// raw bytes.
+pub fn thumbprint_kid(key: &SigningKey) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let digest = Sha256::digest(key.public_key().to_bytes());
+    URL_SAFE_NO_PAD.encode(digest).chars().take(16).collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    const SEED: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    #[test]
+    fn reads_prices_secrets_and_key() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u:p@127.0.0.1/db"),
+            ("LICENSE_PRIVATE_KEY", SEED),
+            ("LICENSE_KEY_ID", "k1"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b"),
+            ("STRIPE_PRICE_TIERS", "price_t=team"),
+            ("STRIPE_PRICE_ID_ENTERPRISE", "price_e"),
+        ])
+        .unwrap();
+        assert!(is_postgres_url(&c.database_url.0));
+        assert_eq!(c.key_id, "k1");
+        assert_eq!(c.webhook_secrets.len(), 2);
+        assert_eq!(c.billing.price_tiers.get("price_t"), Some(Tier::Team));
+        assert_eq!(c.billing.price_tiers.get("price_e"), Some(Tier::Enterprise));
+        assert_eq!(c.key_source, KeySource::Configured);
+        assert!(!format!("{c:?}").contains("u:p@"));
+    }
+
+    #[test]
+    fn rejects_conflicting_price_aliases_and_bad_urls() {
+        let e = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("LICENSE_PRIVATE_KEY", SEED),
+            ("STRIPE_PRICE_TIERS", "price_t=team"),
+            ("STRIPE_PRICE_ID_ENTERPRISE", "price_t"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("STRIPE_PRICE_ID_ENTERPRISE"));
+        let e =
+            config(&[("DATABASE_URL", "mysql://x"), ("LICENSE_PRIVATE_KEY", SEED)]).unwrap_err();
+        assert!(e.0.contains("DATABASE_URL"));
+        let e = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("LICENSE_PRIVATE_KEY", "nope"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("LICENSE_SIGNING_KEY"));
+        assert!(!e.0.contains("nope"));
+    }
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = std::env::temp_dir().join(format!("dhl-cfg-{}", std::process::id()));
+        let url = format!("sqlite://{}/sub/x.db", dir.display());
+        assert_eq!(
+            normalize_database_url(&url).unwrap(),
+            format!("{url}?mode=rwc")
+        );
+        assert!(dir.join("sub").is_dir());
+        assert_eq!(
+            normalize_database_url("sqlite::memory:?mode=memory").unwrap(),
+            "sqlite://:memory:?mode=memory"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,864 @@
+//! Storage: one sqlx `Any` pool over SQLite or PostgreSQL, the migrations, and every query.
+//!
+//! Queries are written once with `$1`-style parameters, numbered in the order they first appear,
+//! which both SQLite and PostgreSQL accept. Times are Unix seconds, booleans 0/1.
+//!
+//! Concurrency: every change runs in one transaction. On PostgreSQL (several server instances
+//! may share one database) the org row is locked with `FOR UPDATE` and the unique key of
+//! `stripe_events.id` makes a second delivery of an event wait for the first and then see it. On
+//! SQLite (one process) write transactions are serialized by an in-process lock, so they never
+//! meet SQLite's `SQLITE_BUSY` on lock upgrade.
+
+use std::time::Duration;
+
+use dev_health_entitlements::stripe::{BillingState, ManagedBy, OrgRef, SubscriptionState};
+use dev_health_entitlements::Tier;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection, Row, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Which database the pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (the embedded default).
+    Sqlite,
+    /// PostgreSQL (production).
+    Postgres,
+}
+
+impl Backend {
+    /// The name used in logs and figures.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The migrations, embedded in the binary: (version, SQL) per backend.
+const SQLITE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+
+/// A fixed key for PostgreSQL's advisory lock that serializes migrations of several instances.
+const MIGRATION_LOCK_KEY: i64 = 0x0de7_4ea1_7401;
+
+/// The database.
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    write_lock: Mutex<()>,
+}
+
+/// A write transaction (and, on SQLite, the process-wide write lock).
+pub struct WriteTx<'a> {
+    /// The transaction.
+    pub tx: Transaction<'static, Any>,
+    _guard: Option<MutexGuard<'a, ()>>,
+}
+
+impl WriteTx<'_> {
+    /// The connection to run queries on.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Db {
+    /// Connects (a pool of `max_connections`).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if super::config::is_postgres_url(url) {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL + NORMAL survives a killed process (only a power loss can drop the
+                        // last commits); busy_timeout covers readers meeting a checkpoint.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Runs the migrations not applied yet, each in its own transaction.
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(MIGRATION_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await?;
+                POSTGRES_MIGRATIONS
+            }
+        };
+        let result = async {
+            sqlx::raw_sql(
+                "CREATE TABLE IF NOT EXISTS schema_migrations \
+                 (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .execute(&mut *conn)
+            .await?;
+            let applied: Option<i64> =
+                sqlx::query("SELECT MAX(version) AS v FROM schema_migrations")
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get("v")?;
+            let applied = applied.unwrap_or(0);
+            for (version, sql) in migrations.iter().filter(|(v, _)| *v > applied) {
+                let mut tx = conn.begin().await?;
+                sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(*version)
+                    .bind(super::now())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(version, backend = self.backend.name(), "applied migration");
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(MIGRATION_LOCK_KEY)
+                .execute(&mut *conn)
+                .await?;
+        }
+        result
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin_write(&self) -> Result<WriteTx<'_>, sqlx::Error> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL (SQLite's writers are already serialized).
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organizations
+
+/// An organization row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Unique slug.
+    pub slug: String,
+    /// Billing tier.
+    pub tier: Tier,
+    /// `stripe` or `manual`.
+    pub managed_by: ManagedBy,
+    /// The linked Stripe customer.
+    pub stripe_customer_id: Option<String>,
+    /// Free-form settings (JSON).
+    pub settings: Value,
+    /// The org's recorded subscription id.
+    pub subscription_id: Option<String>,
+    /// The org's current SaaS license id.
+    pub license_id: Option<String>,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// Last changed (Unix seconds).
+    pub updated_at: i64,
+}
+
+const ORG_COLUMNS: &str = "id, name, slug, tier, managed_by, stripe_customer_id, settings, \
+                           subscription_id, license_id, created_at, updated_at";
+
+fn org_from_row(row: &AnyRow) -> Result<Org, sqlx::Error> {
+    let tier: String = row.try_get("tier")?;
+    let managed_by: String = row.try_get("managed_by")?;
+    let settings: String = row.try_get("settings")?;
+    Ok(Org {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        slug: row.try_get("slug")?,
+        tier: Tier::parse(&tier).unwrap_or(Tier::Community),
+        managed_by: if managed_by == "manual" {
+            ManagedBy::Manual
+        } else {
+            ManagedBy::Stripe
+        },
+        stripe_customer_id: row.try_get("stripe_customer_id")?,
+        settings: serde_json::from_str(&settings).unwrap_or(Value::Null),
+        subscription_id: row.try_get("subscription_id")?,
+        license_id: row.try_get("license_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The name of a [`ManagedBy`].
+pub fn managed_by_str(m: ManagedBy) -> &'static str {
+    match m {
+        ManagedBy::Stripe => "stripe",
+        ManagedBy::Manual => "manual",
+    }
+}
+
+/// Reads an org (`lock` adds `FOR UPDATE`).
+pub async fn get_org(
+    conn: &mut AnyConnection,
+    id: &str,
+    lock: &str,
+) -> Result<Option<Org>, sqlx::Error> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1{lock}");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| org_from_row(&r))
+        .transpose()
+}
+
+/// Inserts an org. Returns false when its id or slug is taken.
+pub async fn insert_org(conn: &mut AnyConnection, org: &Org) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO organizations (id, name, slug, tier, managed_by, stripe_customer_id, settings, \
+         subscription_id, license_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+    )
+    .bind(&org.id)
+    .bind(&org.name)
+    .bind(&org.slug)
+    .bind(org.tier.as_str())
+    .bind(managed_by_str(org.managed_by))
+    .bind(&org.stripe_customer_id)
+    .bind(org.settings.to_string())
+    .bind(&org.subscription_id)
+    .bind(&org.license_id)
+    .bind(org.created_at)
+    .bind(org.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The id of the org an event concerns: its `org_id` when that org exists, else the org linked
+/// to its customer, else the org whose subscription it is (as the core's `BillingLedger` does).
+pub async fn find_org_for_event(
+    conn: &mut AnyConnection,
+    org_ref: &OrgRef,
+) -> Result<Option<String>, sqlx::Error> {
+    if let Some(id) = &org_ref.org_id {
+        let found = sqlx::query("SELECT id FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(row) = found {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    if let Some(customer) = &org_ref.customer_id {
+        let found = sqlx::query(
+            "SELECT id FROM organizations WHERE stripe_customer_id = $1 ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(customer)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = found {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    if let Some(subscription) = &org_ref.subscription_id {
+        let found = sqlx::query(
+            "SELECT o.id AS id FROM organizations o WHERE o.subscription_id = $1 LIMIT 1",
+        )
+        .bind(subscription)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = found {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    Ok(None)
+}
+
+/// The billing state of a (locked) org.
+pub async fn billing_state(
+    conn: &mut AnyConnection,
+    org: &Org,
+) -> Result<BillingState, sqlx::Error> {
+    let subscription = match &org.subscription_id {
+        None => None,
+        Some(id) => sqlx::query(
+            "SELECT id, status, price_id, current_period_end, last_event_created \
+             FROM subscriptions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| -> Result<SubscriptionState, sqlx::Error> {
+            Ok(SubscriptionState {
+                id: row.try_get("id")?,
+                status: row.try_get("status")?,
+                price_id: row.try_get("price_id")?,
+                current_period_end: row.try_get("current_period_end")?,
+                last_event_created: row.try_get("last_event_created")?,
+            })
+        })
+        .transpose()?,
+    };
+    Ok(BillingState {
+        org_id: org.id.clone(),
+        tier: org.tier,
+        managed_by: org.managed_by,
+        stripe_customer_id: org.stripe_customer_id.clone(),
+        subscription,
+        license_id: org.license_id.clone(),
+    })
+}
+
+/// Stores an org's billing state (tier, customer, subscription, license).
+pub async fn store_billing_state(
+    conn: &mut AnyConnection,
+    state: &BillingState,
+    customer_of_subscription: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if let Some(s) = &state.subscription {
+        sqlx::query(
+            "INSERT INTO subscriptions (id, org_id, customer_id, status, price_id, current_period_end, \
+             last_event_created) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, \
+             customer_id = COALESCE(excluded.customer_id, subscriptions.customer_id), \
+             status = excluded.status, price_id = excluded.price_id, \
+             current_period_end = excluded.current_period_end, \
+             last_event_created = excluded.last_event_created",
+        )
+        .bind(&s.id)
+        .bind(&state.org_id)
+        .bind(customer_of_subscription)
+        .bind(&s.status)
+        .bind(&s.price_id)
+        .bind(s.current_period_end)
+        .bind(s.last_event_created)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE organizations SET tier = $1, stripe_customer_id = $2, subscription_id = $3, \
+         license_id = $4, updated_at = $5 WHERE id = $6",
+    )
+    .bind(state.tier.as_str())
+    .bind(&state.stripe_customer_id)
+    .bind(state.subscription.as_ref().map(|s| s.id.clone()))
+    .bind(&state.license_id)
+    .bind(now)
+    .bind(&state.org_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Licenses
+
+/// A license row.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseRow {
+    /// `jti`.
+    pub id: String,
+    /// `sub`.
+    pub org_id: String,
+    /// The signed token.
+    pub token: String,
+    /// Tier.
+    pub tier: String,
+    /// `saas`, `self_hosted`, ...
+    pub license_type: String,
+    /// The signing key id.
+    pub kid: String,
+    /// `iat`.
+    pub issued_at: i64,
+    /// `exp`.
+    pub expires_at: i64,
+    /// When revoked.
+    pub revoked_at: Option<i64>,
+}
+
+const LICENSE_COLUMNS: &str =
+    "id, org_id, token, tier, license_type, kid, issued_at, expires_at, revoked_at";
+
+fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
+    Ok(LicenseRow {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        token: row.try_get("token")?,
+        tier: row.try_get("tier")?,
+        license_type: row.try_get("license_type")?,
+        kid: row.try_get("kid")?,
+        issued_at: row.try_get("issued_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+/// Inserts a license.
+pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO licenses (id, org_id, token, tier, license_type, kid, issued_at, expires_at, \
+         revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&l.id)
+    .bind(&l.org_id)
+    .bind(&l.token)
+    .bind(&l.tier)
+    .bind(&l.license_type)
+    .bind(&l.kid)
+    .bind(l.issued_at)
+    .bind(l.expires_at)
+    .bind(l.revoked_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Reads a license (`lock` adds `FOR UPDATE`).
+pub async fn get_license(
+    conn: &mut AnyConnection,
+    id: &str,
+    lock: &str,
+) -> Result<Option<LicenseRow>, sqlx::Error> {
+    let sql = format!("SELECT {LICENSE_COLUMNS} FROM licenses WHERE id = $1{lock}");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| license_from_row(&r))
+        .transpose()
+}
+
+/// The org's current license: its Stripe (SaaS) license when it has one, else the newest
+/// unrevoked license issued to it. With `org_scoped_only`, only `saas` and `trial` licenses count:
+/// `self_hosted` and `evaluation` licenses are deliverables for the customer's own deployment and
+/// do not change what this server answers for the org.
+pub async fn current_license(
+    conn: &mut AnyConnection,
+    org: &Org,
+    org_scoped_only: bool,
+) -> Result<Option<LicenseRow>, sqlx::Error> {
+    if let Some(id) = &org.license_id {
+        if let Some(l) = get_license(&mut *conn, id, "").await? {
+            if l.revoked_at.is_none() {
+                return Ok(Some(l));
+            }
+        }
+    }
+    let scope = if org_scoped_only {
+        " AND license_type IN ('saas', 'trial')"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {LICENSE_COLUMNS} FROM licenses WHERE org_id = $1 AND revoked_at IS NULL{scope} \
+         ORDER BY issued_at DESC, id DESC LIMIT 1"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&org.id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| license_from_row(&r))
+        .transpose()
+}
+
+/// Marks a license revoked. Returns false when it was revoked already (or does not exist).
+pub async fn revoke_license(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE licenses SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Ids of every revoked license, oldest revocation first.
+pub async fn revoked_ids(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query("SELECT id FROM licenses WHERE revoked_at IS NOT NULL ORDER BY revoked_at, id")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feature flags (kill switches) and overrides
+
+/// A feature flag row.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagRow {
+    /// Feature key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Minimum tier.
+    pub min_tier: String,
+    /// False = killed everywhere.
+    pub enabled: bool,
+    /// Must be bought explicitly.
+    pub explicit_purchase: bool,
+    /// Description.
+    pub description: String,
+}
+
+/// Inserts the catalog's features that the table lacks.
+pub async fn seed_flags(
+    conn: &mut AnyConnection,
+    catalog: &dev_health_entitlements::Catalog,
+) -> Result<(), sqlx::Error> {
+    for f in catalog.features() {
+        sqlx::query(
+            "INSERT INTO feature_flags (key, name, min_tier, enabled, explicit_purchase, description) \
+             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&f.key)
+        .bind(&f.name)
+        .bind(f.min_tier.as_str())
+        .bind(i64::from(f.explicit_purchase))
+        .bind(&f.description)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn flag_from_row(row: &AnyRow) -> Result<FlagRow, sqlx::Error> {
+    Ok(FlagRow {
+        key: row.try_get("key")?,
+        name: row.try_get("name")?,
+        min_tier: row.try_get("min_tier")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        explicit_purchase: row.try_get::<i64, _>("explicit_purchase")? != 0,
+        description: row.try_get("description")?,
+    })
+}
+
+/// Every flag, by key.
+pub async fn list_flags(conn: &mut AnyConnection) -> Result<Vec<FlagRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT key, name, min_tier, enabled, explicit_purchase, description FROM feature_flags \
+         ORDER BY key",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(flag_from_row)
+    .collect()
+}
+
+/// One flag (`lock` adds `FOR UPDATE`).
+pub async fn get_flag(
+    conn: &mut AnyConnection,
+    key: &str,
+    lock: &str,
+) -> Result<Option<FlagRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT key, name, min_tier, enabled, explicit_purchase, description FROM feature_flags \
+         WHERE key = $1{lock}"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| flag_from_row(&r))
+        .transpose()
+}
+
+/// Sets a kill switch.
+pub async fn set_flag_enabled(
+    conn: &mut AnyConnection,
+    key: &str,
+    enabled: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE feature_flags SET enabled = $1, updated_at = $2 WHERE key = $3")
+        .bind(i64::from(enabled))
+        .bind(now)
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The keys of the features switched off everywhere.
+pub async fn killed_features(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query("SELECT key FROM feature_flags WHERE enabled = 0")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("key"))
+        .collect()
+}
+
+/// An org feature override row.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverrideRow {
+    /// Id.
+    pub id: String,
+    /// Org.
+    pub org_id: String,
+    /// Feature key.
+    pub feature_key: String,
+    /// On or off.
+    pub enabled: bool,
+    /// Expiry (Unix seconds), none = never.
+    pub expires_at: Option<i64>,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who.
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+}
+
+const OVERRIDE_COLUMNS: &str =
+    "id, org_id, feature_key, enabled, expires_at, reason, created_by, created_at";
+
+fn override_from_row(row: &AnyRow) -> Result<OverrideRow, sqlx::Error> {
+    Ok(OverrideRow {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        feature_key: row.try_get("feature_key")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        expires_at: row.try_get("expires_at")?,
+        reason: row.try_get("reason")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The org's overrides, oldest first.
+pub async fn list_overrides(
+    conn: &mut AnyConnection,
+    org_id: &str,
+) -> Result<Vec<OverrideRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM org_feature_overrides WHERE org_id = $1 \
+         ORDER BY created_at, id"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(override_from_row)
+        .collect()
+}
+
+/// One override of an org.
+pub async fn get_override(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    id: &str,
+) -> Result<Option<OverrideRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM org_feature_overrides WHERE org_id = $1 AND id = $2"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| override_from_row(&r))
+        .transpose()
+}
+
+/// Inserts or replaces an override (by id).
+pub async fn upsert_override(conn: &mut AnyConnection, o: &OverrideRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO org_feature_overrides (id, org_id, feature_key, enabled, expires_at, reason, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (id) DO UPDATE SET feature_key = excluded.feature_key, \
+         enabled = excluded.enabled, expires_at = excluded.expires_at, reason = excluded.reason",
+    )
+    .bind(&o.id)
+    .bind(&o.org_id)
+    .bind(&o.feature_key)
+    .bind(i64::from(o.enabled))
+    .bind(o.expires_at)
+    .bind(&o.reason)
+    .bind(&o.created_by)
+    .bind(o.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes an override.
+pub async fn delete_override(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM org_feature_overrides WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stripe events, audit, signing keys
+
+/// Records an event as received. Returns false when its id is known already: a second delivery
+/// (on PostgreSQL it waits here until the first delivery's transaction ends).
+pub async fn insert_event(
+    conn: &mut AnyConnection,
+    id: &str,
+    event_type: &str,
+    created: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO stripe_events (id, type, created, received_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(event_type)
+    .bind(created)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records what an event did.
+pub async fn finish_event(
+    conn: &mut AnyConnection,
+    id: &str,
+    org_id: Option<&str>,
+    outcome: &str,
+    detail: &Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE stripe_events SET org_id = $1, outcome = $2, detail = $3, processed_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(org_id)
+    .bind(outcome)
+    .bind(detail.to_string())
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an audit row: who, what, before, after.
+pub async fn audit(
+    conn: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    org_id: Option<&str>,
+    before: Value,
+    after: Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let detail = serde_json::json!({"before": before, "after": after});
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, org_id, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now)
+    .bind(actor)
+    .bind(action)
+    .bind(org_id)
+    .bind(detail.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the public part of a signing key. Returns the key already recorded under this kid.
+pub async fn register_signing_key(
+    conn: &mut AnyConnection,
+    kid: &str,
+    public_key: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, public_key, first_used_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (kid) DO NOTHING",
+    )
+    .bind(kid)
+    .bind(public_key)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("SELECT public_key FROM signing_keys WHERE kid = $1")
+        .bind(kid)
+        .fetch_one(conn)
+        .await?
+        .try_get("public_key")
+}
+
+/// Every signing key ever used: (kid, base64 public key), oldest first.
+pub async fn signing_keys(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query("SELECT kid, public_key FROM signing_keys ORDER BY first_used_at, kid")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("kid")?, r.try_get("public_key")?)))
+        .collect()
+}

@@ -1,0 +1,156 @@
+//! `dev-health-license serve`: the reference license server (SPEC §5).
+//!
+//! The server loads state, calls the core engine (`dev_health_entitlements`) for every decision
+//! and stores the result: Stripe signatures and events, session tokens, entitlements, license and
+//! revocation-list signing all happen in the core.
+
+mod auth;
+mod config;
+mod db;
+mod error;
+mod routes;
+mod state;
+mod stripe;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub use config::{Config, KeySource};
+
+/// Arguments of `serve`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080; env LISTEN_ADDR).
+    #[arg(long, env = "LISTEN_ADDR")]
+    pub listen: Option<String>,
+}
+
+/// Now, in Unix seconds.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Runs the server until SIGINT/SIGTERM. Returns the process exit code.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // A second call (tests) leaves the first subscriber in place.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let listen = args
+        .listen
+        .unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned());
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("--listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
+    let config = Config::from_env().map_err(|e| format!("configuration: {e}"))?;
+    announce(&config);
+
+    let state = state::AppState::start(config)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let app = routes::router(Arc::new(state));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    tracing::info!(%local, "dev-health-license listening");
+    // The line tests and scripts wait for.
+    println!("listening on http://{local}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Says what the configuration lacks, loudly when it runs on development defaults.
+fn announce(config: &Config) {
+    if let KeySource::Development { path, created } = &config.key_source {
+        let what = if *created {
+            "CREATED a development signing key"
+        } else {
+            "is using the development signing key"
+        };
+        let banner = format!(
+            "\n{line}\n  DEVELOPMENT MODE: dev-health-license {what}\n  at {path} (kid {kid}).\n  \
+             Licenses it signs are for development only. Set LICENSE_SIGNING_KEY and\n  \
+             LICENSE_KEY_ID for production (see README: Running the license server).\n{line}\n",
+            line = "!".repeat(78),
+            path = path.display(),
+            kid = config.key_id,
+        );
+        eprintln!("{banner}");
+        tracing::warn!(kid = %config.key_id, path = %path.display(), "development signing key in use");
+    }
+    if config.webhook_secrets.is_empty() {
+        tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused");
+    }
+    if config.billing.price_tiers.is_empty() {
+        tracing::warn!("STRIPE_PRICE_TIERS is not set: no Stripe price grants a paid tier");
+    }
+    if config.admin_token.is_none() {
+        tracing::warn!("ADMIN_TOKEN is not set: the admin endpoints refuse every request");
+    }
+    if !config.sessions_configured {
+        tracing::warn!(
+            "neither SESSION_PUBLIC_KEYS nor SESSION_HS256_SECRET is set: user endpoints accept only the admin token"
+        );
+    }
+}

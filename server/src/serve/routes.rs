@@ -1,0 +1,767 @@
+//! The HTTP API of SPEC §5.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use dev_health_entitlements::issue::new_license_id;
+use dev_health_entitlements::resolve::rfc3339;
+use dev_health_entitlements::stripe::ManagedBy;
+use dev_health_entitlements::{
+    Entitlements, LicenseClaims, LicenseType, Override, ResolveInput, Tier, TokenFormat,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tracing::Instrument;
+
+use super::auth::{require_admin, require_org, Actor};
+use super::db::{self, LicenseRow, Org, OverrideRow};
+use super::error::{ApiError, ApiResult};
+use super::state::AppState;
+use super::stripe::{webhook, MAX_WEBHOOK_BYTES};
+
+type AppStateRef = State<Arc<AppState>>;
+
+/// Largest JSON body of the other endpoints.
+const MAX_JSON_BYTES: usize = 64 * 1024;
+/// Longest offline license, in days.
+const MAX_LICENSE_DAYS: i64 = 3650;
+
+/// The router with every endpoint and the request-id/logging layer.
+pub fn router(state: Arc<AppState>) -> Router {
+    let webhooks = Router::new()
+        .route("/api/v1/billing/webhooks/stripe", post(webhook))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/api/v1/licensing/entitlements/{org_id}", get(entitlements))
+        .route("/api/v1/licensing/license/{org_id}", get(org_license))
+        .route("/api/v1/licensing/revocations", get(revocations))
+        .route("/api/v1/admin/licenses", post(issue_license))
+        .route("/api/v1/admin/licenses/{id}/revoke", post(revoke_license))
+        .route("/api/v1/admin/orgs", post(create_org))
+        .route("/api/v1/admin/orgs/{org_id}", get(get_org))
+        .route(
+            "/api/v1/admin/orgs/{org_id}/feature-overrides",
+            get(list_overrides).post(create_override),
+        )
+        .route(
+            "/api/v1/admin/orgs/{org_id}/feature-overrides/{id}",
+            get(get_override)
+                .patch(patch_override)
+                .delete(delete_override),
+        )
+        .route("/api/v1/admin/feature-flags", get(list_flags))
+        .route(
+            "/api/v1/admin/feature-flags/{key}",
+            axum::routing::patch(patch_flag),
+        )
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .merge(webhooks)
+        .fallback(|| async { ApiError::not_found("Not Found") })
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives each request an id (the caller's `X-Request-Id` when it is short and plain), logs the
+/// request in a span carrying it, and returns it in `X-Request-Id`. Headers and bodies are never
+/// logged: they carry tokens.
+async fn request_id(request: Request, next: Next) -> Response {
+    let incoming = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned);
+    let id = incoming.unwrap_or_else(|| {
+        format!(
+            "req-{:x}-{}",
+            std::process::id(),
+            REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    });
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, micros, "request failed");
+        } else {
+            tracing::debug!(status, micros, "request");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// Reads a JSON body, answering 422 `{"detail": ...}` when it is not valid.
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    match payload {
+        Ok(Json(v)) => Ok(v),
+        Err(rejection) => {
+            let status = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Err(ApiError::new(status, rejection.body_text()))
+        }
+    }
+}
+
+async fn healthz(State(state): AppStateRef) -> Response {
+    let ok = sqlx::query("SELECT 1")
+        .execute(state.db.pool())
+        .await
+        .is_ok();
+    if ok {
+        (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": state.db.backend().name()})),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "database": state.db.backend().name()})),
+        )
+            .into_response()
+    }
+}
+
+async fn jwks(State(state): AppStateRef) -> ApiResult<Response> {
+    let keyring = state.keyring().await?;
+    Ok((
+        [(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        )],
+        Json(keyring.to_jwks()),
+    )
+        .into_response())
+}
+
+async fn load_org(conn: &mut sqlx::AnyConnection, org_id: &str) -> ApiResult<Org> {
+    db::get_org(conn, org_id, "")
+        .await?
+        .ok_or_else(|| ApiError::not_found("Organization not found"))
+}
+
+async fn entitlements(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let now = super::now();
+    require_org(&state, &headers, &org_id, "org:read", now)?;
+    let mut conn = state.db.pool().acquire().await?;
+    let org = load_org(&mut conn, &org_id).await?;
+    let license = match db::current_license(&mut conn, &org, true).await? {
+        Some(row) => state.verified_license(&row.id, &row.token, now).await,
+        None => None,
+    };
+    let overrides: Vec<Override> = db::list_overrides(&mut conn, &org_id)
+        .await?
+        .into_iter()
+        .map(|o| Override {
+            feature: o.feature_key,
+            enabled: o.enabled,
+            expires_at: o.expires_at,
+        })
+        .collect();
+    let kill_switches: BTreeMap<String, bool> = db::killed_features(&mut conn)
+        .await?
+        .into_iter()
+        .map(|k| (k, false))
+        .collect();
+    drop(conn);
+    let ent = Entitlements::resolve(
+        Arc::clone(&state.catalog),
+        &ResolveInput {
+            license: license.as_deref(),
+            org_id: Some(&org_id),
+            org_tier: Some(org.tier),
+            overrides: &overrides,
+            kill_switches: Some(&kill_switches),
+            now,
+        },
+    );
+    Ok(Json(ent.to_json()))
+}
+
+fn license_json(row: &LicenseRow) -> Value {
+    json!({
+        "license": row.token,
+        "license_id": row.id,
+        "org_id": row.org_id,
+        "tier": row.tier,
+        "license_type": row.license_type,
+        "kid": row.kid,
+        "issued_at": rfc3339(row.issued_at),
+        "expires_at": rfc3339(row.expires_at),
+        "revoked_at": row.revoked_at.map(rfc3339),
+    })
+}
+
+async fn org_license(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_org(&state, &headers, &org_id, "org:write", super::now())?;
+    let mut conn = state.db.pool().acquire().await?;
+    let org = load_org(&mut conn, &org_id).await?;
+    let row = db::current_license(&mut conn, &org, false)
+        .await?
+        .ok_or_else(|| ApiError::not_found("This organization has no license"))?;
+    Ok(Json(license_json(&row)))
+}
+
+async fn revocations(State(state): AppStateRef) -> ApiResult<Json<Value>> {
+    let now = super::now();
+    let mut conn = state.db.pool().acquire().await?;
+    let revoked = db::revoked_ids(&mut conn).await?;
+    drop(conn);
+    let token = state
+        .sign_revocations(&revoked, now)
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(json!({
+        "revocation_list": token,
+        "revoked": revoked,
+        "issued_at": rfc3339(now),
+        "expires_at": rfc3339(now.saturating_add(super::state::REVOCATION_LIST_TTL_SECS)),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueRequest {
+    org_id: String,
+    tier: String,
+    days: i64,
+    org_name: Option<String>,
+    contact_email: Option<String>,
+    features: Option<Map<String, Value>>,
+    limits: Option<Map<String, Value>>,
+    deployment_id: Option<String>,
+    license_type: Option<String>,
+    grace_days: Option<u32>,
+}
+
+async fn issue_license(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    payload: Result<Json<IssueRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    let actor = require_admin(&state, &headers)?;
+    let req = body(payload)?;
+    let now = super::now();
+    if req.org_id.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "org_id is empty",
+        ));
+    }
+    if !(1..=MAX_LICENSE_DAYS).contains(&req.days) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("days must be between 1 and {MAX_LICENSE_DAYS}"),
+        ));
+    }
+    let tier = Tier::parse(&req.tier).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "tier must be community, team or enterprise",
+        )
+    })?;
+    let license_type = match req.license_type.as_deref() {
+        None => LicenseType::SelfHosted,
+        Some(t) => LicenseType::parse(t).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "license_type must be saas, self_hosted, trial or evaluation",
+            )
+        })?,
+    };
+    let id = new_license_id();
+    let expires_at = now.saturating_add(req.days.saturating_mul(86_400));
+    // The claims go through the core's schema check, so a bad feature or limit is refused with
+    // the core's message before anything is signed.
+    let mut claims = Map::new();
+    claims.insert("iss".into(), state.issuer.clone().into());
+    claims.insert("sub".into(), req.org_id.clone().into());
+    if let Some(aud) = &req.deployment_id {
+        claims.insert("aud".into(), json!([aud]));
+    }
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), expires_at.into());
+    claims.insert("jti".into(), id.clone().into());
+    claims.insert("tier".into(), tier.as_str().into());
+    claims.insert(
+        "features".into(),
+        Value::Object(req.features.unwrap_or_default()),
+    );
+    claims.insert(
+        "limits".into(),
+        Value::Object(req.limits.unwrap_or_default()),
+    );
+    if let Some(days) = req.grace_days {
+        claims.insert("grace_days".into(), days.into());
+    }
+    if let Some(name) = &req.org_name {
+        claims.insert("org_name".into(), name.clone().into());
+    }
+    if let Some(email) = &req.contact_email {
+        claims.insert("contact_email".into(), email.clone().into());
+    }
+    claims.insert("license_type".into(), license_type.as_str().into());
+    let claims = LicenseClaims::from_json(claims, TokenFormat::V2)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.message()))?;
+    let token = state.sign(&claims).map_err(|e| ApiError::internal(&e))?;
+    let row = LicenseRow {
+        id: id.clone(),
+        org_id: req.org_id.clone(),
+        token,
+        tier: tier.as_str().to_owned(),
+        license_type: license_type.as_str().to_owned(),
+        kid: state.key_id.clone(),
+        issued_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    let mut tx = state.db.begin_write().await?;
+    db::insert_license(tx.conn(), &row).await?;
+    db::audit(
+        tx.conn(),
+        &actor.name(),
+        "license.issue",
+        Some(&row.org_id),
+        Value::Null,
+        json!({"license_id": id, "tier": row.tier, "license_type": row.license_type,
+               "expires_at": expires_at, "deployment_id": req.deployment_id}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(license_id = %id, org_id = %row.org_id, tier = %row.tier, "license issued");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"license": row.token, "license_id": id, "expires_at": rfc3339(expires_at)})),
+    )
+        .into_response())
+}
+
+async fn revoke_license(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let actor = require_admin(&state, &headers)?;
+    let now = super::now();
+    let mut tx = state.db.begin_write().await?;
+    let row = db::get_license(tx.conn(), &id, state.db.for_update())
+        .await?
+        .ok_or_else(|| ApiError::not_found("License not found"))?;
+    let revoked_at = match row.revoked_at {
+        Some(at) => at,
+        None => {
+            db::revoke_license(tx.conn(), &id, now).await?;
+            if let Some(org) = db::get_org(tx.conn(), &row.org_id, state.db.for_update()).await? {
+                if org.license_id.as_deref() == Some(id.as_str()) {
+                    sqlx::query(
+                        "UPDATE organizations SET license_id = NULL, updated_at = $1 WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(&org.id)
+                    .execute(tx.conn())
+                    .await?;
+                }
+            }
+            db::audit(
+                tx.conn(),
+                &actor.name(),
+                "license.revoke",
+                Some(&row.org_id),
+                json!({"license_id": id, "revoked_at": null}),
+                json!({"license_id": id, "revoked_at": now}),
+                now,
+            )
+            .await?;
+            now
+        }
+    };
+    tx.commit().await?;
+    Ok(Json(
+        json!({"license_id": id, "revoked_at": rfc3339(revoked_at)}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateOrg {
+    id: Option<String>,
+    name: String,
+    slug: Option<String>,
+    tier: Option<String>,
+    managed_by: Option<String>,
+    settings: Option<Value>,
+}
+
+fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+fn org_json(org: &Org) -> Value {
+    json!({
+        "id": org.id,
+        "name": org.name,
+        "slug": org.slug,
+        "tier": org.tier.as_str(),
+        "managed_by": db::managed_by_str(org.managed_by),
+        "stripe_customer_id": org.stripe_customer_id,
+        "subscription_id": org.subscription_id,
+        "license_id": org.license_id,
+        "settings": org.settings,
+        "created_at": rfc3339(org.created_at),
+        "updated_at": rfc3339(org.updated_at),
+    })
+}
+
+async fn create_org(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    payload: Result<Json<CreateOrg>, JsonRejection>,
+) -> ApiResult<Response> {
+    let actor = require_admin(&state, &headers)?;
+    let req = body(payload)?;
+    let unprocessable = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let name = req.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(unprocessable("name is empty"));
+    }
+    let id = match req.id.map(|s| s.trim().to_owned()) {
+        Some(id) if id.is_empty() || id.len() > 128 => {
+            return Err(unprocessable("id must be 1 to 128 characters"))
+        }
+        Some(id) => id,
+        None => format!("org_{}", new_license_id().trim_start_matches("lic_")),
+    };
+    let slug = match req.slug {
+        Some(s) => slugify(&s),
+        None => slugify(&name),
+    };
+    let slug = if slug.is_empty() {
+        id.to_lowercase()
+    } else {
+        slug
+    };
+    let tier = match req.tier.as_deref() {
+        None => Tier::Community,
+        Some(t) => Tier::parse(t)
+            .ok_or_else(|| unprocessable("tier must be community, team or enterprise"))?,
+    };
+    let managed_by = match req.managed_by.as_deref() {
+        None | Some("stripe") => ManagedBy::Stripe,
+        Some("manual") => ManagedBy::Manual,
+        Some(_) => return Err(unprocessable("managed_by must be stripe or manual")),
+    };
+    let settings = match req.settings {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v,
+        Some(_) => return Err(unprocessable("settings must be an object")),
+    };
+    let now = super::now();
+    let org = Org {
+        id,
+        name,
+        slug,
+        tier,
+        managed_by,
+        stripe_customer_id: None,
+        settings,
+        subscription_id: None,
+        license_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin_write().await?;
+    if !db::insert_org(tx.conn(), &org).await? {
+        return Err(ApiError::conflict(
+            "An organization with this id or slug exists",
+        ));
+    }
+    db::audit(
+        tx.conn(),
+        &actor.name(),
+        "org.create",
+        Some(&org.id),
+        Value::Null,
+        org_json(&org),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(org_json(&org))).into_response())
+}
+
+async fn get_org(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let mut conn = state.db.pool().acquire().await?;
+    let org = load_org(&mut conn, &org_id).await?;
+    Ok(Json(org_json(&org)))
+}
+
+fn override_json(o: &OverrideRow) -> Value {
+    json!({
+        "id": o.id,
+        "org_id": o.org_id,
+        "feature_key": o.feature_key,
+        "enabled": o.enabled,
+        "expires_at": o.expires_at,
+        "reason": o.reason,
+        "created_by": o.created_by,
+        "created_at": o.created_at,
+    })
+}
+
+async fn list_overrides(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_org(&state, &headers, &org_id, "settings:read", super::now())?;
+    let mut conn = state.db.pool().acquire().await?;
+    load_org(&mut conn, &org_id).await?;
+    let list = db::list_overrides(&mut conn, &org_id).await?;
+    Ok(Json(Value::Array(list.iter().map(override_json).collect())))
+}
+
+async fn get_override(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path((org_id, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    require_org(&state, &headers, &org_id, "settings:read", super::now())?;
+    let mut conn = state.db.pool().acquire().await?;
+    let o = db::get_override(&mut conn, &org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Override not found"))?;
+    Ok(Json(override_json(&o)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideRequest {
+    #[serde(alias = "feature")]
+    feature_key: Option<String>,
+    enabled: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    expires_at: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    reason: Option<Option<String>>,
+}
+
+/// `null` → `Some(None)` (clear), absent → `None` (keep).
+fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+async fn create_override(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+    payload: Result<Json<OverrideRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    let now = super::now();
+    let actor = require_org(&state, &headers, &org_id, "settings:write", now)?;
+    let req = body(payload)?;
+    let unprocessable = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let feature = req
+        .feature_key
+        .ok_or_else(|| unprocessable("feature_key is required"))?;
+    if state.catalog.feature(&feature).is_none() {
+        return Err(unprocessable("feature_key names no feature of the catalog"));
+    }
+    let enabled = req
+        .enabled
+        .ok_or_else(|| unprocessable("enabled is required"))?;
+    let row = OverrideRow {
+        id: format!("ovr_{}", new_license_id().trim_start_matches("lic_")),
+        org_id: org_id.clone(),
+        feature_key: feature,
+        enabled,
+        expires_at: req.expires_at.flatten(),
+        reason: req.reason.flatten(),
+        created_by: actor.name(),
+        created_at: now,
+    };
+    let mut tx = state.db.begin_write().await?;
+    load_org(tx.conn(), &org_id).await?;
+    db::upsert_override(tx.conn(), &row).await?;
+    db::audit(
+        tx.conn(),
+        &actor.name(),
+        "override.create",
+        Some(&org_id),
+        Value::Null,
+        override_json(&row),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(override_json(&row))).into_response())
+}
+
+async fn patch_override(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path((org_id, id)): Path<(String, String)>,
+    payload: Result<Json<OverrideRequest>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let now = super::now();
+    let actor = require_org(&state, &headers, &org_id, "settings:write", now)?;
+    let req = body(payload)?;
+    if req.feature_key.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "feature_key cannot change; delete the override and create another",
+        ));
+    }
+    let mut tx = state.db.begin_write().await?;
+    let before = db::get_override(tx.conn(), &org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Override not found"))?;
+    let mut after = before.clone();
+    if let Some(enabled) = req.enabled {
+        after.enabled = enabled;
+    }
+    if let Some(expires_at) = req.expires_at {
+        after.expires_at = expires_at;
+    }
+    if let Some(reason) = req.reason {
+        after.reason = reason;
+    }
+    db::upsert_override(tx.conn(), &after).await?;
+    db::audit(
+        tx.conn(),
+        &actor.name(),
+        "override.update",
+        Some(&org_id),
+        override_json(&before),
+        override_json(&after),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(override_json(&after)))
+}
+
+async fn delete_override(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path((org_id, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let now = super::now();
+    let actor = require_org(&state, &headers, &org_id, "settings:write", now)?;
+    let mut tx = state.db.begin_write().await?;
+    let before = db::get_override(tx.conn(), &org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Override not found"))?;
+    db::delete_override(tx.conn(), &org_id, &id).await?;
+    db::audit(
+        tx.conn(),
+        &actor.name(),
+        "override.delete",
+        Some(&org_id),
+        override_json(&before),
+        Value::Null,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_flags(State(state): AppStateRef, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let mut conn = state.db.pool().acquire().await?;
+    let flags = db::list_flags(&mut conn).await?;
+    Ok(Json(json!(flags)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlagPatch {
+    enabled: bool,
+}
+
+async fn patch_flag(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    payload: Result<Json<FlagPatch>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let actor: Actor = require_admin(&state, &headers)?;
+    let req = body(payload)?;
+    let now = super::now();
+    let mut tx = state.db.begin_write().await?;
+    let before = db::get_flag(tx.conn(), &key, state.db.for_update())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Feature flag not found"))?;
+    let mut after = before.clone();
+    after.enabled = req.enabled;
+    if before.enabled != after.enabled {
+        db::set_flag_enabled(tx.conn(), &key, req.enabled, now).await?;
+        db::audit(
+            tx.conn(),
+            &actor.name(),
+            "feature_flag.update",
+            None,
+            json!({"key": key, "enabled": before.enabled}),
+            json!({"key": key, "enabled": after.enabled}),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(json!(after)))
+}

@@ -1,0 +1,185 @@
+//! The server's shared state: configuration, database, catalog and the license verifier.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use dev_health_entitlements::issue::{sign_revocation_list, sign_v2, SigningKey};
+use dev_health_entitlements::stripe::BillingConfig;
+use dev_health_entitlements::{
+    Catalog, ErrorCode, Keyring, License, LicenseClaims, PublicKey, SessionVerifier, Verifier,
+};
+
+use super::config::{Config, Secret};
+use super::db::{self, Db};
+
+/// How long a signed revocation list is valid (`exp - iat`).
+pub const REVOCATION_LIST_TTL_SECS: i64 = 24 * 3600;
+/// At most this many verified licenses are cached.
+const LICENSE_CACHE_MAX: usize = 50_000;
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The catalog (the default one).
+    pub catalog: Arc<Catalog>,
+    /// The license signing key.
+    pub signing_key: SigningKey,
+    /// Its kid.
+    pub key_id: String,
+    /// `iss` of licenses and revocation lists.
+    pub issuer: String,
+    /// Stripe webhook secrets.
+    pub webhook_secrets: Vec<Secret>,
+    /// The Stripe event engine's configuration.
+    pub billing: BillingConfig,
+    /// Session verifier.
+    pub sessions: SessionVerifier,
+    /// Admin bearer token.
+    pub admin_token: Option<Secret>,
+    /// Extra published keys (next key of a rotation).
+    published_keys: Keyring,
+    /// Verifies stored licenses; its keyring is every key the database knows.
+    verifier: RwLock<Arc<Verifier>>,
+    /// Verified licenses by id (a license's claims never change).
+    licenses: Mutex<HashMap<String, Arc<License>>>,
+}
+
+impl AppState {
+    /// Connects, migrates, seeds the feature flags and records the signing key.
+    pub async fn start(config: Config) -> Result<AppState, String> {
+        let db = Db::connect(&config.database_url.0, config.max_connections)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        db.migrate()
+            .await
+            .map_err(|e| format!("migrations failed: {e}"))?;
+        let catalog =
+            Catalog::default_catalog().map_err(|e| format!("catalog: {}", e.message()))?;
+        let public = config.signing_key.public_key().to_base64();
+        {
+            let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+            db::seed_flags(tx.conn(), &catalog)
+                .await
+                .map_err(|e| format!("cannot seed feature flags: {e}"))?;
+            let recorded =
+                db::register_signing_key(tx.conn(), &config.key_id, &public, super::now())
+                    .await
+                    .map_err(|e| format!("cannot record the signing key: {e}"))?;
+            if recorded != public {
+                return Err(format!(
+                    "LICENSE_KEY_ID {:?} was used before with another key; give the new key a new id",
+                    config.key_id
+                ));
+            }
+            tx.commit().await.map_err(|e| e.to_string())?;
+        }
+        tracing::info!(
+            backend = db.backend().name(),
+            kid = %config.key_id,
+            prices = config.billing.price_tiers.len(),
+            "database ready"
+        );
+        let state = AppState {
+            db,
+            catalog,
+            signing_key: config.signing_key,
+            key_id: config.key_id,
+            issuer: config.issuer,
+            webhook_secrets: config.webhook_secrets,
+            billing: config.billing,
+            sessions: config.sessions,
+            admin_token: config.admin_token,
+            published_keys: config.published_keys,
+            verifier: RwLock::new(Arc::new(Verifier::new(Keyring::new()))),
+            licenses: Mutex::new(HashMap::new()),
+        };
+        state.reload_keys().await.map_err(|e| e.to_string())?;
+        Ok(state)
+    }
+
+    /// Every public key to publish: the signing keys the database knows and the extra ones.
+    pub async fn keyring(&self) -> Result<Keyring, sqlx::Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut keyring = Keyring::new();
+        for (kid, public) in db::signing_keys(&mut conn).await? {
+            match PublicKey::from_base64(&public) {
+                Ok(key) => keyring.add(kid, key),
+                Err(_) => tracing::warn!(%kid, "a recorded signing key is not a valid public key"),
+            }
+        }
+        for entry in self.published_keys.entries() {
+            if keyring.get(&entry.kid).is_none() {
+                keyring.insert(entry.clone());
+            }
+        }
+        Ok(keyring)
+    }
+
+    async fn reload_keys(&self) -> Result<(), sqlx::Error> {
+        let keyring = self.keyring().await?;
+        let verifier = Verifier::new(keyring)
+            .with_issuer(self.issuer.clone())
+            .with_catalog(&self.catalog)
+            .with_accept_v1(false);
+        if let Ok(mut v) = self.verifier.write() {
+            *v = Arc::new(verifier);
+        }
+        Ok(())
+    }
+
+    fn current_verifier(&self) -> Option<Arc<Verifier>> {
+        self.verifier.read().ok().map(|v| Arc::clone(&v))
+    }
+
+    /// Verifies a stored license (cached by id). `None` when it does not verify: logged, and the
+    /// org then resolves without it.
+    pub async fn verified_license(&self, id: &str, token: &str, now: i64) -> Option<Arc<License>> {
+        if let Some(found) = self.licenses.lock().ok().and_then(|c| c.get(id).cloned()) {
+            return Some(found);
+        }
+        let verifier = self.current_verifier()?;
+        let verified = match verifier.verify(token, now) {
+            Err(e) if e.code() == ErrorCode::UnknownKeyId => {
+                // Another instance may have started with a new key since.
+                self.reload_keys().await.ok()?;
+                self.current_verifier()?.verify(token, now)
+            }
+            other => other,
+        };
+        match verified {
+            Ok(license) => {
+                let license = Arc::new(license);
+                if let Ok(mut cache) = self.licenses.lock() {
+                    if cache.len() >= LICENSE_CACHE_MAX {
+                        cache.clear();
+                    }
+                    cache.insert(id.to_owned(), Arc::clone(&license));
+                }
+                Some(license)
+            }
+            Err(e) => {
+                tracing::warn!(license_id = %id, code = e.code().as_str(), "a stored license does not verify");
+                None
+            }
+        }
+    }
+
+    /// Signs a license with the server's key.
+    pub fn sign(&self, claims: &LicenseClaims) -> Result<String, String> {
+        sign_v2(claims, &self.signing_key, &self.key_id).map_err(|e| e.message().to_owned())
+    }
+
+    /// Signs the revocation list.
+    pub fn sign_revocations(&self, revoked: &[String], now: i64) -> Result<String, String> {
+        sign_revocation_list(
+            revoked,
+            &self.issuer,
+            now,
+            now.saturating_add(REVOCATION_LIST_TTL_SECS),
+            &self.signing_key,
+            &self.key_id,
+        )
+        .map_err(|e| e.message().to_owned())
+    }
+}

@@ -1,0 +1,281 @@
+//! `POST /api/v1/billing/webhooks/stripe`: the core verifies the signature and decides what an
+//! event changes; this module stores the result in one transaction per event.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use dev_health_entitlements::issue::new_license_id;
+use dev_health_entitlements::stripe::{
+    apply_event, verify_signature, Action, BillingState, StripeEvent, DEFAULT_TOLERANCE_SECS,
+};
+use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
+use serde_json::{json, Value};
+
+use super::db::{self, LicenseRow};
+use super::error::{ApiError, ApiResult};
+use super::state::AppState;
+
+/// The largest webhook body accepted (1 MiB).
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+/// What became of one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Seen before (committed by an earlier delivery).
+    Duplicate,
+    /// Recorded; changed nothing for this reason.
+    Ignored(String),
+    /// Applied.
+    Applied,
+}
+
+/// The webhook handler.
+pub async fn webhook(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let body = body.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(status, "Request body over 1 MiB")
+        } else {
+            ApiError::new(status, "Cannot read the request body")
+        }
+    })?;
+    let invalid = || ApiError::bad_request("Invalid Stripe signature");
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(invalid)?;
+    let secrets: Vec<&str> = state.webhook_secrets.iter().map(|s| s.0.as_str()).collect();
+    let now = super::now();
+    if let Err(e) = verify_signature(&body, header, &secrets, now, DEFAULT_TOLERANCE_SECS) {
+        tracing::warn!(code = e.code().as_str(), "webhook refused");
+        return Err(invalid());
+    }
+    let event = StripeEvent::parse(&body).map_err(|e| {
+        tracing::warn!(
+            code = e.code().as_str(),
+            "signed webhook is not a Stripe event"
+        );
+        ApiError::bad_request(format!("Invalid Stripe event: {}", e.message()))
+    })?;
+    let delivery = process(&state, &event).await.map_err(|e| {
+        tracing::error!(event_id = %event.id, error = %e, "webhook not stored; Stripe will retry");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Storage unavailable, retry later",
+        )
+    })?;
+    match &delivery {
+        Delivery::Duplicate => tracing::info!(event_id = %event.id, "duplicate event"),
+        Delivery::Ignored(reason) => {
+            tracing::info!(event_id = %event.id, event_type = %event.event_type, reason = %reason, "event recorded, no change")
+        }
+        Delivery::Applied => {
+            tracing::info!(event_id = %event.id, event_type = %event.event_type, "event applied")
+        }
+    }
+    Ok(Json(json!({"status": "ok"})))
+}
+
+/// A failure while storing an event.
+#[derive(Debug)]
+pub enum ProcessError {
+    /// The database failed.
+    Storage(sqlx::Error),
+    /// Signing failed.
+    Signing(String),
+}
+
+impl std::fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessError::Storage(e) => write!(f, "storage: {e}"),
+            ProcessError::Signing(e) => write!(f, "signing: {e}"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ProcessError {
+    fn from(e: sqlx::Error) -> Self {
+        ProcessError::Storage(e)
+    }
+}
+
+/// Applies one event in one transaction: record its id (a second delivery stops here), find and
+/// lock the org, let the core decide, perform the actions, audit, commit.
+pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, ProcessError> {
+    let now = super::now();
+    let mut tx = state.db.begin_write().await?;
+    if !db::insert_event(tx.conn(), &event.id, &event.event_type, event.created, now).await? {
+        // Rolled back: nothing was written.
+        return Ok(Delivery::Duplicate);
+    }
+    let org_ref = event.org_ref();
+    let org = match db::find_org_for_event(tx.conn(), &org_ref).await? {
+        Some(id) => db::get_org(tx.conn(), &id, state.db.for_update()).await?,
+        None => None,
+    };
+    let current = match &org {
+        Some(org) => Some(db::billing_state(tx.conn(), org).await?),
+        None => None,
+    };
+    let outcome = apply_event(event, current.as_ref(), &state.billing);
+    let org_id = current.as_ref().map(|s| s.org_id.clone());
+
+    if let Some(reason) = &outcome.ignored {
+        let detail = serde_json::to_value(reason).unwrap_or(Value::Null);
+        db::finish_event(
+            tx.conn(),
+            &event.id,
+            org_id.as_deref(),
+            reason.as_str(),
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Delivery::Ignored(reason.as_str().to_owned()));
+    }
+    let (Some(before), Some(org), Some(mut after)) = (current, org, outcome.state.clone()) else {
+        // The engine acts only on known orgs; nothing to store otherwise.
+        db::finish_event(tx.conn(), &event.id, None, "unknown_org", &Value::Null, now).await?;
+        tx.commit().await?;
+        return Ok(Delivery::Ignored("unknown_org".to_owned()));
+    };
+    let actor = format!("stripe:{}", event.id);
+    for action in &outcome.actions {
+        match action {
+            Action::LinkCustomer { customer_id } => {
+                db::audit(
+                    tx.conn(),
+                    &actor,
+                    "org.link_customer",
+                    Some(&org.id),
+                    json!(before.stripe_customer_id),
+                    json!(customer_id),
+                    now,
+                )
+                .await?;
+            }
+            Action::UpdateSubscription { subscription } => {
+                db::audit(
+                    tx.conn(),
+                    &actor,
+                    "subscription.update",
+                    Some(&org.id),
+                    json!(before.subscription),
+                    json!(subscription),
+                    now,
+                )
+                .await?;
+            }
+            Action::ChangeTier { from, to } => {
+                db::audit(
+                    tx.conn(),
+                    &actor,
+                    "org.tier_change",
+                    Some(&org.id),
+                    json!(from),
+                    json!(to),
+                    now,
+                )
+                .await?;
+            }
+            Action::SignLicense { tier, expires_at } => {
+                let row = sign_saas_license(state, &org.id, &org.name, *tier, *expires_at, now)
+                    .map_err(ProcessError::Signing)?;
+                db::insert_license(tx.conn(), &row).await?;
+                db::audit(
+                    tx.conn(),
+                    &actor,
+                    "license.sign",
+                    Some(&org.id),
+                    Value::Null,
+                    json!({"license_id": row.id, "tier": row.tier, "license_type": row.license_type, "expires_at": row.expires_at}),
+                    now,
+                )
+                .await?;
+                after.license_id = Some(row.id);
+            }
+            Action::RevokeLicense { license_id } => {
+                if db::revoke_license(tx.conn(), license_id, now).await? {
+                    db::audit(
+                        tx.conn(),
+                        &actor,
+                        "license.revoke",
+                        Some(&org.id),
+                        json!({"license_id": license_id, "revoked_at": null}),
+                        json!({"license_id": license_id, "revoked_at": now}),
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    let customer = customer_of(event, &after);
+    db::store_billing_state(tx.conn(), &after, customer.as_deref(), now).await?;
+    let detail = serde_json::to_value(&outcome.actions).unwrap_or(Value::Null);
+    db::finish_event(tx.conn(), &event.id, Some(&org.id), "applied", &detail, now).await?;
+    tx.commit().await?;
+    Ok(Delivery::Applied)
+}
+
+/// The customer a subscription event names (stored on the subscription row).
+fn customer_of(event: &StripeEvent, state: &BillingState) -> Option<String> {
+    event
+        .org_ref()
+        .customer_id
+        .or_else(|| state.stripe_customer_id.clone())
+}
+
+/// Signs a `saas` license for an org (SPEC §5: `exp` = period end + grace, decided by the core).
+///
+/// The grace is already inside `exp`, so the license carries `grace_days: 0`: a verifier must not
+/// add the tier's grace a second time.
+fn sign_saas_license(
+    state: &AppState,
+    org_id: &str,
+    org_name: &str,
+    tier: Tier,
+    expires_at: i64,
+    now: i64,
+) -> Result<LicenseRow, String> {
+    let id = new_license_id();
+    let claims = LicenseClaims {
+        iss: state.issuer.clone(),
+        sub: org_id.to_owned(),
+        aud: Vec::new(),
+        iat: now,
+        nbf: None,
+        exp: expires_at,
+        license_id: id.clone(),
+        tier,
+        features: Default::default(),
+        limits: Default::default(),
+        grace_days: Some(0),
+        org_name: Some(org_name.to_owned()),
+        contact_email: None,
+        license_type: LicenseType::Saas,
+        extra: Default::default(),
+    };
+    let token = state.sign(&claims)?;
+    Ok(LicenseRow {
+        id,
+        org_id: org_id.to_owned(),
+        token,
+        tier: tier.as_str().to_owned(),
+        license_type: LicenseType::Saas.as_str().to_owned(),
+        kid: state.key_id.clone(),
+        issued_at: now,
+        expires_at,
+        revoked_at: None,
+    })
+}
