@@ -914,6 +914,98 @@ fn entitlements_with_an_invalid_license_exit_1_rather_than_fall_back() {
 }
 
 #[test]
+fn from_license_re_signs_a_v1_license_as_v2_keeping_its_claims() {
+    // Issued now (re-signing sets iat to now, and the new license must not predate the old).
+    let old = cli(&[
+        "issue",
+        "--signing-key",
+        ZERO_SEED,
+        "--org",
+        "org_acme",
+        "--tier",
+        "team",
+        "--format",
+        "v1",
+        "--org-name",
+        "Acme",
+        "--limit",
+        "repos=7",
+        "--days",
+        "90",
+    ]);
+    assert_eq!(old.code, 0, "{}", old.stderr);
+    let old = old.stdout.trim().to_owned();
+    let old_claims =
+        cli(&["verify", "--key", ZERO_PUBLIC, "--json", &old]).json()["claims"].clone();
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k2");
+    let old_file = dir.write("old.lic", &old);
+    let run = cli_with(
+        &[
+            "issue",
+            "--signing-key",
+            &seed,
+            "--from-license",
+            &old_file,
+            "--feature",
+            "sso_saml=true",
+            "--json",
+        ],
+        None,
+        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let new = run.json()["token"].as_str().unwrap().to_owned();
+    let verified = cli(&["verify", "--key", &format!("k2={public}"), "--json", &new]);
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    let claims = &verified.json()["claims"];
+    assert_eq!(verified.json()["format"], "v2");
+    for name in [
+        "jti",
+        "sub",
+        "tier",
+        "exp",
+        "org_name",
+        "limits",
+        "grace_days",
+    ] {
+        assert_eq!(claims[name], old_claims[name], "{name}");
+    }
+    assert_eq!(claims["features"]["sso_saml"], true);
+
+    // A license that does not verify is never re-signed.
+    let forged = format!("{}x", old.trim_end_matches('='));
+    let run = cli(&[
+        "issue",
+        "--signing-key",
+        &seed,
+        "--from-license",
+        &forged,
+        "--key",
+        ZERO_PUBLIC,
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--from-license"), "{}", run.stderr);
+    let run = cli(&[
+        "issue",
+        "--signing-key",
+        &seed,
+        "--kid",
+        "k2",
+        "--from-license",
+        &old,
+        "--key",
+        &public,
+    ]);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid_signature: --from-license: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn help_and_version_exit_0() {
     let run = cli(&["--help"]);
     assert_eq!(run.code, 0);

@@ -1,19 +1,29 @@
 //! `issue`: signs a license (v2 EdDSA JWT by default, or the v1 legacy format for migration tests).
+//!
+//! `--from-license OLD` re-signs a license that verifies under the trusted keys (`--keys`/`--key`,
+//! or the environment's `LICENSE_PUBLIC_KEY`): its claims are kept (license id, org, tier, expiry,
+//! features, limits, grace days, names) and any other flag given replaces or adds to them. This is
+//! how a v1 license becomes a v2 one.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use dev_health_entitlements::claims::catalog_limit_name;
 use dev_health_entitlements::issue::{new_license_id, sign_v1, sign_v2};
-use dev_health_entitlements::{LicenseClaims, LicenseType, LimitValue, Tier, DEFAULT_ISSUER};
+use dev_health_entitlements::token::unverified::UnverifiedToken;
+use dev_health_entitlements::{
+    LicenseClaims, LicenseType, LimitValue, Tier, Verifier, DEFAULT_ISSUER,
+};
 use serde_json::{json, Map};
 
-use super::inputs::{signing_key, KEY_ID_ENV};
+use super::inputs::{signing_key, KeyArgs, KEY_ID_ENV};
+use super::verify::token_or_env;
 use super::{
-    error_json, finish, parse_tier, parse_timestamp, unix_now, CliError, OutputArgs, Report,
+    at_most_one_stdin, error_json, finish, parse_tier, parse_timestamp, unix_now, CliError,
+    OutputArgs, Report,
 };
 
 const DAY: i64 = 86_400;
+const DEFAULT_DAYS: u32 = 365;
 
 /// Token format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,19 +45,19 @@ pub struct Args {
     #[arg(long)]
     pub kid: Option<String>,
     /// The org id the license is for (`sub`).
-    #[arg(long)]
-    pub org: String,
+    #[arg(long, required_unless_present = "from_license")]
+    pub org: Option<String>,
     /// community, team or enterprise.
-    #[arg(long, value_parser = parse_tier)]
-    pub tier: Tier,
-    /// Days from `iat` to `exp`.
-    #[arg(long, default_value_t = 365, conflicts_with = "exp",
+    #[arg(long, value_parser = parse_tier, required_unless_present = "from_license")]
+    pub tier: Option<Tier>,
+    /// Days from `iat` to `exp` [default: 365, or the old expiry with --from-license].
+    #[arg(long, conflicts_with = "exp",
           value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub days: u32,
-    /// Expiry: Unix seconds or RFC 3339 (instead of --days).
+    pub days: Option<u32>,
+    /// Expiry: Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (instead of --days).
     #[arg(long, value_parser = parse_timestamp, value_name = "TS")]
     pub exp: Option<i64>,
-    /// Issued at: Unix seconds or RFC 3339 (default: now).
+    /// Issued at: Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default: now).
     #[arg(long, value_parser = parse_timestamp, value_name = "TS")]
     pub iat: Option<i64>,
     /// Grace days after expiry (default: the catalog's for the tier).
@@ -72,13 +82,19 @@ pub struct Args {
     /// A deployment id the license is for (`aud`, v2 only). Repeatable.
     #[arg(long = "aud")]
     pub aud: Vec<String>,
-    /// Issuer (`iss`).
-    #[arg(long, default_value = DEFAULT_ISSUER)]
-    pub issuer: String,
-    /// License id (`jti`; v1 `license_id`). Default: a fresh random id. Re-use the old id when
-    /// re-signing a v1 license as v2.
+    /// Issuer (`iss`) [default: fullchaos.studio, or the old license's].
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// License id (`jti`; v1 `license_id`). Default: a fresh random id (with --from-license, the
+    /// old license's).
     #[arg(long)]
     pub license_id: Option<String>,
+    /// Re-sign this license (token, file or `-`): it must verify under --keys/--key (or the
+    /// environment's keys); its claims are the starting point.
+    #[arg(long, value_name = "TOKEN|-")]
+    pub from_license: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// Token format.
     #[arg(long, value_enum, default_value_t = Format::V2)]
     pub format: Format,
@@ -97,40 +113,18 @@ fn issue(args: &Args) -> Result<Report, CliError> {
             "v1 tokens carry no aud and no license_type; drop --aud/--license-type or use --format v2",
         ));
     }
+    at_most_one_stdin(&[
+        ("--signing-key", args.signing_key.as_deref()),
+        ("--from-license", args.from_license.as_deref()),
+        ("--keys", args.keys.keys.as_deref()),
+    ])?;
     let (key, kid_from_file) = signing_key(args.signing_key.as_deref())?;
     let kid = args
         .kid
         .clone()
         .or_else(|| std::env::var(KEY_ID_ENV).ok().filter(|k| !k.is_empty()))
         .or(kid_from_file);
-    let iat = args.iat.unwrap_or_else(unix_now);
-    let exp = match args.exp {
-        Some(exp) => exp,
-        None => iat
-            .checked_add(i64::from(args.days) * DAY)
-            .ok_or_else(|| CliError::usage("--iat plus --days overflows"))?,
-    };
-    let claims = LicenseClaims {
-        iss: args.issuer.clone(),
-        sub: args.org.clone(),
-        aud: args.aud.clone(),
-        iat,
-        nbf: None,
-        exp,
-        license_id: args.license_id.clone().unwrap_or_else(new_license_id),
-        tier: args.tier,
-        features: args.features.iter().cloned().collect::<BTreeMap<_, _>>(),
-        limits: args
-            .limits
-            .iter()
-            .map(|(name, value)| (catalog_limit_name(name).to_owned(), *value))
-            .collect(),
-        grace_days: args.grace_days,
-        org_name: args.org_name.clone(),
-        contact_email: args.contact_email.clone(),
-        license_type: args.license_type.unwrap_or_default(),
-        extra: Map::new(),
-    };
+    let claims = claims(args)?;
     let token = match args.format {
         Format::V2 => {
             let kid = kid.as_deref().ok_or_else(|| {
@@ -151,6 +145,84 @@ fn issue(args: &Args) -> Result<Report, CliError> {
         "exp": claims.exp,
     });
     Ok(Report::ok(json, format!("{token}\n")))
+}
+
+/// The claims to sign: the flags, on top of the old license's claims with --from-license.
+fn claims(args: &Args) -> Result<LicenseClaims, CliError> {
+    let now = unix_now();
+    let base = match &args.from_license {
+        Some(source) => {
+            let token = token_or_env(Some(source))?;
+            // Trust comes from the signature; the old issuer is whatever the old license says
+            // (dev-health-ops deployments may have used another), kept unless --issuer is given.
+            let old_issuer = UnverifiedToken::decode(&token)
+                .ok()
+                .and_then(|t| {
+                    t.claims
+                        .get("iss")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
+            let old = Verifier::new(args.keys.keyring()?)
+                .with_issuer(old_issuer)
+                .verify(&token, now)
+                .map_err(|e| CliError::from(e).context("--from-license"))?;
+            Some(old.claims)
+        }
+        None => None,
+    };
+    let iat = args.iat.unwrap_or(now);
+    let exp = match (args.exp, args.days, &base) {
+        (Some(exp), _, _) => exp,
+        (None, None, Some(old)) => old.exp,
+        (None, days, _) => iat
+            .checked_add(i64::from(days.unwrap_or(DEFAULT_DAYS)) * DAY)
+            .ok_or_else(|| CliError::usage("--iat plus --days overflows"))?,
+    };
+    let missing = |flag: &str| CliError::usage(format!("{flag} is required"));
+    let mut claims = match base {
+        Some(old) => LicenseClaims { iat, exp, ..old },
+        None => LicenseClaims {
+            iss: DEFAULT_ISSUER.to_owned(),
+            sub: args.org.clone().ok_or_else(|| missing("--org"))?,
+            aud: Vec::new(),
+            iat,
+            nbf: None,
+            exp,
+            license_id: new_license_id(),
+            tier: args.tier.ok_or_else(|| missing("--tier"))?,
+            features: Default::default(),
+            limits: Default::default(),
+            grace_days: None,
+            org_name: None,
+            contact_email: None,
+            license_type: LicenseType::default(),
+            extra: Map::new(),
+        },
+    };
+    let replace = |field: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            v.clone_into(field);
+        }
+    };
+    replace(&mut claims.iss, &args.issuer);
+    replace(&mut claims.sub, &args.org);
+    replace(&mut claims.license_id, &args.license_id);
+    claims.tier = args.tier.unwrap_or(claims.tier);
+    claims.nbf = None;
+    claims.aud.extend(args.aud.iter().cloned());
+    claims.features.extend(args.features.iter().cloned());
+    claims.limits.extend(
+        args.limits
+            .iter()
+            .map(|(name, value)| (catalog_limit_name(name).to_owned(), *value)),
+    );
+    claims.grace_days = args.grace_days.or(claims.grace_days);
+    claims.org_name = args.org_name.clone().or(claims.org_name);
+    claims.contact_email = args.contact_email.clone().or(claims.contact_email);
+    claims.license_type = args.license_type.unwrap_or(claims.license_type);
+    Ok(claims)
 }
 
 fn parse_license_type(text: &str) -> Result<LicenseType, String> {

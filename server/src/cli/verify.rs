@@ -137,6 +137,7 @@ fn report(license: &License) -> Report {
         LicenseStatus::Expired => "no (expired)".to_owned(),
     };
     line(&mut text, "valid", verdict);
+    line(&mut text, "checked at", show_time(license.verified_at));
     line(
         &mut text,
         "signature",
