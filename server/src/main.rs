@@ -2,6 +2,7 @@
 //! inspect, jwks, entitlements) live in `cli/`, one module each; the server is `serve`.
 
 mod cli;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ enum Command {
     Jwks(cli::jwks::Args),
     /// Resolve an org's tier, features and limits and print the entitlements JSON.
     Entitlements(cli::entitlements::Args),
+    /// Run the license server (SPEC §5): webhooks, entitlements, licenses, JWKS.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +43,6 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cli::inspect::run(args),
         Command::Jwks(args) => cli::jwks::run(args),
         Command::Entitlements(args) => cli::entitlements::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
