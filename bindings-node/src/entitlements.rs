@@ -1,0 +1,354 @@
+//! `Entitlements` (SPEC §3) and the UpgradeGate decision (SPEC §4).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use dev_health_entitlements as core;
+use napi::Env;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::catalog::Catalog;
+use crate::errors::{json_arg, parse_tier, OrThrow};
+use crate::verify::License;
+
+/// A per-org feature override (SPEC §3 rule 3); in force while `expiresAt > now`.
+#[napi(object)]
+pub struct Override {
+    /// The feature key.
+    pub feature: String,
+    /// On or off.
+    pub enabled: bool,
+    /// When it stops applying (Unix seconds); absent or `null`: never.
+    #[napi(ts_type = "number | null")]
+    pub expires_at: Option<i64>,
+}
+
+/// The inputs of [`Entitlements::resolve`].
+#[napi(object, object_to_js = false)]
+pub struct ResolveOptions {
+    /// The catalog (default: `Catalog.default()`).
+    pub catalog: Option<&'static Catalog>,
+    /// A verified license, or none.
+    pub license: Option<&'static License>,
+    /// The org being resolved; none for the instance as a whole.
+    #[napi(ts_type = "string | null")]
+    pub org_id: Option<String>,
+    /// The org's own tier (SaaS, from billing).
+    #[napi(ts_type = "Tier | null")]
+    pub org_tier: Option<String>,
+    /// Per-org overrides.
+    pub overrides: Option<Vec<Override>>,
+    /// Global kill switches: feature → enabled.
+    pub kill_switches: Option<HashMap<String, bool>>,
+    /// The moment of resolution (Unix seconds; default now).
+    pub now: Option<i64>,
+}
+
+/// A feature decision (SPEC §3).
+#[napi(object, use_nullable = true)]
+pub struct Decision {
+    /// The feature asked about.
+    pub feature: String,
+    /// Whether it is allowed.
+    pub allowed: bool,
+    /// The rule that decided.
+    #[napi(ts_type = "Reason")]
+    pub reason: String,
+    /// The org's resolved tier.
+    #[napi(ts_type = "Tier")]
+    pub current_tier: String,
+    /// The feature's minimum tier (`null` for an unknown feature).
+    #[napi(ts_type = "Tier")]
+    pub required_tier: Option<String>,
+    /// When the decision's source lapses (an override's or the license's expiry), or `null`.
+    pub expires_at: Option<i64>,
+}
+
+/// A limit decision (SPEC §3). For a floor (`direction: "min"`), `maximum` holds the floor.
+#[napi(object, use_nullable = true)]
+pub struct LimitDecision {
+    /// The limit asked about.
+    pub limit: String,
+    /// Whether `current` is within it.
+    pub allowed: bool,
+    /// The value checked.
+    pub current: f64,
+    /// The bound in force; `null` is unlimited (or an unknown limit).
+    pub maximum: Option<f64>,
+    /// The org's resolved tier.
+    #[napi(ts_type = "Tier")]
+    pub current_tier: String,
+    /// `max` (ceiling) or `min` (floor); `null` for an unknown limit.
+    #[napi(ts_type = "'max' | 'min'")]
+    pub direction: Option<String>,
+    /// `within_limit`, `limit_exceeded` or `limit_not_registered`.
+    #[napi(ts_type = "'within_limit' | 'limit_exceeded' | 'limit_not_registered'")]
+    pub reason: String,
+}
+
+/// What an UpgradeGate shows for one feature (SPEC §4).
+#[napi(object, use_nullable = true)]
+pub struct UpgradeGate {
+    /// `allowed`: the content; `upgrade`: an overlay naming the required plan with a link;
+    /// `unavailable`: "Feature unavailable", without a link.
+    #[napi(ts_type = "GateState")]
+    pub state: String,
+    /// The feature.
+    pub feature: String,
+    /// The org's tier.
+    #[napi(ts_type = "Tier")]
+    pub current_tier: String,
+    /// The tier that unlocks it, where one does.
+    #[napi(ts_type = "Tier")]
+    pub required_tier: Option<String>,
+    /// Where the upgrade link goes (only for `upgrade`; default `/org/admin/settings`).
+    pub upgrade_href: Option<String>,
+}
+
+/// Options of [`Entitlements::upgrade_gate`].
+#[napi(object)]
+pub struct GateOptions {
+    /// A tier the page requires on top of the feature's own minimum.
+    #[napi(ts_type = "Tier | null")]
+    pub required_tier: Option<String>,
+    /// Where the upgrade link goes (default `/org/admin/settings`).
+    pub upgrade_href: Option<String>,
+}
+
+/// The argument of the top-level [`upgrade_gate`].
+#[napi(object, object_to_js = false)]
+pub struct UpgradeGateInput {
+    /// The feature key.
+    pub feature: String,
+    /// A tier the page requires on top of the feature's own minimum.
+    #[napi(ts_type = "Tier | null")]
+    pub required_tier: Option<String>,
+    /// The resolved entitlements.
+    pub entitlements: &'static Entitlements,
+    /// Where the upgrade link goes (default `/org/admin/settings`).
+    pub upgrade_href: Option<String>,
+}
+
+/// An org's resolved tier, features and limits. Checks are lookups.
+#[napi]
+pub struct Entitlements {
+    inner: core::Entitlements,
+}
+
+fn tier_name(tier: Option<core::Tier>) -> Option<String> {
+    tier.map(|t| t.as_str().to_owned())
+}
+
+impl Entitlements {
+    fn gate(
+        &self,
+        env: &Env,
+        feature: &str,
+        required_tier: Option<&str>,
+        upgrade_href: Option<&str>,
+    ) -> napi::Result<UpgradeGate> {
+        let required = required_tier.map(|t| parse_tier(env, t)).transpose()?;
+        let gate = self.inner.upgrade_gate(feature, required, upgrade_href);
+        Ok(UpgradeGate {
+            state: match gate.state {
+                core::GateState::Allowed => "allowed",
+                core::GateState::Upgrade => "upgrade",
+                core::GateState::Unavailable => "unavailable",
+            }
+            .to_owned(),
+            feature: gate.feature,
+            current_tier: gate.current_tier.as_str().to_owned(),
+            required_tier: tier_name(gate.required_tier),
+            upgrade_href: gate.upgrade_href,
+        })
+    }
+}
+
+#[napi]
+impl Entitlements {
+    /// Resolves an org's entitlements (SPEC §3).
+    #[napi(factory)]
+    pub fn resolve(env: Env, options: Option<ResolveOptions>) -> napi::Result<Self> {
+        let options = options.unwrap_or(ResolveOptions {
+            catalog: None,
+            license: None,
+            org_id: None,
+            org_tier: None,
+            overrides: None,
+            kill_switches: None,
+            now: None,
+        });
+        let catalog = match options.catalog {
+            Some(c) => Arc::clone(&c.inner),
+            None => core::Catalog::default_catalog().or_throw(&env)?,
+        };
+        let org_tier = options
+            .org_tier
+            .as_deref()
+            .map(|t| parse_tier(&env, t))
+            .transpose()?;
+        let overrides: Vec<core::Override> = options
+            .overrides
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| core::Override {
+                feature: o.feature,
+                enabled: o.enabled,
+                expires_at: o.expires_at,
+            })
+            .collect();
+        let kill_switches: Option<BTreeMap<String, bool>> =
+            options.kill_switches.map(|k| k.into_iter().collect());
+        let input = core::ResolveInput {
+            license: options.license.map(|l| &l.inner),
+            org_id: options.org_id.as_deref(),
+            org_tier,
+            overrides: &overrides,
+            kill_switches: kill_switches.as_ref(),
+            now: crate::now_or_clock(options.now),
+        };
+        Ok(Entitlements {
+            inner: core::Entitlements::resolve(catalog, &input),
+        })
+    }
+
+    /// Rebuilds entitlements from the §3 JSON (what the entitlements API returned), so server
+    /// code can gate without holding the license (core `Entitlements::from_json`).
+    #[napi(
+        factory,
+        js_name = "fromJSON",
+        ts_args_type = "json: string | EntitlementsJson, catalog?: Catalog | undefined | null"
+    )]
+    pub fn from_json(env: Env, json: Value, catalog: Option<&Catalog>) -> napi::Result<Self> {
+        let value = json_arg(&env, "the entitlements JSON", json)?;
+        let catalog = match catalog {
+            Some(c) => Arc::clone(&c.inner),
+            None => core::Catalog::default_catalog().or_throw(&env)?,
+        };
+        Ok(Entitlements {
+            inner: core::Entitlements::from_json(catalog, &value).or_throw(&env)?,
+        })
+    }
+
+    /// The resolved tier.
+    #[napi(getter, ts_return_type = "Tier")]
+    pub fn tier(&self) -> &'static str {
+        self.inner.tier().as_str()
+    }
+
+    /// The org resolved for, or `null`.
+    #[napi(getter)]
+    pub fn org_id(&self) -> Option<String> {
+        self.inner.org_id().map(str::to_owned)
+    }
+
+    /// The first moment at which resolving again could give another answer, or `null`.
+    #[napi(getter)]
+    pub fn stale_at(&self) -> Option<i64> {
+        self.inner.stale_at()
+    }
+
+    /// Whether the entitlements must be resolved again at `now` (default now).
+    #[napi]
+    pub fn is_stale(&self, now: Option<i64>) -> bool {
+        self.inner.is_stale(crate::now_or_clock(now))
+    }
+
+    /// Whether the feature is allowed. A lookup.
+    #[napi]
+    pub fn has(&self, feature: String) -> bool {
+        self.inner.has(&feature)
+    }
+
+    /// The full decision for a feature. A lookup.
+    #[napi]
+    pub fn check(&self, feature: String) -> Decision {
+        let d = self.inner.check(&feature);
+        Decision {
+            allowed: d.allowed,
+            reason: d.reason.as_str().to_owned(),
+            current_tier: d.current_tier.as_str().to_owned(),
+            required_tier: tier_name(d.required_tier),
+            expires_at: d.expires_at,
+            feature,
+        }
+    }
+
+    /// Checks `current` against a limit: `current <= maximum` for a ceiling, `current >= minimum`
+    /// for a floor; unlimited always passes; an unknown limit is denied.
+    #[napi]
+    pub fn check_limit(&self, limit: String, current: f64) -> LimitDecision {
+        let d = self.inner.check_limit(&limit, current);
+        LimitDecision {
+            allowed: d.allowed,
+            current: d.current,
+            maximum: d.maximum,
+            current_tier: d.current_tier.as_str().to_owned(),
+            direction: d.direction.map(|dir| {
+                match dir {
+                    core::LimitDirection::Max => "max",
+                    core::LimitDirection::Min => "min",
+                }
+                .to_owned()
+            }),
+            reason: match d.reason {
+                core::LimitReason::WithinLimit => "within_limit",
+                core::LimitReason::LimitExceeded => "limit_exceeded",
+                core::LimitReason::LimitNotRegistered => "limit_not_registered",
+            }
+            .to_owned(),
+            limit,
+        }
+    }
+
+    /// The bound of a limit in force: a number, `null` for unlimited, `undefined` for an
+    /// unknown limit.
+    #[napi(ts_return_type = "number | null | undefined")]
+    pub fn limit(&self, limit: String) -> Option<Value> {
+        self.inner
+            .limit(&limit)
+            .map(|bound| bound.map_or(Value::Null, Value::from))
+    }
+
+    /// Whether `role` has `permission` (SPEC §2 roles). A lookup.
+    #[napi]
+    pub fn can(&self, role: String, permission: String) -> bool {
+        self.inner.can(&role, &permission)
+    }
+
+    /// The UpgradeGate decision for a feature (core `Entitlements::upgrade_gate`).
+    #[napi]
+    pub fn upgrade_gate(
+        &self,
+        env: Env,
+        feature: String,
+        options: Option<GateOptions>,
+    ) -> napi::Result<UpgradeGate> {
+        let (required, href) = options
+            .map(|o| (o.required_tier, o.upgrade_href))
+            .unwrap_or((None, None));
+        self.gate(&env, &feature, required.as_deref(), href.as_deref())
+    }
+
+    /// The JSON dev-health-web reads (SPEC §3), snake_case keys: `{org_id, tier, licensed_users,
+    /// licensed_repos, features, features_override, limits_override, expires_at, is_valid,
+    /// limits, status, in_grace_period, grace_ends_at, license_id}`.
+    #[napi(js_name = "toJSON", ts_return_type = "EntitlementsJson")]
+    pub fn to_json(&self) -> Value {
+        self.inner.to_json()
+    }
+}
+
+/// The UpgradeGate decision (SPEC §4): `allowed` when the feature is on; `upgrade` when the
+/// current tier is below the required one; `unavailable` (turned off by an admin; no link)
+/// otherwise. Decided by core `Entitlements::upgrade_gate`.
+#[napi]
+pub fn upgrade_gate(env: Env, input: UpgradeGateInput) -> napi::Result<UpgradeGate> {
+    input.entitlements.gate(
+        &env,
+        &input.feature,
+        input.required_tier.as_deref(),
+        input.upgrade_href.as_deref(),
+    )
+}

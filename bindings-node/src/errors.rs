@@ -1,0 +1,103 @@
+//! Core errors as JS `LicenseError` instances (`class LicenseError extends Error`, with `code`).
+//!
+//! The class is defined once per JS environment when the module loads, exported as
+//! `LicenseError`, and kept here so that native code throws instances of that very class
+//! (`err instanceof LicenseError` holds in CommonJS and ESM alike).
+
+use std::cell::RefCell;
+
+use dev_health_entitlements::Error as CoreError;
+use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, JsObjectValue, Object};
+use napi::{Env, Status};
+use napi_derive::napi;
+
+type ErrorArgs = FnArgs<(String, String)>;
+
+thread_local! {
+    /// One JS environment per thread (main thread or worker): its `LicenseError` class.
+    static ERROR_CLASS: RefCell<Option<FunctionRef<ErrorArgs, ()>>> = const { RefCell::new(None) };
+}
+
+const ERROR_CLASS_SOURCE: &str = r#"(function () {
+  class LicenseError extends Error {
+    constructor(code, message) {
+      super(message);
+      Object.defineProperty(this, 'code', { value: code, enumerable: true });
+    }
+  }
+  Object.defineProperty(LicenseError.prototype, 'name', {
+    value: 'LicenseError', writable: true, configurable: true,
+  });
+  return LicenseError;
+})()"#;
+
+/// Defines `LicenseError` and exports it.
+#[napi(module_exports)]
+pub fn init(mut exports: Object, env: Env) -> napi::Result<()> {
+    let class: Function<ErrorArgs, ()> = env.run_script(ERROR_CLASS_SOURCE)?;
+    let reference = class.create_ref()?;
+    ERROR_CLASS.with(|slot| *slot.borrow_mut() = Some(reference));
+    exports.set_named_property("LicenseError", class)?;
+    Ok(())
+}
+
+/// Converts a core error into a thrown `LicenseError`.
+pub(crate) fn js_error(env: &Env, error: &CoreError) -> napi::Error {
+    let code = error.code().as_str();
+    let made = ERROR_CLASS.with(|slot| -> napi::Result<napi::Error> {
+        let slot = slot.borrow();
+        let reference = slot
+            .as_ref()
+            .ok_or_else(|| napi::Error::from_reason("LicenseError is not initialised"))?;
+        let class = reference.borrow_back(env)?;
+        let instance = class.new_instance((code.to_owned(), error.message().to_owned()).into())?;
+        Ok(napi::Error::from(instance))
+    });
+    made.unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, format!("{error}")))
+}
+
+/// Shorthand: a core result into a napi result, throwing `LicenseError`.
+pub(crate) trait OrThrow<T> {
+    /// Maps the core error to a `LicenseError`.
+    fn or_throw(self, env: &Env) -> napi::Result<T>;
+}
+
+impl<T> OrThrow<T> for Result<T, CoreError> {
+    fn or_throw(self, env: &Env) -> napi::Result<T> {
+        self.map_err(|e| js_error(env, &e))
+    }
+}
+
+/// A `LicenseError` with code `invalid_input`, for arguments the binding itself rejects.
+pub(crate) fn invalid_input(env: &Env, message: impl Into<String>) -> napi::Error {
+    js_error(
+        env,
+        &CoreError::new(dev_health_entitlements::ErrorCode::InvalidInput, message),
+    )
+}
+
+/// A JSON argument given either as JSON text or as a JS value: the text is parsed.
+pub(crate) fn json_arg(
+    env: &Env,
+    what: &str,
+    value: serde_json::Value,
+) -> napi::Result<serde_json::Value> {
+    match value {
+        serde_json::Value::String(text) => serde_json::from_str(&text)
+            .map_err(|e| invalid_input(env, format!("{what} is not valid JSON: {e}"))),
+        other => Ok(other),
+    }
+}
+
+/// JSON text from an argument given either as text or as a JS value.
+pub(crate) fn json_text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// Parses a tier name, throwing `invalid_input` for anything else.
+pub(crate) fn parse_tier(env: &Env, name: &str) -> napi::Result<dev_health_entitlements::Tier> {
+    name.parse().or_throw(env)
+}

@@ -1,0 +1,82 @@
+//! `SessionVerifier`: user session tokens (`{sub, email, org_id, role, is_superuser?}`).
+
+use dev_health_entitlements as core;
+use napi::Env;
+use napi_derive::napi;
+
+use crate::errors::OrThrow;
+use crate::keys::Keyring;
+
+/// Options of a [`SessionVerifier`].
+#[napi(object)]
+pub struct SessionVerifierOptions {
+    /// Also accept HS256 tokens made with this shared secret (at least 32 bytes, UTF-8).
+    pub hs256_secret: Option<String>,
+    /// Seconds of clock skew tolerated on `exp` and `nbf` (default 60).
+    pub leeway: Option<i64>,
+    /// Required `iss`, when set.
+    pub issuer: Option<String>,
+}
+
+/// A verified user session.
+#[napi(object)]
+pub struct Session {
+    /// The user id.
+    pub sub: String,
+    /// The user's email.
+    pub email: String,
+    /// The org the session is for.
+    pub org_id: String,
+    /// The user's role in that org.
+    pub role: String,
+    /// Superusers reach every org.
+    pub is_superuser: bool,
+    /// Expiry (Unix seconds).
+    pub exp: i64,
+}
+
+/// Verifies session tokens (EdDSA with these keys; HS256 only with a configured secret).
+#[napi]
+pub struct SessionVerifier {
+    inner: core::SessionVerifier,
+}
+
+#[napi]
+impl SessionVerifier {
+    /// A verifier of session tokens signed by `keyring`'s keys.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        keyring: &Keyring,
+        options: Option<SessionVerifierOptions>,
+    ) -> napi::Result<Self> {
+        let mut inner = core::SessionVerifier::new(keyring.inner.clone());
+        if let Some(o) = options {
+            inner = inner
+                .with_hs256_secret(o.hs256_secret.as_deref().map(str::as_bytes))
+                .or_throw(&env)?
+                .with_issuer(o.issuer);
+            if let Some(leeway) = o.leeway {
+                inner = inner.with_leeway(leeway);
+            }
+        }
+        Ok(SessionVerifier { inner })
+    }
+
+    /// Verifies a session token at `now` (default now); throws `LicenseError` on failure.
+    #[napi]
+    pub fn verify(&self, env: Env, token: String, now: Option<i64>) -> napi::Result<Session> {
+        let s = self
+            .inner
+            .verify(&token, crate::now_or_clock(now))
+            .or_throw(&env)?;
+        Ok(Session {
+            sub: s.sub,
+            email: s.email,
+            org_id: s.org_id,
+            role: s.role,
+            is_superuser: s.is_superuser,
+            exp: s.exp,
+        })
+    }
+}
