@@ -766,6 +766,13 @@ fn jwks_publishes_public_keys_that_verify_and_retires_old_ones() {
         0
     );
 
+    let removed = cli(&["jwks", "--keys", &retired_file, "--remove", "old", "--json"]).json();
+    assert_eq!(removed["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(removed["keys"][0]["kid"], "new");
+    assert_eq!(
+        cli(&["jwks", "--keys", &retired_file, "--remove", "nope"]).code,
+        2
+    );
     assert_eq!(cli(&["jwks", "--public-key", &new_public]).code, 2);
     assert_eq!(cli(&["jwks"]).code, 2);
 }

@@ -1,7 +1,8 @@
 //! `jwks`: a JWKS document of public keys, to publish or to give `verify --keys`.
 //!
 //! Keys come from signing keys (only their public half is written), public keys, JWK or JWKS
-//! files, and `--retire KID=TS` sets a key's `not_after` so it stops verifying tokens issued later.
+//! files; `--retire KID=TS` sets a key's `not_after` so it stops verifying tokens issued later, and
+//! `--remove KID` leaves a key out.
 
 use std::process::ExitCode;
 
@@ -31,6 +32,9 @@ pub struct Args {
     /// Retire a key: tokens issued after TS (Unix seconds or RFC 3339) no longer verify with it.
     #[arg(long, value_name = "KID=TS", value_parser = parse_retire)]
     pub retire: Vec<(String, i64)>,
+    /// Leave this key out of the document (once every license it signed has expired). Repeatable.
+    #[arg(long, value_name = "KID")]
+    pub remove: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -83,6 +87,18 @@ fn jwks(args: &Args) -> Result<Report, CliError> {
             not_after: Some(*at),
             ..entry
         });
+    }
+    for kid in &args.remove {
+        if ring.get(kid).is_none() {
+            return Err(CliError::usage(format!(
+                "--remove: no key has the kid {kid:?}"
+            )));
+        }
+        let mut kept = Keyring::new();
+        for entry in ring.entries().iter().filter(|e| &e.kid != kid) {
+            kept.insert(entry.clone());
+        }
+        ring = kept;
     }
     if ring.is_empty() {
         return Err(CliError::usage(
