@@ -743,6 +743,10 @@ fn jwks_publishes_public_keys_that_verify_and_retires_old_ones() {
     let retired = cli(&["jwks", "--keys", &jwks_file, "--retire", &retire]);
     assert_eq!(retired.code, 0, "{}", retired.stderr);
     let retired_file = dir.write("jwks-retired.json", &retired.stdout);
+    let retired_doc: Value = serde_json::from_str(&retired.stdout).unwrap();
+    assert_eq!(retired_doc["keys"][0]["kid"], "old", "key order is kept");
+    assert_eq!(retired_doc["keys"][0]["not_after"], T0 - 1);
+    assert!(retired_doc["keys"][1].get("not_after").is_none());
     let run = cli(&[
         "verify",
         "--keys",

@@ -79,14 +79,24 @@ fn jwks(args: &Args) -> Result<Report, CliError> {
         return Err(CliError::usage("more --kid values than keys without a kid"));
     }
     for (kid, at) in &args.retire {
-        let entry = ring
-            .get(kid)
-            .cloned()
-            .ok_or_else(|| CliError::usage(format!("--retire: no key has the kid {kid:?}")))?;
-        ring.insert(KeyEntry {
-            not_after: Some(*at),
-            ..entry
-        });
+        if ring.get(kid).is_none() {
+            return Err(CliError::usage(format!(
+                "--retire: no key has the kid {kid:?}"
+            )));
+        }
+        // Rebuilt in order, so the document keeps its key order.
+        let mut retired = Keyring::new();
+        for entry in ring.entries() {
+            retired.insert(KeyEntry {
+                not_after: if &entry.kid == kid {
+                    Some(*at)
+                } else {
+                    entry.not_after
+                },
+                ..entry.clone()
+            });
+        }
+        ring = retired;
     }
     for kid in &args.remove {
         if ring.get(kid).is_none() {

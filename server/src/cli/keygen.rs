@@ -91,10 +91,9 @@ fn keygen(args: &Args) -> Result<Report, CliError> {
         Value::String(seed_path.display().to_string()),
     );
     eprintln!(
-        "wrote {} (secret, mode 0600) and {} at {}",
+        "wrote {} (secret, mode 0600) and {}",
         seed_path.display(),
-        jwk_path.display(),
-        show_time(unix_now())
+        jwk_path.display()
     );
     let mut text = String::new();
     line(&mut text, "kid", &kid);
