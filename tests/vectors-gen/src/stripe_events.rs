@@ -1,0 +1,176 @@
+//! `stripe_events.json`: Stripe event sequences replayed through core's `BillingLedger`, with the
+//! final state of every org stated by hand from SPEC §5.
+
+use dev_health_entitlements::stripe::{
+    BillingConfig, BillingLedger, BillingState, ManagedBy, PriceTiers, StripeEvent,
+};
+use dev_health_entitlements::Tier;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const TEAM: &str = "price_team_monthly";
+const ENT: &str = "price_enterprise_monthly";
+const PERIOD_END: i64 = T + 30 * DAY;
+
+/// A `customer.subscription.*` event as Stripe sends it.
+#[allow(clippy::too_many_arguments)]
+fn sub(
+    id: &str,
+    kind: &str,
+    created: i64,
+    sub_id: &str,
+    customer: &str,
+    status: &str,
+    price: &str,
+    period_end: i64,
+    org: Option<&str>,
+) -> Value {
+    let metadata = match org {
+        Some(org) => json!({"org_id": org}),
+        None => json!({}),
+    };
+    json!({
+        "id": id,
+        "object": "event",
+        "type": format!("customer.subscription.{kind}"),
+        "created": created,
+        "livemode": false,
+        "data": {"object": {
+            "id": sub_id,
+            "object": "subscription",
+            "customer": customer,
+            "status": status,
+            "current_period_end": period_end,
+            "metadata": metadata,
+            "items": {"object": "list", "data": [{"id": format!("si_{sub_id}"), "object": "subscription_item", "price": {"id": price, "object": "price"}}]},
+        }},
+    })
+}
+
+fn checkout(id: &str, created: i64, org: &str, customer: &str) -> Value {
+    json!({
+        "id": id,
+        "object": "event",
+        "type": "checkout.session.completed",
+        "created": created,
+        "data": {"object": {"id": format!("cs_{id}"), "object": "checkout.session", "mode": "subscription", "client_reference_id": org, "customer": customer, "subscription": "sub_1"}},
+    })
+}
+
+struct Seq {
+    name: &'static str,
+    description: &'static str,
+    orgs: Vec<BillingState>,
+    events: Vec<Value>,
+    /// By hand: each event's ignore reason (`None`: applied).
+    ignored: Vec<Option<&'static str>>,
+    /// By hand: each org's final tier and license id.
+    finals: Vec<(&'static str, Tier, Option<&'static str>)>,
+    /// By hand: the licenses revoked, in order.
+    revoked: Vec<&'static str>,
+}
+
+fn acme() -> BillingState {
+    BillingState::new(ORG, Tier::Community)
+}
+
+/// Every Stripe event sequence.
+pub fn cases() -> Res<Vec<Case>> {
+    let mut prices = PriceTiers::new();
+    prices.insert(TEAM, Tier::Team);
+    prices.insert(ENT, Tier::Enterprise);
+    let config = BillingConfig::new(prices);
+    let mut manual = BillingState::new("org_manual", Tier::Enterprise);
+    manual.managed_by = ManagedBy::Manual;
+    let a = Some(ORG);
+    let team_created = sub(
+        "evt_1", "created", T, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a,
+    );
+
+    let seqs = vec![
+        Seq { name: "subscription_created_active_team", description: "An active team subscription moves a community org to team and signs license lic_1.", orgs: vec![acme()], events: vec![team_created.clone()], ignored: vec![None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "trialing_grants_tier", description: "A trialing subscription grants the tier of its price.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "trialing", ENT, PERIOD_END, a)], ignored: vec![None], finals: vec![(ORG, Tier::Enterprise, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "duplicate_event_applied_once", description: "The same event id delivered twice is applied once; the second is a duplicate.", orgs: vec![acme()], events: vec![team_created.clone(), team_created.clone()], ignored: vec![None, Some("duplicate")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "out_of_order_older_event_ignored", description: "An update created before the last one applied to the subscription changes nothing (stale_event).", orgs: vec![acme()], events: vec![sub("evt_2", "updated", T + 200, "sub_1", "cus_1", "active", ENT, PERIOD_END, a), sub("evt_1", "updated", T + 100, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a)], ignored: vec![None, Some("stale_event")], finals: vec![(ORG, Tier::Enterprise, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "same_second_update_applied", description: "An update with the same created second as the last one is applied.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T, "sub_1", "cus_1", "active", ENT, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Enterprise, Some("lic_2"))], revoked: vec!["lic_1"] },
+        Seq { name: "unknown_price_changes_nothing", description: "An active subscription on a price with no tier mapping changes nothing (fail closed).", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "active", "price_mystery", PERIOD_END, a)], ignored: vec![Some("unknown_price")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "unknown_price_never_downgrades", description: "A team org whose subscription moves to an unmapped price keeps team.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "active", "price_mystery", PERIOD_END, a)], ignored: vec![None, Some("unknown_price")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "past_due_keeps_tier", description: "past_due keeps the paid tier and its license.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "past_due", TEAM, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "canceled_downgrades_and_revokes", description: "A canceled subscription moves the org to community and revokes its license.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
+        Seq { name: "unpaid_downgrades", description: "unpaid moves the org to community and revokes its license.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "unpaid", TEAM, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
+        Seq { name: "past_due_then_unpaid", description: "past_due keeps team, then unpaid downgrades to community.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "past_due", TEAM, PERIOD_END, a), sub("evt_3", "updated", T + 120, "sub_1", "cus_1", "unpaid", TEAM, PERIOD_END, a)], ignored: vec![None, None, None], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
+        Seq { name: "incomplete_stays_community", description: "An incomplete subscription grants nothing; the org stays community with no license.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "incomplete", TEAM, PERIOD_END, a)], ignored: vec![None], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "deleted_downgrades_and_revokes", description: "customer.subscription.deleted moves the org to community and revokes its license.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "deleted", T + 60, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
+        Seq { name: "canceled_subscription_not_revived", description: "After deletion, a later active update of the same subscription is stale: a canceled subscription never comes back.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "deleted", T + 60, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a), sub("evt_3", "updated", T + 120, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a)], ignored: vec![None, None, Some("stale_event")], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
+        Seq { name: "manual_org_never_changed", description: "An org managed by hand is never changed by Stripe events.", orgs: vec![manual.clone()], events: vec![sub("evt_1", "updated", T, "sub_9", "cus_9", "canceled", TEAM, PERIOD_END, Some("org_manual")), sub("evt_2", "deleted", T + 1, "sub_9", "cus_9", "canceled", TEAM, PERIOD_END, Some("org_manual"))], ignored: vec![Some("manual_org"), Some("manual_org")], finals: vec![("org_manual", Tier::Enterprise, None)], revoked: vec![] },
+        Seq { name: "unknown_org_changes_nothing", description: "An event for an org the host does not know changes nothing and is recorded as unknown_org.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_x", "cus_ghost", "active", ENT, PERIOD_END, Some("org_ghost"))], ignored: vec![Some("unknown_org")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "checkout_then_subscription_via_customer", description: "Checkout links the customer to the org; a later subscription event without metadata finds the org through that link.", orgs: vec![acme()], events: vec![checkout("evt_1", T, ORG, "cus_42"), sub("evt_2", "created", T + 5, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "subscription_before_checkout", description: "A subscription event that arrives before checkout (no metadata, unlinked customer) is unknown_org; after checkout links the customer, the next update applies.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None), checkout("evt_2", T + 1, ORG, "cus_42"), sub("evt_3", "updated", T + 2, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None)], ignored: vec![Some("unknown_org"), None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "checkout_repeated_no_change", description: "A second checkout for an already linked customer changes nothing (no_change).", orgs: vec![acme()], events: vec![checkout("evt_1", T, ORG, "cus_42"), checkout("evt_2", T + 10, ORG, "cus_42")], ignored: vec![None, Some("no_change")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "upgrade_team_to_enterprise_revokes_old_license", description: "Moving team to enterprise signs lic_2 and revokes lic_1.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "active", ENT, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Enterprise, Some("lic_2"))], revoked: vec!["lic_1"] },
+        Seq { name: "downgrade_enterprise_to_team", description: "Moving enterprise to team signs a team license and revokes the enterprise one.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "active", ENT, PERIOD_END, a), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_2"))], revoked: vec!["lic_1"] },
+        Seq { name: "renewal_re_signs_license", description: "A renewal (new period end) re-signs the license so it follows the paid period, revoking the old one.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 30 * DAY, "sub_1", "cus_1", "active", TEAM, PERIOD_END + 30 * DAY, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_2"))], revoked: vec!["lic_1"] },
+        Seq { name: "old_subscription_deleted_after_move", description: "After moving to a new enterprise subscription, deleting the old team one does not downgrade the org (not_current_subscription).", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "created", T + 60, "sub_2", "cus_1", "active", ENT, PERIOD_END, a), sub("evt_3", "deleted", T + 120, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a)], ignored: vec![None, None, Some("not_current_subscription")], finals: vec![(ORG, Tier::Enterprise, Some("lic_2"))], revoked: vec!["lic_1"] },
+        Seq { name: "unhandled_event_type", description: "An event type the engine does not act on (invoice.paid) is recorded and changes nothing.", orgs: vec![acme()], events: vec![json!({"id": "evt_1", "object": "event", "type": "invoice.paid", "created": T, "data": {"object": {"id": "in_1", "object": "invoice", "customer": "cus_1"}}})], ignored: vec![Some("unhandled_event_type")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "two_orgs_independent", description: "Events for two orgs change each org alone; license ids are numbered in order of signing.", orgs: vec![acme(), BillingState::new("org_beta", Tier::Community), manual], events: vec![team_created.clone(), sub("evt_2", "created", T + 1, "sub_2", "cus_2", "active", ENT, PERIOD_END, Some("org_beta")), sub("evt_3", "deleted", T + 2, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a)], ignored: vec![None, None, None], finals: vec![(ORG, Tier::Community, None), ("org_beta", Tier::Enterprise, Some("lic_2")), ("org_manual", Tier::Enterprise, None)], revoked: vec!["lic_1"] },
+    ];
+
+    let mut out = Vec::new();
+    for s in seqs {
+        let events = s
+            .events
+            .iter()
+            .map(|e| StripeEvent::from_value(e.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (ledger, outcomes) = BillingLedger::replay(s.orgs.clone(), &events, &config);
+        let reasons: Vec<Option<&str>> = outcomes
+            .iter()
+            .map(|o| o.ignored.as_ref().map(|r| r.as_str()))
+            .collect();
+        agree(s.name, "ignore reasons", reasons, s.ignored.clone())?;
+        agree(s.name, "number of orgs", ledger.orgs.len(), s.finals.len())?;
+        for (org, tier, license) in &s.finals {
+            let state = ledger
+                .org(org)
+                .ok_or_else(|| format!("vector {}: org {org} missing", s.name))?;
+            agree(s.name, &format!("{org} tier"), state.tier, *tier)?;
+            agree(
+                s.name,
+                &format!("{org} license"),
+                state.license_id.as_deref(),
+                *license,
+            )?;
+        }
+        agree(
+            s.name,
+            "revoked",
+            ledger
+                .revoked_license_ids
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            s.revoked.clone(),
+        )?;
+        let orgs: serde_json::Map<String, Value> = ledger
+            .orgs
+            .iter()
+            .map(|(id, st)| Ok((id.clone(), serde_json::to_value(st)?)))
+            .collect::<Res<_>>()?;
+        out.push(Case::new(
+            format!("stripe_events_{}", s.name),
+            s.description,
+            json!({
+                "config": serde_json::to_value(&config)?,
+                "orgs": serde_json::to_value(&s.orgs)?,
+                "events": s.events,
+                "expect": {
+                    "outcomes": serde_json::to_value(&outcomes)?,
+                    "orgs": orgs,
+                    "revoked_license_ids": ledger.revoked_license_ids,
+                },
+            }),
+        )?);
+    }
+    Ok(out)
+}
