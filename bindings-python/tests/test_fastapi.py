@@ -1,0 +1,365 @@
+"""A real FastAPI app behind the glue: every denial body of SPEC §4, allowed paths, sync and async
+routes, OpenAPI intact, two orgs in one process, the instance-license fallback, expiry while the
+process runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+
+import dev_health_entitlements as dhe
+from dev_health_entitlements import fastapi as dfa
+from helpers import DAY, KID, NOW, ZERO_PUBLIC, license_token, zero_key
+
+ORGS: Dict[str, dfa.OrgRecord] = {
+    "org_ent": dfa.OrgRecord(tier="enterprise"),
+    "org_com": dfa.OrgRecord(tier="community"),
+    "org_team": dfa.OrgRecord(
+        tier="team",
+        kill_switches={"webhooks": False},
+        overrides=[{"feature": "api_access", "enabled": False}],
+    ),
+}
+MEMBERS = {"org_ent": 40, "org_com": 3, "org_team": 3}
+
+
+class Clock:
+    def __init__(self, now: int = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return float(self.now)
+
+
+def session(org_id: str, role: str = "admin", exp: int = NOW + 365 * DAY) -> Dict[str, str]:
+    token = zero_key().sign_jwt(
+        {"sub": "u1", "email": "u@example.com", "org_id": org_id, "role": role, "exp": exp}, KID
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def member_count_after_invite(context: dfa.RequestEntitlements) -> int:
+    return MEMBERS[context.org_id or ""] + 1
+
+
+async def async_member_count(context: dfa.RequestEntitlements) -> int:
+    return MEMBERS[context.org_id or ""]
+
+
+def build_app(dependencies: Optional[List[Any]] = None) -> FastAPI:
+    app = FastAPI(dependencies=dependencies)
+
+    @app.get("/forecast")
+    @dfa.require_feature("capacity_forecast")
+    async def forecast(team: str, weeks: int = 4) -> Dict[str, Any]:
+        return {"team": team, "weeks": weeks}
+
+    @app.get("/sso")
+    @dfa.require_feature("sso_saml")
+    def sso(q: int = 0) -> Dict[str, Any]:
+        return {"q": q}
+
+    @app.get("/webhooks", dependencies=[Depends(dfa.require_feature("webhooks"))])
+    def webhooks() -> Dict[str, str]:
+        return {"ok": "webhooks"}
+
+    @app.get("/api")
+    async def api(decision: dhe.Decision = Depends(dfa.require_feature("api_access"))) -> Any:
+        return decision.to_dict()
+
+    @app.get("/explicit")
+    @dfa.require_feature("sso_saml", required_tier="enterprise", raise_http=False)
+    async def explicit() -> Dict[str, str]:
+        return {"ok": "explicit"}
+
+    @app.post("/members")
+    @dfa.require_limit("max_users", member_count_after_invite)
+    def invite(email: str) -> Dict[str, str]:
+        return {"invited": email}
+
+    @app.post("/members-async", dependencies=[Depends(dfa.require_limit("max_users", async_member_count))])
+    async def invite_async() -> Dict[str, str]:
+        return {"ok": "counted"}
+
+    @app.delete("/org")
+    @dfa.require_permission("org:delete")
+    def delete_org() -> Dict[str, str]:
+        return {"deleted": "yes"}
+
+    @app.get("/settings", dependencies=[Depends(dfa.require_permission("settings:write"))])
+    async def settings() -> Dict[str, str]:
+        return {"ok": "settings"}
+
+    @app.get("/whoami")
+    async def whoami(ent: dhe.Entitlements = Depends(dfa.current_entitlements)) -> Any:
+        return {"tier": ent.tier, "org_id": ent.org_id}
+
+    @app.exception_handler(dhe.FeatureNotLicensed)
+    async def not_licensed(request: Request, exc: dhe.FeatureNotLicensed) -> JSONResponse:
+        return JSONResponse({"raised": exc.code, "detail": exc.detail}, status_code=499)
+
+    return app
+
+
+def load_org(org_id: str) -> Optional[dfa.OrgRecord]:
+    return ORGS.get(org_id)
+
+
+def licensing(clock: Optional[Clock] = None, **options: Any) -> dfa.Licensing:
+    return dfa.Licensing(
+        session_verifier=dhe.SessionVerifier(zero_key().keyring(KID)),
+        org_loader=load_org,
+        verifier=dhe.Verifier(zero_key().keyring(KID)),
+        clock=clock or Clock(),
+        **options,
+    )
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    app = build_app()
+    app.add_middleware(
+        dfa.EntitlementsMiddleware, licensing=licensing(instance_license_from_env=False)
+    )
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def no_instance_license(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("DEV_HEALTH_LICENSE", "LICENSE_KEY", "DEV_HEALTH_LICENSE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    dfa.set_instance_licensing(None)
+    yield
+    dfa.set_instance_licensing(None)
+
+
+def test_allowed_on_async_and_sync_routes(client: TestClient) -> None:
+    ent = session("org_ent")
+    assert client.get("/forecast?team=a&weeks=2", headers=ent).json() == {"team": "a", "weeks": 2}
+    assert client.get("/sso?q=5", headers=ent).json() == {"q": 5}
+    assert client.get("/webhooks", headers=ent).json() == {"ok": "webhooks"}
+
+
+def test_feature_not_licensed_is_402_with_the_spec_body(client: TestClient) -> None:
+    response = client.get("/forecast?team=a", headers=session("org_com"))
+    assert response.status_code == 402
+    assert response.json() == {
+        "detail": {
+            "error": "feature_not_licensed",
+            "feature": "capacity_forecast",
+            "required_tier": "team",
+            "current_tier": "community",
+            "upgrade_url": "/org/admin/settings",
+        }
+    }
+    sync = client.get("/sso", headers=session("org_com"))
+    assert sync.status_code == 402 and sync.json()["detail"]["required_tier"] == "enterprise"
+
+
+def test_feature_not_enabled_is_403_for_a_kill_switch_and_an_override(client: TestClient) -> None:
+    response = client.get("/webhooks", headers=session("org_team"))
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": {
+            "error": "feature_not_enabled",
+            "feature": "webhooks",
+            "message": "The feature 'webhooks' is turned off for every organization.",
+        }
+    }
+    overridden = client.get("/api", headers=session("org_team"))
+    assert overridden.status_code == 403
+    assert overridden.json()["detail"]["error"] == "feature_not_enabled"
+    assert "this organization" in overridden.json()["detail"]["message"]
+
+
+def test_the_dependency_form_returns_the_engine_decision(client: TestClient) -> None:
+    assert client.get("/api", headers=session("org_ent")).json() == {
+        "feature": "api_access",
+        "allowed": True,
+        "reason": "enabled_by_tier",
+        "current_tier": "enterprise",
+        "required_tier": "team",
+        "expires_at": None,
+    }
+
+
+def test_limit_exceeded_is_402_with_the_spec_body(client: TestClient) -> None:
+    response = client.post("/members?email=x@y.z", headers=session("org_com"))
+    assert response.status_code == 402
+    assert response.json() == {
+        "detail": {
+            "error": "limit_exceeded",
+            "limit": "max_users",
+            "current": 4,
+            "maximum": 3,
+            "current_tier": "community",
+        }
+    }
+    assert client.post("/members?email=x@y.z", headers=session("org_ent")).json() == {
+        "invited": "x@y.z"
+    }
+    # The async counter returns 3 for org_com: at the limit is within it.
+    assert client.post("/members-async", headers=session("org_com")).status_code == 200
+
+
+def test_permission_denied_is_403_with_the_spec_body(client: TestClient) -> None:
+    response = client.delete("/org", headers=session("org_ent", role="viewer"))
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": {"error": "permission_denied", "permission": "org:delete", "role": "viewer"}
+    }
+    assert client.delete("/org", headers=session("org_ent", role="owner")).status_code == 200
+    assert client.get("/settings", headers=session("org_com", role="admin")).status_code == 200
+    no_session = client.get("/settings")
+    assert no_session.status_code == 403 and no_session.json()["detail"]["role"] is None
+
+
+def test_raise_http_false_raises_feature_not_licensed(client: TestClient) -> None:
+    response = client.get("/explicit", headers=session("org_com"))
+    assert response.status_code == 499
+    assert response.json()["raised"] == "feature_not_licensed"
+    assert response.json()["detail"]["required_tier"] == "enterprise"
+
+
+def test_two_orgs_with_different_tiers_in_one_process(client: TestClient) -> None:
+    for _ in range(2):
+        assert client.get("/whoami", headers=session("org_ent")).json() == {
+            "tier": "enterprise",
+            "org_id": "org_ent",
+        }
+        assert client.get("/whoami", headers=session("org_com")).json() == {
+            "tier": "community",
+            "org_id": "org_com",
+        }
+        assert client.get("/sso", headers=session("org_ent")).status_code == 200
+        assert client.get("/sso", headers=session("org_com")).status_code == 402
+
+
+def test_an_invalid_session_is_401(client: TestClient) -> None:
+    expired = client.get("/whoami", headers=session("org_ent", exp=NOW - 3600))
+    assert expired.status_code == 401
+    assert expired.json()["detail"]["code"] == "session_expired"
+    forged = client.get("/whoami", headers={"Authorization": "Bearer " + license_token()})
+    assert forged.status_code == 401
+
+
+def test_openapi_keeps_the_endpoint_parameters_and_the_wrapper_is_tagged() -> None:
+    app = build_app()
+    paths = app.openapi()["paths"]
+
+    def names(path: str, method: str) -> List[str]:
+        return [p["name"] for p in paths[path][method].get("parameters", [])]
+
+    assert names("/forecast", "get") == ["team", "weeks"]
+    assert names("/sso", "get") == ["q"]
+    assert names("/members", "post") == ["email"]
+    assert names("/webhooks", "get") == []
+    assert names("/api", "get") == []
+    routes = {getattr(r, "path", ""): r for r in app.routes}
+    assert getattr(routes["/forecast"], "endpoint")._require_feature == "capacity_forecast"
+    assert getattr(routes["/members"], "endpoint")._require_limit == "max_users"
+    assert getattr(routes["/org"], "endpoint")._require_permission == "org:delete"
+
+
+def test_the_dependency_sets_the_context_without_middleware() -> None:
+    lic = licensing(instance_license_from_env=False)
+    app = build_app(dependencies=[Depends(lic.dependency)])
+    with TestClient(build_app()) as plain, TestClient(app) as c:
+        assert c.get("/sso", headers=session("org_ent")).status_code == 200
+        assert c.get("/sso", headers=session("org_com")).status_code == 402
+        assert c.get("/whoami", headers=session("org_ent", exp=NOW - 3600)).status_code == 401
+        assert plain.get("/sso", headers=session("org_ent")).status_code == 402
+
+
+def test_the_instance_license_from_the_environment_applies_without_a_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = build_app()
+    with TestClient(app) as c:
+        assert c.get("/whoami").json() == {"tier": "community", "org_id": None}
+        assert c.get("/sso").status_code == 402
+        real_now = int(time.time())
+        token = license_token(tier="enterprise", iat=real_now - DAY, exp=real_now + DAY)
+        monkeypatch.setenv("DEV_HEALTH_LICENSE", token)
+        monkeypatch.setenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", f"{KID}={ZERO_PUBLIC}")
+        dfa.set_instance_licensing(None)
+        assert c.get("/whoami").json() == {"tier": "enterprise", "org_id": None}
+        assert c.get("/sso").status_code == 200
+        assert c.get("/forecast?team=x").status_code == 200
+
+
+def test_a_license_expiring_while_the_process_runs_is_expired_from_that_moment() -> None:
+    clock = Clock(NOW)
+    token = license_token(tier="team", exp=NOW + 100, grace_days=1)
+    lic = licensing(clock, license_token=token)
+    app = build_app()
+    app.add_middleware(dfa.EntitlementsMiddleware, licensing=lic)
+    with TestClient(app) as c:
+        assert c.get("/forecast?team=a").status_code == 200
+        clock.now = NOW + 100
+        assert c.get("/forecast?team=a").status_code == 200
+        clock.now = NOW + 101  # grace: still the licensed tier
+        assert c.get("/forecast?team=a").status_code == 200
+        assert c.get("/whoami").json()["tier"] == "team"
+        clock.now = NOW + 100 + DAY + 1  # after grace
+        response = c.get("/forecast?team=a")
+        assert response.status_code == 402
+        assert response.json()["detail"]["current_tier"] == "community"
+        # An org without a license of its own falls back to the same instance license.
+        assert c.get("/whoami", headers=session("org_com")).json()["tier"] == "community"
+
+
+def test_an_org_license_is_verified_once_and_tier_changes_are_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    verified: List[str] = []
+    real = dhe.Verifier(zero_key().keyring(KID))
+
+    class CountingVerifier:
+        def verify(self, token: str, now: Optional[int] = None) -> dhe.License:
+            verified.append(token)
+            return real.verify(token, now)
+
+    orgs = {"org_x": dfa.OrgRecord(tier="community", license=license_token(sub="org_x", tier="enterprise", license_type="saas"))}
+    lic = dfa.Licensing(
+        session_verifier=dhe.SessionVerifier(zero_key().keyring(KID)),
+        org_loader=lambda org_id: orgs.get(org_id),
+        verifier=CountingVerifier(),  # type: ignore[arg-type]
+        clock=Clock(),
+        instance_license_from_env=False,
+    )
+    app = build_app()
+    app.add_middleware(dfa.EntitlementsMiddleware, licensing=lic)
+    with TestClient(app) as c:
+        for _ in range(3):
+            assert c.get("/sso", headers=session("org_x")).status_code == 200
+        assert len(verified) == 1
+        orgs["org_x"] = dfa.OrgRecord(tier="team")
+        assert c.get("/whoami", headers=session("org_x")).json()["tier"] == "team"
+
+
+def test_async_loaders_are_awaited() -> None:
+    async def loader(org_id: str) -> dfa.OrgRecord:
+        return dfa.OrgRecord(tier="team")
+
+    lic = dfa.Licensing(org_loader=loader, clock=Clock(), instance_license_from_env=False)
+    context = asyncio.run(lic.context_for_org("org_q"))
+    assert context.entitlements.tier == "team" and context.org_id == "org_q"
+
+
+def test_checks_outside_http_use_the_given_entitlements() -> None:
+    ent = dhe.Entitlements.resolve(org_tier="team", now=NOW)
+    with dfa.use_entitlements(ent, org_id="org_job"):
+        assert dfa.current_entitlements() is ent
+        assert dfa.require_feature("api_access", raise_http=False).check() is None
+        with pytest.raises(dhe.FeatureNotLicensed) as err:
+            dfa.require_feature("sso_saml", raise_http=False).check()
+        assert err.value.status_code == 402 and err.value.feature == "sso_saml"
+        with pytest.raises(dhe.PermissionDenied):
+            dfa.require_permission("org:read", raise_http=False).check()
+    assert dfa.current_context().org_id is None
