@@ -862,3 +862,57 @@ pub async fn signing_keys(conn: &mut AnyConnection) -> Result<Vec<(String, Strin
         .map(|r| Ok((r.try_get("kid")?, r.try_get("public_key")?)))
         .collect()
 }
+
+/// Audit rows, newest first: all, or one org's.
+pub async fn audit_rows(
+    conn: &mut AnyConnection,
+    org_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Value>, sqlx::Error> {
+    let rows = match org_id {
+        Some(org) => {
+            sqlx::query(
+                "SELECT id, at, actor, action, org_id, detail FROM audit_log WHERE org_id = $1 \
+                 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(org)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        None => sqlx::query(
+            "SELECT id, at, actor, action, org_id, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(conn)
+        .await?,
+    };
+    rows.iter()
+        .map(|r| {
+            let detail: String = r.try_get("detail")?;
+            let detail: Value = serde_json::from_str(&detail).unwrap_or(Value::Null);
+            Ok(serde_json::json!({
+                "id": r.try_get::<i64, _>("id")?,
+                "at": r.try_get::<i64, _>("at")?,
+                "actor": r.try_get::<String, _>("actor")?,
+                "action": r.try_get::<String, _>("action")?,
+                "org_id": r.try_get::<Option<String>, _>("org_id")?,
+                "before": detail.get("before").cloned().unwrap_or(Value::Null),
+                "after": detail.get("after").cloned().unwrap_or(Value::Null),
+            }))
+        })
+        .collect()
+}
+
+/// How an event was recorded: (outcome, org id), or `None` when it was never received.
+pub async fn event_outcome(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
+    sqlx::query("SELECT outcome, org_id FROM stripe_events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| Ok((r.try_get("outcome")?, r.try_get("org_id")?)))
+        .transpose()
+}

@@ -61,6 +61,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(delete_override),
         )
         .route("/api/v1/admin/feature-flags", get(list_flags))
+        .route("/api/v1/admin/audit", get(audit_log))
+        .route("/api/v1/admin/stripe-events/{id}", get(stripe_event))
         .route(
             "/api/v1/admin/feature-flags/{key}",
             axum::routing::patch(patch_flag),
@@ -764,4 +766,39 @@ async fn patch_flag(
     }
     tx.commit().await?;
     Ok(Json(json!(after)))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    org_id: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/admin/audit?org_id=&limit=`: the audit log, newest first (admin).
+async fn audit_log(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = db::audit_rows(&mut conn, q.org_id.as_deref(), limit).await?;
+    Ok(Json(Value::Array(rows)))
+}
+
+/// `GET /api/v1/admin/stripe-events/{id}`: how an event was recorded (admin).
+async fn stripe_event(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let mut conn = state.db.pool().acquire().await?;
+    let (outcome, org_id) = db::event_outcome(&mut conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Event not received"))?;
+    Ok(Json(
+        json!({"id": id, "outcome": outcome, "org_id": org_id}),
+    ))
 }
