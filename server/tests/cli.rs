@@ -531,6 +531,34 @@ fn malformed_empty_binary_and_huge_inputs_get_their_codes_without_a_panic() {
     let json = run.json();
     assert_eq!(json["error"]["code"], "token_too_large");
     assert!(json["error"]["message"].as_str().unwrap().contains("1 MiB"));
+    let dir = TempDir::new();
+    let junk_file = dir.path("junk.bin");
+    std::fs::write(&junk_file, &binary).unwrap();
+    let junk_file = junk_file.to_str().unwrap();
+    let run = cli(&["verify", "--keys", junk_file, "a.b.c"]);
+    assert!(
+        run.stderr.starts_with("error: invalid_key: --keys: "),
+        "{}",
+        run.stderr
+    );
+    let run = cli(&["inspect", junk_file]);
+    assert!(
+        run.stderr.contains("error: malformed_token: "),
+        "{}",
+        run.stderr
+    );
+    let run = cli(&["entitlements", "--catalog", junk_file]);
+    assert!(
+        run.stderr.contains("error: invalid_catalog: "),
+        "{}",
+        run.stderr
+    );
+    let run = cli(&["verify", "--key", &format!("k={junk_file}"), "a.b.c"]);
+    assert!(
+        run.stderr.contains("error: invalid_key: "),
+        "{}",
+        run.stderr
+    );
     let alg_none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
     let run = cli(&["verify", "--key", ZERO_PUBLIC, alg_none]);
     assert!(run.stderr.contains("unsupported_algorithm"));

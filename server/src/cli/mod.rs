@@ -161,8 +161,12 @@ fn one_line(message: &str) -> String {
 }
 
 /// Reads `-` (stdin) or a file, at most [`MAX_INPUT_BYTES`], as UTF-8 text. `what` names the
-/// input in messages; `too_large` is the code for an oversized input.
-pub fn read_source(source: &str, what: &str, too_large: ErrorCode) -> Result<String, CliError> {
+/// input in messages; `code` is the error code for an oversized or non-text input.
+pub fn read_source(source: &str, what: &str, code: ErrorCode) -> Result<String, CliError> {
+    utf8(read_bytes(source, what, code)?, source, what, code)
+}
+
+fn read_bytes(source: &str, what: &str, too_large: ErrorCode) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     let read = if source == "-" {
         std::io::stdin()
@@ -173,36 +177,42 @@ pub fn read_source(source: &str, what: &str, too_large: ErrorCode) -> Result<Str
         std::fs::File::open(source)
             .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
     };
-    let shown = if source == "-" { "stdin" } else { source };
-    read.map_err(|e| CliError::io(format!("{what}: cannot read {shown}: {e}")))?;
+    read.map_err(|e| CliError::io(format!("{what}: cannot read {}: {e}", shown(source))))?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(CliError::code(
             too_large,
-            format!("{what}: {shown} is larger than the 1 MiB input limit"),
+            format!(
+                "{what}: {} is larger than the 1 MiB input limit",
+                shown(source)
+            ),
         ));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        CliError::code(
-            ErrorCode::InvalidInput,
-            format!("{what}: {shown} is not UTF-8 text"),
-        )
-    })
+    Ok(bytes)
+}
+
+fn utf8(bytes: Vec<u8>, source: &str, what: &str, code: ErrorCode) -> Result<String, CliError> {
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::code(code, format!("{what}: {} is not UTF-8 text", shown(source))))
+}
+
+fn shown(source: &str) -> &str {
+    if source == "-" {
+        "stdin"
+    } else {
+        source
+    }
 }
 
 /// A license token given as `-` (stdin), the path of a file holding it, or the token itself.
+/// An oversized input is `token_too_large` (it is far over 16 KiB); one that is not text is
+/// `malformed_token`.
 pub fn read_token(arg: &str) -> Result<String, CliError> {
-    let text = if arg == "-" || is_file(arg) {
-        read_source(arg, "token", ErrorCode::TokenTooLarge).map_err(|e| {
-            if e.code == ErrorCode::InvalidInput.as_str() {
-                CliError::code(ErrorCode::MalformedToken, e.message)
-            } else {
-                e
-            }
-        })?
-    } else {
-        arg.to_owned()
-    };
-    Ok(text.trim().to_owned())
+    if arg == "-" || is_file(arg) {
+        let bytes = read_bytes(arg, "token", ErrorCode::TokenTooLarge)?;
+        let text = utf8(bytes, arg, "token", ErrorCode::MalformedToken)?;
+        return Ok(text.trim().to_owned());
+    }
+    Ok(arg.trim().to_owned())
 }
 
 /// Whether `arg` names an existing regular file (or a symlink to one).

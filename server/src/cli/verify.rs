@@ -50,7 +50,7 @@ impl VerifierArgs {
         let revocations = match &self.revocations {
             None => None,
             Some(source) => {
-                let text = read_source(source, "--revocations", ErrorCode::TokenTooLarge)?;
+                let text = read_source(source, "--revocations", ErrorCode::MalformedToken)?;
                 let list = RevocationList::verify(text.trim(), &keyring, &self.issuer, self.now())
                     .map_err(|e| CliError::from(e).context("--revocations"))?;
                 Some(list)
