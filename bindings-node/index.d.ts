@@ -365,7 +365,7 @@ export interface GateOptions {
   /** A tier the page requires on top of the feature's own minimum. */
   requiredTier?: Tier | null
   /** Where the upgrade link goes (default `/org/admin/settings`). */
-  upgradeHref?: string
+  upgradeHref?: string | null
 }
 
 /**
@@ -416,9 +416,9 @@ export interface Override {
 /** The inputs of [`Entitlements::resolve`]. */
 export interface ResolveOptions {
   /** The catalog (default: `Catalog.default()`). */
-  catalog?: Catalog
+  catalog?: Catalog | null
   /** A verified license, or none. */
-  license?: License
+  license?: License | null
   /** The org being resolved; none for the instance as a whole. */
   orgId?: string | null
   /** The org's own tier (SaaS, from billing). */
@@ -428,7 +428,7 @@ export interface ResolveOptions {
   /** Global kill switches: feature → enabled. */
   killSwitches?: Record<string, boolean>
   /** The moment of resolution (Unix seconds; default now). */
-  now?: number
+  now?: number | null
 }
 
 /** Options of [`RevocationList::verify`]. */
@@ -458,11 +458,11 @@ export interface Session {
 /** Options of a [`SessionVerifier`]. */
 export interface SessionVerifierOptions {
   /** Also accept HS256 tokens made with this shared secret (at least 32 bytes, UTF-8). */
-  hs256Secret?: string
+  hs256Secret?: string | null
   /** Seconds of clock skew tolerated on `exp` and `nbf` (default 60). */
   leeway?: number
   /** Required `iss`, when set. */
-  issuer?: string
+  issuer?: string | null
 }
 
 /**
@@ -512,7 +512,7 @@ export interface UpgradeGateInput {
   /** The resolved entitlements. */
   entitlements: Entitlements
   /** Where the upgrade link goes (default `/org/admin/settings`). */
-  upgradeHref?: string
+  upgradeHref?: string | null
 }
 
 /** Options of a [`Verifier`]. */
@@ -524,19 +524,19 @@ export interface VerifierOptions {
   /** Whether v1 legacy tokens are accepted (default true). */
   acceptV1?: boolean
   /** When set, the license's `aud` must list it. */
-  deploymentId?: string
+  deploymentId?: string | null
   /**
    * Where default grace days per tier come from: a `Catalog`, or the name of a shipped one
    * (`default`, `dev-health-ops`). Default: the default catalog.
    */
   catalog?: Catalog | 'default' | 'dev-health-ops'
   /** Licenses on this list are rejected with `revoked`. */
-  revocationList?: RevocationList
+  revocationList?: RevocationList | null
   /**
    * The latest `now` the host has seen (it persists it): an earlier clock by more than the
    * leeway is `clock_rollback`.
    */
-  highWaterMark?: number
+  highWaterMark?: number | null
 }
 
 /**

@@ -4,16 +4,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use dev_health_entitlements as core;
+use napi::bindgen_prelude::{Either, Either3, Null, Undefined};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::catalog::Catalog;
-use crate::errors::{json_arg, parse_tier, OrThrow};
+use crate::errors::{json_arg, nullable, parse_tier, OrThrow};
 use crate::verify::License;
 
 /// A per-org feature override (SPEC §3 rule 3); in force while `expiresAt > now`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct Override {
     /// The feature key.
     pub feature: String,
@@ -21,28 +22,31 @@ pub struct Override {
     pub enabled: bool,
     /// When it stops applying (Unix seconds); absent or `null`: never.
     #[napi(ts_type = "number | null")]
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<Either<i64, Null>>,
 }
 
 /// The inputs of [`Entitlements::resolve`].
 #[napi(object, object_to_js = false)]
 pub struct ResolveOptions {
     /// The catalog (default: `Catalog.default()`).
-    pub catalog: Option<&'static Catalog>,
+    #[napi(ts_type = "Catalog | null")]
+    pub catalog: Option<Either<&'static Catalog, Null>>,
     /// A verified license, or none.
-    pub license: Option<&'static License>,
+    #[napi(ts_type = "License | null")]
+    pub license: Option<Either<&'static License, Null>>,
     /// The org being resolved; none for the instance as a whole.
     #[napi(ts_type = "string | null")]
-    pub org_id: Option<String>,
+    pub org_id: Option<Either<String, Null>>,
     /// The org's own tier (SaaS, from billing).
     #[napi(ts_type = "Tier | null")]
-    pub org_tier: Option<String>,
+    pub org_tier: Option<Either<String, Null>>,
     /// Per-org overrides.
     pub overrides: Option<Vec<Override>>,
     /// Global kill switches: feature → enabled.
     pub kill_switches: Option<HashMap<String, bool>>,
     /// The moment of resolution (Unix seconds; default now).
-    pub now: Option<i64>,
+    #[napi(ts_type = "number | null")]
+    pub now: Option<Either<i64, Null>>,
 }
 
 /// A feature decision (SPEC §3).
@@ -107,13 +111,14 @@ pub struct UpgradeGate {
 }
 
 /// Options of [`Entitlements::upgrade_gate`].
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct GateOptions {
     /// A tier the page requires on top of the feature's own minimum.
     #[napi(ts_type = "Tier | null")]
-    pub required_tier: Option<String>,
+    pub required_tier: Option<Either<String, Null>>,
     /// Where the upgrade link goes (default `/org/admin/settings`).
-    pub upgrade_href: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub upgrade_href: Option<Either<String, Null>>,
 }
 
 /// The argument of the top-level [`upgrade_gate`].
@@ -123,11 +128,12 @@ pub struct UpgradeGateInput {
     pub feature: String,
     /// A tier the page requires on top of the feature's own minimum.
     #[napi(ts_type = "Tier | null")]
-    pub required_tier: Option<String>,
+    pub required_tier: Option<Either<String, Null>>,
     /// The resolved entitlements.
     pub entitlements: &'static Entitlements,
     /// Where the upgrade link goes (default `/org/admin/settings`).
-    pub upgrade_href: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub upgrade_href: Option<Either<String, Null>>,
 }
 
 /// An org's resolved tier, features and limits. Checks are lookups.
@@ -179,15 +185,15 @@ impl Entitlements {
             kill_switches: None,
             now: None,
         });
-        let catalog = match options.catalog {
+        let catalog = match nullable(options.catalog) {
             Some(c) => Arc::clone(&c.inner),
             None => core::Catalog::default_catalog().or_throw(&env)?,
         };
-        let org_tier = options
-            .org_tier
+        let org_tier = nullable(options.org_tier)
             .as_deref()
             .map(|t| parse_tier(&env, t))
             .transpose()?;
+        let org_id = nullable(options.org_id);
         let overrides: Vec<core::Override> = options
             .overrides
             .unwrap_or_default()
@@ -195,18 +201,18 @@ impl Entitlements {
             .map(|o| core::Override {
                 feature: o.feature,
                 enabled: o.enabled,
-                expires_at: o.expires_at,
+                expires_at: nullable(o.expires_at),
             })
             .collect();
         let kill_switches: Option<BTreeMap<String, bool>> =
             options.kill_switches.map(|k| k.into_iter().collect());
         let input = core::ResolveInput {
-            license: options.license.map(|l| &l.inner),
-            org_id: options.org_id.as_deref(),
+            license: nullable(options.license).map(|l| &l.inner),
+            org_id: org_id.as_deref(),
             org_tier,
             overrides: &overrides,
             kill_switches: kill_switches.as_ref(),
-            now: crate::now_or_clock(options.now),
+            now: crate::now_or_clock(nullable(options.now)),
         };
         Ok(Entitlements {
             inner: core::Entitlements::resolve(catalog, &input),
@@ -305,10 +311,12 @@ impl Entitlements {
     /// The bound of a limit in force: a number, `null` for unlimited, `undefined` for an
     /// unknown limit.
     #[napi(ts_return_type = "number | null | undefined")]
-    pub fn limit(&self, limit: String) -> Option<Value> {
-        self.inner
-            .limit(&limit)
-            .map(|bound| bound.map_or(Value::Null, Value::from))
+    pub fn limit(&self, limit: String) -> Either3<f64, Null, Undefined> {
+        match self.inner.limit(&limit) {
+            Some(Some(bound)) => Either3::A(bound),
+            Some(None) => Either3::B(Null),
+            None => Either3::C(()),
+        }
     }
 
     /// Whether `role` has `permission` (SPEC §2 roles). A lookup.
@@ -326,7 +334,7 @@ impl Entitlements {
         options: Option<GateOptions>,
     ) -> napi::Result<UpgradeGate> {
         let (required, href) = options
-            .map(|o| (o.required_tier, o.upgrade_href))
+            .map(|o| (nullable(o.required_tier), nullable(o.upgrade_href)))
             .unwrap_or((None, None));
         self.gate(&env, &feature, required.as_deref(), href.as_deref())
     }
@@ -348,7 +356,7 @@ pub fn upgrade_gate(env: Env, input: UpgradeGateInput) -> napi::Result<UpgradeGa
     input.entitlements.gate(
         &env,
         &input.feature,
-        input.required_tier.as_deref(),
-        input.upgrade_href.as_deref(),
+        nullable(input.required_tier).as_deref(),
+        nullable(input.upgrade_href).as_deref(),
     )
 }

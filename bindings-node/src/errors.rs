@@ -97,6 +97,18 @@ pub(crate) fn json_text(value: serde_json::Value) -> String {
     }
 }
 
+/// A value that JS may give as `undefined` or `null` (napi object fields accept only `undefined`
+/// for `Option`).
+pub(crate) type Nullable<T> = Option<napi::Either<T, napi::bindgen_prelude::Null>>;
+
+/// `undefined` and `null` both become `None`.
+pub(crate) fn nullable<T>(value: Nullable<T>) -> Option<T> {
+    match value {
+        Some(napi::Either::A(v)) => Some(v),
+        _ => None,
+    }
+}
+
 /// Parses a tier name, throwing `invalid_input` for anything else.
 pub(crate) fn parse_tier(env: &Env, name: &str) -> napi::Result<dev_health_entitlements::Tier> {
     name.parse().or_throw(env)

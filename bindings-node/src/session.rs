@@ -1,21 +1,24 @@
 //! `SessionVerifier`: user session tokens (`{sub, email, org_id, role, is_superuser?}`).
 
 use dev_health_entitlements as core;
+use napi::bindgen_prelude::{Either, Null};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::errors::OrThrow;
+use crate::errors::{nullable, OrThrow};
 use crate::keys::Keyring;
 
 /// Options of a [`SessionVerifier`].
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct SessionVerifierOptions {
     /// Also accept HS256 tokens made with this shared secret (at least 32 bytes, UTF-8).
-    pub hs256_secret: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub hs256_secret: Option<Either<String, Null>>,
     /// Seconds of clock skew tolerated on `exp` and `nbf` (default 60).
     pub leeway: Option<i64>,
     /// Required `iss`, when set.
-    pub issuer: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub issuer: Option<Either<String, Null>>,
 }
 
 /// A verified user session.
@@ -53,9 +56,9 @@ impl SessionVerifier {
         let mut inner = core::SessionVerifier::new(keyring.inner.clone());
         if let Some(o) = options {
             inner = inner
-                .with_hs256_secret(o.hs256_secret.as_deref().map(str::as_bytes))
+                .with_hs256_secret(nullable(o.hs256_secret).as_deref().map(str::as_bytes))
                 .or_throw(&env)?
-                .with_issuer(o.issuer);
+                .with_issuer(nullable(o.issuer));
             if let Some(leeway) = o.leeway {
                 inner = inner.with_leeway(leeway);
             }

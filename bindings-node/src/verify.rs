@@ -1,13 +1,13 @@
 //! `Verifier` and `License` (SPEC §1).
 
 use dev_health_entitlements as core;
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, Null};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::catalog::Catalog;
-use crate::errors::OrThrow;
+use crate::errors::{nullable, OrThrow};
 use crate::keys::{Keyring, RevocationList};
 
 /// Options of a [`Verifier`].
@@ -20,16 +20,19 @@ pub struct VerifierOptions {
     /// Whether v1 legacy tokens are accepted (default true).
     pub accept_v1: Option<bool>,
     /// When set, the license's `aud` must list it.
-    pub deployment_id: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub deployment_id: Option<Either<String, Null>>,
     /// Where default grace days per tier come from: a `Catalog`, or the name of a shipped one
     /// (`default`, `dev-health-ops`). Default: the default catalog.
     #[napi(ts_type = "Catalog | 'default' | 'dev-health-ops'")]
     pub catalog: Option<Either<String, &'static Catalog>>,
     /// Licenses on this list are rejected with `revoked`.
-    pub revocation_list: Option<&'static RevocationList>,
+    #[napi(ts_type = "RevocationList | null")]
+    pub revocation_list: Option<Either<&'static RevocationList, Null>>,
     /// The latest `now` the host has seen (it persists it): an earlier clock by more than the
     /// leeway is `clock_rollback`.
-    pub high_water_mark: Option<i64>,
+    #[napi(ts_type = "number | null")]
+    pub high_water_mark: Option<Either<i64, Null>>,
 }
 
 /// Verifies license tokens against a keyring.
@@ -54,7 +57,7 @@ fn build(
         if let Some(accept) = o.accept_v1 {
             verifier = verifier.with_accept_v1(accept);
         }
-        verifier = verifier.with_deployment_id(o.deployment_id);
+        verifier = verifier.with_deployment_id(nullable(o.deployment_id));
         match o.catalog {
             Some(Either::A(name)) => {
                 let catalog = core::Catalog::builtin(&name).or_throw(env)?;
@@ -64,8 +67,8 @@ fn build(
             None => {}
         }
         verifier = verifier
-            .with_revocations(o.revocation_list.map(|l| l.inner.clone()))
-            .with_high_water_mark(o.high_water_mark);
+            .with_revocations(nullable(o.revocation_list).map(|l| l.inner.clone()))
+            .with_high_water_mark(nullable(o.high_water_mark));
     }
     Ok(Verifier { inner: verifier })
 }
