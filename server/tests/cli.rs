@@ -1045,6 +1045,116 @@ fn from_license_re_signs_a_v1_license_as_v2_keeping_its_claims() {
 }
 
 #[test]
+fn a_pkcs8_pem_signing_key_signs_like_its_seed() {
+    // PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410): a fixed 16-byte prefix, then the seed.
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&[0u8; 32]);
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(&der)
+    );
+    let dir = TempDir::new();
+    let pem_file = dir.write("zero.pem", &pem);
+    let token = issue(&pem_file, &["--kid", "zero", "--tier", "team"]);
+    let key = format!("zero={ZERO_PUBLIC}");
+    assert_eq!(
+        cli(&["verify", "--key", &key, "--now", &at(T0), &token]).code,
+        0
+    );
+}
+
+#[test]
+fn a_signed_revocation_list_revokes_the_licenses_it_lists() {
+    use dev_health_entitlements::issue::{sign_revocation_list, SigningKey};
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "team", "--license-id", "lic_gone"]);
+    let key = SigningKey::parse(&std::fs::read_to_string(&seed).unwrap()).unwrap();
+    let sign = |ids: &[&str], key: &SigningKey| {
+        sign_revocation_list(ids, "fullchaos.studio", T0, T0 + DAY, key, "k1").unwrap()
+    };
+    let listed = dir.write("revoked.jwt", &sign(&["lic_gone"], &key));
+    let other = dir.write("other.jwt", &sign(&["lic_other"], &key));
+    let zero = SigningKey::parse(ZERO_SEED).unwrap();
+    let forged = dir.write("forged.jwt", &sign(&["lic_gone"], &zero));
+    let k = format!("k1={public}");
+    let now = at(T0 + 60);
+    let run = cli(&[
+        "verify",
+        "--key",
+        &k,
+        "--now",
+        &now,
+        "--revocations",
+        &listed,
+        "--json",
+        &token,
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["error"]["code"], "revoked");
+    assert_eq!(
+        cli(&[
+            "verify",
+            "--key",
+            &k,
+            "--now",
+            &now,
+            "--revocations",
+            &other,
+            &token
+        ])
+        .code,
+        0
+    );
+    let run = cli(&[
+        "verify",
+        "--key",
+        &k,
+        "--now",
+        &now,
+        "--revocations",
+        &forged,
+        &token,
+    ]);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid_signature: --revocations: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_org_scoped_license_applies_only_to_its_own_org() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(&seed, &["--tier", "enterprise", "--license-type", "saas"]);
+    let key = format!("k1={public}");
+    let now = at(T0);
+    let tier_for = |org: &str| {
+        cli(&[
+            "entitlements",
+            "--license",
+            &token,
+            "--key",
+            &key,
+            "--now",
+            &now,
+            "--org-id",
+            org,
+            "--json",
+        ])
+        .json()["tier"]
+            .clone()
+    };
+    assert_eq!(tier_for("org_acme"), "enterprise");
+    assert_eq!(tier_for("org_other"), "community");
+}
+
+#[test]
 fn help_and_version_exit_0() {
     let run = cli(&["--help"]);
     assert_eq!(run.code, 0);
