@@ -484,7 +484,7 @@ impl Pg {
     pub fn start() -> Pg {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "dhl-pg-{}-{}",
+            "dhl-pgcluster-{}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
@@ -525,7 +525,10 @@ impl Pg {
     }
 
     fn command(&self, tool: &str, args: &[&str]) -> Command {
-        let exe = self.bindir.join(tool);
+        let exe = match self.bindir.join(tool) {
+            path if path.exists() => path,
+            _ => PathBuf::from(tool),
+        };
         let mut cmd = if self.as_nobody {
             let mut c = Command::new("runuser");
             c.args(["-u", "nobody", "--"]).arg(exe);

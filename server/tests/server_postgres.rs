@@ -1,0 +1,181 @@
+//! The server over HTTP, on a real PostgreSQL server started on loopback for these tests (its
+//! own data dir in a temp folder, stopped afterwards): the §5 scenarios shared with
+//! `server_sqlite.rs`, several instances on one database, and the database going away.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod server_support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::Duration;
+
+use serde_json::json;
+use server_support::scenarios;
+use server_support::*;
+
+/// One cluster for this test binary; each test gets its own database.
+fn cluster() -> &'static Pg {
+    static PG: OnceLock<Pg> = OnceLock::new();
+    PG.get_or_init(Pg::start)
+}
+
+fn database() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    cluster().database(&format!("t{}", N.fetch_add(1, Ordering::SeqCst)))
+}
+
+fn server() -> (TempDir, Server) {
+    let dir = TempDir::new("pg");
+    let server = Server::start(&dir.0, base_env(&database()));
+    (dir, server)
+}
+
+#[test]
+fn health_and_jwks() {
+    let (_d, s) = server();
+    assert_eq!(s.get("/healthz", None).json()["database"], "postgres");
+    scenarios::health_and_jwks(&s);
+}
+
+#[test]
+fn stripe_lifecycle() {
+    let (_d, s) = server();
+    scenarios::stripe_lifecycle(&s);
+}
+
+#[test]
+fn concurrent_duplicates_apply_once() {
+    let (_d, s) = server();
+    scenarios::concurrent_duplicates(&s);
+}
+
+#[test]
+fn reverse_order_ends_in_newest_state() {
+    let (_d, s) = server();
+    scenarios::reverse_order(&s);
+}
+
+#[test]
+fn unknown_prices_orgs_and_manual_orgs_change_nothing() {
+    let (_d, s) = server();
+    scenarios::ignored_events(&s);
+}
+
+#[test]
+fn bad_signatures_write_nothing() {
+    let (_d, s) = server();
+    scenarios::bad_signatures(&s);
+}
+
+#[test]
+fn offline_licenses_and_revocation_list() {
+    let (_d, s) = server();
+    scenarios::offline_licenses(&s);
+}
+
+#[test]
+fn overrides_and_kill_switches() {
+    let (_d, s) = server();
+    scenarios::overrides_and_flags(&s);
+}
+
+/// Two server instances on one database (the production set-up): the migrations run once, and
+/// one event delivered 10 times to each instance at once is applied once.
+#[test]
+fn two_instances_share_one_database() {
+    let url = database();
+    let (d1, d2) = (TempDir::new("pg-a"), TempDir::new("pg-b"));
+    let a = Server::start(&d1.0, base_env(&url));
+    let b = Server::start(&d2.0, base_env(&url));
+    a.create_org("org_shared", "stripe");
+    let body = subscription_event(
+        "evt_shared",
+        "customer.subscription.created",
+        now() - 5,
+        "sub_shared",
+        "cus_shared",
+        Some("org_shared"),
+        "active",
+        PRICE_ENTERPRISE,
+        now() + 86_400 * 30,
+    );
+    let barrier = Arc::new(Barrier::new(20));
+    let handles: Vec<_> = (0..20)
+        .map(|i| {
+            let addr = if i % 2 == 0 {
+                a.addr.clone()
+            } else {
+                b.addr.clone()
+            };
+            let (body, barrier) = (body.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                post_webhook(&addr, &body).status
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 200);
+    }
+    assert_eq!(b.tier("org_shared"), "enterprise");
+    let audit = a.audit("org_shared");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|r| r["action"] == "license.sign")
+            .count(),
+        1
+    );
+}
+
+/// The database goes away: webhooks answer 500 (so Stripe retries) and write nothing; once it is
+/// back, the retry succeeds.
+#[test]
+fn database_unavailable_answers_500_then_retry_succeeds() {
+    let pg = Pg::start();
+    let url = pg.database("outage");
+    let dir = TempDir::new("pg-outage");
+    let s = Server::start(&dir.0, base_env(&url));
+    s.create_org("org_outage", "stripe");
+    let body = subscription_event(
+        "evt_outage",
+        "customer.subscription.created",
+        now() - 5,
+        "sub_outage",
+        "cus_outage",
+        Some("org_outage"),
+        "active",
+        PRICE_TEAM,
+        now() + 86_400 * 30,
+    );
+    pg.stop_server();
+    let r = s.webhook(&body);
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({"detail": "Storage unavailable, retry later"})
+    );
+    assert_eq!(s.get("/healthz", None).status, 503);
+    let r = s.admin_get("/api/v1/licensing/entitlements/org_outage");
+    assert_eq!(r.status, 500);
+
+    pg.start_server();
+    assert!(wait_until(Duration::from_secs(20), || s
+        .get("/healthz", None)
+        .status
+        == 200));
+    let r = s.webhook(&body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.tier("org_outage"), "team");
+    assert_eq!(s.event_outcome("evt_outage").as_deref(), Some("applied"));
+    // The logs name the failure without leaking the database password or the secrets.
+    let logs = s.logs();
+    assert!(logs.contains("webhook not stored"), "{logs}");
+    assert!(!logs.contains(WEBHOOK_SECRET));
+    assert!(!logs.contains(ADMIN_TOKEN));
+}
