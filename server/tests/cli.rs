@@ -662,6 +662,21 @@ fn usage_errors_exit_2() {
         .code,
         2
     );
+    let saas_v1 = cli(&[
+        "issue",
+        "--signing-key",
+        ZERO_SEED,
+        "--org",
+        "o",
+        "--tier",
+        "team",
+        "--format",
+        "v1",
+        "--license-type",
+        "saas",
+    ]);
+    assert_eq!(saas_v1.code, 2);
+    assert!(saas_v1.stderr.contains("v1 tokens carry no aud"));
     let no_kid = cli(&[
         "issue",
         "--signing-key",

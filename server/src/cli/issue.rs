@@ -108,11 +108,6 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn issue(args: &Args) -> Result<Report, CliError> {
-    if args.format == Format::V1 && (!args.aud.is_empty() || args.license_type.is_some()) {
-        return Err(CliError::usage(
-            "v1 tokens carry no aud and no license_type; drop --aud/--license-type or use --format v2",
-        ));
-    }
     at_most_one_stdin(&[
         ("--signing-key", args.signing_key.as_deref()),
         ("--from-license", args.from_license.as_deref()),
@@ -125,6 +120,15 @@ fn issue(args: &Args) -> Result<Report, CliError> {
         .or_else(|| std::env::var(KEY_ID_ENV).ok().filter(|k| !k.is_empty()))
         .or(kid_from_file);
     let claims = claims(args)?;
+    // v1 has no place for these: dropping them silently would widen the license (a saas license
+    // would become self_hosted and cover every org).
+    if args.format == Format::V1
+        && (!claims.aud.is_empty() || claims.license_type != LicenseType::SelfHosted)
+    {
+        return Err(CliError::usage(
+            "v1 tokens carry no aud and no license_type: use --format v2 for this license",
+        ));
+    }
     let token = match args.format {
         Format::V2 => {
             let kid = kid.as_deref().ok_or_else(|| {
