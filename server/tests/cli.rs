@@ -781,6 +781,22 @@ fn jwks_publishes_public_keys_that_verify_and_retires_old_ones() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
 
+    // keygen's JWK file is a key for --key and --keys as it is.
+    let jwk_file = dir.path("keys/new.jwk.json");
+    let jwk_file = jwk_file.to_str().unwrap();
+    assert_eq!(
+        cli(&["verify", "--key", jwk_file, "--now", &at(T0), &new_token]).code,
+        0
+    );
+    assert_eq!(
+        cli(&["verify", "--keys", jwk_file, "--now", &at(T0), &new_token]).code,
+        0
+    );
+    assert_eq!(
+        cli(&["verify", "--key", jwk_file, "--now", &at(T0), &old_token]).code,
+        1
+    );
+
     // Retire "old" before T0: its tokens issued at T0 stop verifying; "new" keeps working.
     let retire = format!("old={}", T0 - 1);
     let retired = cli(&["jwks", "--keys", &jwks_file, "--retire", &retire]);
