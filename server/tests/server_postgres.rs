@@ -179,3 +179,9 @@ fn database_unavailable_answers_500_then_retry_succeeds() {
     assert!(!logs.contains(WEBHOOK_SECRET));
     assert!(!logs.contains(ADMIN_TOKEN));
 }
+
+#[test]
+fn sigkill_during_a_burst_loses_nothing_and_applies_once() {
+    let dir = TempDir::new("pg-kill");
+    scenarios::kill_during_burst(&dir.0, base_env(&database()));
+}

@@ -624,3 +624,147 @@ pub fn health_and_jwks(s: &Server) {
     let r = s.get("/no/such/path", None);
     assert_eq!(r.status, 404);
 }
+
+/// The server killed with SIGKILL during a burst of 500 events, restarted on the same database,
+/// and sent again every event that got no 200: each event is recorded, applied at most once,
+/// none is lost, and every org ends in the state of its newest event.
+pub fn kill_during_burst(dir: &std::path::Path, env: Vec<(String, String)>) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    const ORGS: usize = 100;
+    const PER_ORG: usize = 5;
+    let mut server = Server::start(dir, env.clone());
+    for i in 0..ORGS {
+        server.create_org(&format!("org_k{i}"), "stripe");
+    }
+    let t0 = now() - 1000;
+    let end = now() + 30 * DAY;
+    // Interleaved: event j of every org, then event j + 1 of every org.
+    let mut events: Vec<(String, String)> = Vec::new();
+    for j in 0..PER_ORG {
+        for i in 0..ORGS {
+            let org = format!("org_k{i}");
+            let id = format!("evt_k{i}_{j}");
+            let (ty, status, price) = match j {
+                0 => ("customer.subscription.created", "active", PRICE_TEAM),
+                1 => ("customer.subscription.updated", "active", PRICE_ENTERPRISE),
+                2 => (
+                    "customer.subscription.updated",
+                    "past_due",
+                    PRICE_ENTERPRISE,
+                ),
+                3 => ("customer.subscription.updated", "active", PRICE_TEAM),
+                _ if i % 2 == 0 => ("customer.subscription.updated", "active", PRICE_ENTERPRISE),
+                _ => ("customer.subscription.deleted", "canceled", PRICE_TEAM),
+            };
+            let body = subscription_event(
+                &id,
+                ty,
+                t0 + j as i64,
+                &format!("sub_k{i}"),
+                &format!("cus_k{i}"),
+                Some(&org),
+                status,
+                price,
+                end,
+            );
+            events.push((id, body));
+        }
+    }
+    let events = Arc::new(events);
+    let next = Arc::new(AtomicUsize::new(0));
+    let delivered = Arc::new(Mutex::new(vec![false; events.len()]));
+    let ok_count = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    let addr = server.addr.clone();
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let (events, next, delivered, ok_count, addr) = (
+                Arc::clone(&events),
+                Arc::clone(&next),
+                Arc::clone(&delivered),
+                Arc::clone(&ok_count),
+                addr.clone(),
+            );
+            std::thread::spawn(move || loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let Some((_, body)) = events.get(n) else {
+                    return;
+                };
+                let header = dev_health_entitlements::stripe::signature_header(
+                    body.as_bytes(),
+                    WEBHOOK_SECRET,
+                    now(),
+                );
+                let r = http(
+                    &addr,
+                    "POST",
+                    "/api/v1/billing/webhooks/stripe",
+                    None,
+                    Some(body.as_bytes()),
+                    &[("Stripe-Signature", &header)],
+                );
+                if matches!(r, Ok(ref r) if r.status == 200) {
+                    delivered.lock().unwrap()[n] = true;
+                    ok_count.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    // Kill once a good part of the burst got its 200.
+    assert!(wait_until(std::time::Duration::from_secs(60), || ok_count
+        .load(Ordering::SeqCst)
+        >= 150));
+    server.kill();
+    killed.store(true, Ordering::SeqCst);
+    for s in senders {
+        s.join().unwrap();
+    }
+    let delivered = delivered.lock().unwrap().clone();
+    let first_run = delivered.iter().filter(|d| **d).count();
+    assert!(
+        first_run >= 150 && first_run < events.len(),
+        "the kill must land inside the burst ({first_run} of {} delivered)",
+        events.len()
+    );
+
+    let server = Server::start(dir, env);
+    for (n, (_, body)) in events.iter().enumerate() {
+        if !delivered[n] {
+            let r = server.webhook(body);
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+    for (id, _) in events.iter() {
+        let outcome = server.event_outcome(id);
+        assert!(
+            matches!(outcome.as_deref(), Some(o) if !o.is_empty()),
+            "{id} lost: {outcome:?}"
+        );
+    }
+    for i in 0..ORGS {
+        let org = format!("org_k{i}");
+        let audit = server.audit(&org);
+        for j in 0..PER_ORG {
+            let id = format!("evt_k{i}_{j}");
+            let actor = format!("stripe:{id}");
+            let updates = audit
+                .iter()
+                .filter(|a| a["actor"] == actor.as_str() && a["action"] == "subscription.update")
+                .count();
+            let applied = server.event_outcome(&id).as_deref() == Some("applied");
+            assert_eq!(updates, usize::from(applied), "{id}: {updates} updates");
+        }
+        let expected = if i % 2 == 0 {
+            "enterprise"
+        } else {
+            "community"
+        };
+        assert_eq!(server.tier(&org), expected, "{org}");
+    }
+    eprintln!(
+        "kill_during_burst: {first_run} of {} events answered 200 before SIGKILL; the rest resent",
+        events.len()
+    );
+}
