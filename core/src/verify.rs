@@ -120,10 +120,11 @@ impl License {
     }
 
     /// The verification result as JSON, the shape of `dev-health-license verify --json`:
-    /// `{"valid":true,"status","format","kid","claims","expires_at","grace_ends_at",...}`.
+    /// `{"valid","status","format","kid","claims","expires_at","grace_ends_at",...}`, where
+    /// `valid` is whether the status grants the tier (`active` or `grace`).
     pub fn to_json(&self) -> Value {
         json!({
-            "valid": true,
+            "valid": self.status.is_valid(),
             "status": self.status.as_str(),
             "format": self.format.as_str(),
             "kid": self.kid,
