@@ -2,7 +2,8 @@
 //!
 //! `dev-health-vectors-gen [OUT_DIR]` (default `tests/vectors`) writes `verify.json`,
 //! `entitlements.json`, `rbac.json`, `sessions.json`, `stripe_signatures.json` and
-//! `stripe_events.json`. Every input is fixed (seeds, times, ids) and Ed25519 signing is
+//! `stripe_events.json`, and `README.md` (the format and
+//! every case). Every input is fixed (seeds, times, ids) and Ed25519 signing is
 //! deterministic, so two runs write the same bytes. Each expectation is computed with the engine
 //! and compared with the answer written by hand from SPEC; any disagreement stops the program with
 //! a message naming the vector, and nothing is written.
@@ -20,6 +21,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use common::{file, Keys, Res};
+
+/// The hand-written part of `tests/vectors/README.md`; the case lists are appended.
+const README_HEAD: &str = include_str!("../vectors-readme.md");
 
 fn generate() -> Res<Vec<(&'static str, serde_json::Value, usize)>> {
     spec::check_catalog("default")?;
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         }
     };
     let mut total = 0;
+    let mut readme = README_HEAD.to_owned();
     for (name, doc, n) in files {
         let text = match serde_json::to_string_pretty(&doc) {
             Ok(t) => t + "\n",
@@ -92,6 +97,32 @@ fn main() -> ExitCode {
         }
         println!("{name}: {n} cases");
         total += n;
+        readme.push_str(&format!(
+            "\n### `{name}` ({n} cases)\n\n| name | description |\n|---|---|\n"
+        ));
+        for case in doc
+            .get("cases")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let field = |k: &str| {
+                case.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .replace('|', "\\|")
+            };
+            readme.push_str(&format!(
+                "| `{}` | {} |\n",
+                field("name"),
+                field("description")
+            ));
+        }
+    }
+    readme.push_str(&format!("\n{total} vectors in files 1–6.\n"));
+    if let Err(e) = std::fs::write(out.join("README.md"), readme) {
+        eprintln!("dev-health-vectors-gen: cannot write README.md: {e}");
+        return ExitCode::FAILURE;
     }
     println!("{total} vectors in {}", out.display());
     ExitCode::SUCCESS
