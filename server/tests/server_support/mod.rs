@@ -521,7 +521,37 @@ impl Pg {
             ],
         );
         pg.start_server();
+        pg.guard();
         pg
+    }
+
+    /// A watcher that stops the cluster and removes its directory once this test process is gone,
+    /// however it ends: the cluster of a `static` is never dropped.
+    fn guard(&self) {
+        let data = self.dir.join("data");
+        let pg_ctl = self.bindir.join("pg_ctl");
+        let stop = format!(
+            "{} {} -D {} -m immediate -w stop",
+            if self.as_nobody {
+                "runuser -u nobody --"
+            } else {
+                ""
+            },
+            pg_ctl.display(),
+            data.display()
+        );
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; cd /; {stop} >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            dir = self.dir.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
     }
 
     fn command(&self, tool: &str, args: &[&str]) -> Command {

@@ -1,0 +1,36 @@
+# The license server (server/src/serve): `make run`, its tests and its benchmark.
+# PostgreSQL: Debian's server binaries from mk/deps.mk; every cluster is private (temp data dir,
+# loopback port, run as `nobody` under root) and stopped afterwards, even on failure.
+.PHONY: run test-server test-server-rust test-server-e2e bench-server
+
+SERVER_BIN := $(CURDIR)/target/debug/dev-health-license
+E2E_DIR := tests/e2e
+E2E_STAMP := $(E2E_DIR)/node_modules/.package-lock.json
+FREE_PORT = $$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+TEST_TARGETS += test-server
+BENCH_TARGETS += bench-server
+
+run: ## start the license server on 127.0.0.1:8080 (configuration from the environment; see README)
+	cargo run --release -p dev-health-license-server -- serve
+
+# `cargo test --workspace` (test-rust) runs the server's PostgreSQL tests too.
+test-rust: deps-postgres
+
+$(E2E_STAMP): $(E2E_DIR)/package-lock.json
+	cd $(E2E_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+test-server: test-server-rust test-server-e2e ## server: SQLite + PostgreSQL integration, auth, reliability, end to end
+
+test-server-rust: deps-postgres
+	cargo test -p dev-health-license-server --test 'server_*'
+
+# The built binary over HTTP, webhooks signed by npm `stripe`: on SQLite, then on PostgreSQL.
+test-server-e2e: deps-postgres $(E2E_STAMP)
+	cargo build -p dev-health-license-server
+	cd $(E2E_DIR) && DHL_BIN=$(SERVER_BIN) node --test server.test.mjs
+	@pg=$$(mktemp -d /tmp/dhl-e2e-pg.XXXXXX); port=$(FREE_PORT); \
+	  trap 'bash $(CURDIR)/$(E2E_DIR)/pg-cluster.sh stop '"$$pg" EXIT; \
+	  bash $(E2E_DIR)/pg-cluster.sh start "$$pg" "$$port" e2e; \
+	  cd $(E2E_DIR) && DHL_BIN=$(SERVER_BIN) DATABASE_URL="postgres://postgres@127.0.0.1:$$port/e2e" \
+	    node --test server.test.mjs
