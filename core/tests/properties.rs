@@ -102,7 +102,7 @@ fn extra_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         ".{0,20}".prop_map(Value::from),
-        prop::collection::vec(any::<u8>(), 0..4).prop_map(|v| Value::from(v)),
+        prop::collection::vec(any::<u8>(), 0..4).prop_map(Value::from),
     ]
 }
 
