@@ -1,0 +1,85 @@
+# The WebAssembly binding (bindings-wasm/, npm @dev-health/entitlements-wasm) and its license viewer.
+#
+#   make wasm        build bindings-wasm/pkg/: web/ (ES module, verify-only, size-budgeted),
+#                    node/ (CommonJS) and web-full/ (the Node module's features as an ES module,
+#                    for the browser conformance run)
+#   make test-wasm   size and verify-only checks, tsc --strict, every vector in Node and in
+#                    headless Chromium, the viewer in Chromium
+#   make bench-wasm  verify in wasm vs bare ed25519-dalek verify_strict in wasm vs @noble/curves
+.PHONY: deps-wasm wasm wasm-size wasm-verify-only test-wasm bench-wasm viewer
+
+TEST_TARGETS += test-wasm
+BENCH_TARGETS += bench-wasm
+
+WASM_DIR := bindings-wasm
+WASM_PKG := $(WASM_DIR)/pkg
+WASM_CRATE := dev-health-entitlements-wasm
+WASM_ARTIFACT := target/wasm32-unknown-unknown/release/dev_health_entitlements_wasm.wasm
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_BINDGEN := $(TOOLS)/bin/wasm-bindgen
+WASM_OPT := $(WASM_DIR)/node_modules/.bin/wasm-opt
+# Size-oriented release settings, for the wasm32 target only (no other part builds for it).
+WASM_CARGO_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat \
+	CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+# The gzipped size the web module must not exceed (bytes); see README "Browser (WebAssembly)".
+WASM_GZIP_BUDGET ?= 163840
+WASM_NPM_STAMP := $(WASM_DIR)/node_modules/.installed
+
+deps-wasm: $(WASM_NPM_STAMP) ## wasm32 target, wasm-bindgen CLI (pinned), npm tools (binaryen, tsc, playwright-core)
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@test "$$($(WASM_BINDGEN) --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --debug --no-default-features \
+	    --root $(TOOLS) --force
+
+$(WASM_NPM_STAMP): $(WASM_DIR)/package.json $(WASM_DIR)/package-lock.json
+	cd $(WASM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# One wasm file per feature set, then wasm-bindgen per target, then wasm-opt -Oz (npm binaryen).
+define wasm_cargo
+	$(WASM_CARGO_ENV) cargo build -q -p $(WASM_CRATE) --target wasm32-unknown-unknown --release $(1)
+	@mkdir -p $(WASM_PKG)/.build && cp $(WASM_ARTIFACT) $(WASM_PKG)/.build/$(2).wasm
+endef
+define wasm_bindgen
+	@rm -rf $(WASM_PKG)/$(3)
+	$(WASM_BINDGEN) $(WASM_PKG)/.build/$(1).wasm --target $(2) --out-dir $(WASM_PKG)/$(3) --out-name index
+	$(WASM_OPT) -Oz --strip-debug --strip-producers $(WASM_PKG)/$(3)/index_bg.wasm -o $(WASM_PKG)/$(3)/index_bg.wasm
+endef
+
+wasm: deps-wasm ## build bindings-wasm/pkg (web, node, web-full)
+	$(call wasm_cargo,,slim)
+	$(call wasm_cargo,--features full,full)
+	$(call wasm_bindgen,slim,web,web)
+	$(call wasm_bindgen,full,nodejs,node)
+	$(call wasm_bindgen,full,web,web-full)
+	cp $(WASM_DIR)/npm/package.json $(WASM_DIR)/README.md $(WASM_PKG)/
+	cp $(WASM_DIR)/npm/web.package.json $(WASM_PKG)/web/package.json
+	cp $(WASM_DIR)/npm/web.package.json $(WASM_PKG)/web-full/package.json
+	cp $(WASM_DIR)/npm/node.package.json $(WASM_PKG)/node/package.json
+
+wasm-size: wasm ## the web module's gzipped size against the budget
+	@size=$$(gzip -9 -c $(WASM_PKG)/web/index_bg.wasm | wc -c); \
+	  raw=$$(wc -c < $(WASM_PKG)/web/index_bg.wasm); \
+	  echo "wasm web module: $$raw bytes, $$size bytes gzipped (budget $(WASM_GZIP_BUDGET))"; \
+	  test $$size -le $(WASM_GZIP_BUDGET) || { echo "wasm web module is over its size budget" >&2; exit 1; }
+
+wasm-verify-only: ## the wasm crate must not enable the core's `issue` (signing) feature
+	@if cargo tree -q -p $(WASM_CRATE) --target wasm32-unknown-unknown -e features -i dev-health-entitlements \
+	    | grep -q 'feature "issue"'; then echo "the wasm build enables the core's issue feature" >&2; exit 1; fi
+	@echo "wasm build is verify-only (core without its issue feature)"
+
+test-wasm: wasm-size wasm-verify-only $(WASM_NPM_STAMP) ## tsc, vectors in Node and Chromium, the viewer
+	cd $(WASM_DIR) && node_modules/.bin/tsc -p tests/tsconfig.json
+	$(MAKE) -s deps-chromium
+	cd $(WASM_DIR) && node --test tests/
+
+bench-wasm: deps-wasm ## verify: wasm vs bare dalek verify_strict in wasm vs @noble/curves
+	$(WASM_CARGO_ENV) cargo build -q -p $(WASM_CRATE) --target wasm32-unknown-unknown --release --features bench
+	@rm -rf $(WASM_DIR)/pkg-bench && mkdir -p $(WASM_DIR)/pkg-bench
+	$(WASM_BINDGEN) $(WASM_ARTIFACT) --target nodejs --out-dir $(WASM_DIR)/pkg-bench --out-name index
+	$(WASM_OPT) -Oz $(WASM_DIR)/pkg-bench/index_bg.wasm -o $(WASM_DIR)/pkg-bench/index_bg.wasm
+	cp $(WASM_DIR)/npm/node.package.json $(WASM_DIR)/pkg-bench/package.json
+	node benches/wasm/bench.mjs
+
+viewer: wasm ## serve the license viewer on http://127.0.0.1:8088/
+	node $(WASM_DIR)/tests/support/serve.mjs 8088
