@@ -27,4 +27,16 @@ test-node-unit: node-build
 	cd $(NODE_DIR) && npx tsc --strict --noEmit -p tsconfig.json
 	cd $(NODE_DIR) && node --test test/
 
-test-node: test-node-unit ## Node binding: d.ts check, vectors, jose interop, Next.js app in Chromium
+$(NEXT_DIR)/node_modules/.package-lock.json: $(NEXT_DIR)/package-lock.json
+	cd $(NEXT_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+# The example installs the binding as a copy (.npmrc install-links=true: Next.js must see it inside
+# node_modules to keep the native addon external); refresh that copy after every build.
+test-node-nextjs: node-build $(NEXT_DIR)/node_modules/.package-lock.json
+	@$(MAKE) -s deps-chromium
+	cp $(NODE_DIR)/package.json $(NODE_DIR)/index.js $(NODE_DIR)/index.mjs $(NODE_DIR)/index.d.ts \
+	  $(NODE_DIR)/entitlements.linux-x64-gnu.node $(NEXT_DIR)/node_modules/@dev-health/entitlements/
+	cd $(NEXT_DIR) && npx next build
+	cd $(NEXT_DIR) && node --test test/
+
+test-node: test-node-unit test-node-nextjs ## Node binding: d.ts check, vectors, jose interop, Next.js app in Chromium

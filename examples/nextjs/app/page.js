@@ -1,0 +1,79 @@
+import { instanceEntitlements, planName } from '../lib/entitlements'
+import UpgradeGate from './upgrade-gate'
+
+// The license and the clock are read on every request, not at build time.
+export const dynamic = 'force-dynamic'
+
+function CapacityForecast() {
+  const weeks = [
+    ['50 %', 'week 3'],
+    ['80 %', 'week 5'],
+    ['95 %', 'week 7'],
+  ]
+  return (
+    <>
+      <h2>Capacity forecast</h2>
+      <p className="forecast-summary">10,000 Monte Carlo runs over the last 12 weeks of throughput.</p>
+      <table>
+        <tbody>
+          {weeks.map(([p, w]) => (
+            <tr key={p}>
+              <td>{p} likely done by</td>
+              <td>{w}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+function AuditLog() {
+  return (
+    <>
+      <h2>Audit log</h2>
+      <table className="audit-log">
+        <tbody>
+          <tr>
+            <td>ada@acme.example</td>
+            <td>changed the sync interval</td>
+          </tr>
+          <tr>
+            <td>grace@acme.example</td>
+            <td>invited a member</td>
+          </tr>
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+export default function Home() {
+  const { license, problem, entitlements } = instanceEntitlements()
+  return (
+    <main>
+      <header>
+        <h1>Dev Health</h1>
+        <p data-testid="plan">
+          Plan: <strong>{planName(entitlements.tier)}</strong>
+        </p>
+        {license ? (
+          <p className="muted" data-testid="license">
+            License {license.licenseId} for {license.sub}: {license.status}, expires{' '}
+            {new Date(license.expiresAt * 1000).toISOString().slice(0, 10)}
+          </p>
+        ) : (
+          <p className="alert" role="alert">
+            {problem}
+          </p>
+        )}
+      </header>
+      <UpgradeGate feature="capacity_forecast" entitlements={entitlements}>
+        <CapacityForecast />
+      </UpgradeGate>
+      <UpgradeGate feature="audit_log" entitlements={entitlements}>
+        <AuditLog />
+      </UpgradeGate>
+    </main>
+  )
+}

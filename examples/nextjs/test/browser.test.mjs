@@ -1,0 +1,195 @@
+// The built app (`next build` first) started on loopback with licenses generated here, checked in
+// headless Chromium: the team feature's content, the enterprise feature's upgrade overlay and link,
+// "Feature unavailable" for a feature an administrator switched off, and a rejected license.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { chromium } from 'playwright-core'
+import { testing } from '@dev-health/entitlements'
+
+const APP = fileURLToPath(new URL('..', import.meta.url))
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const key = testing.generateKey()
+const now = Math.floor(Date.now() / 1000)
+function license(tier, overrides = {}) {
+  const claims = { iss: 'fullchaos.studio', sub: 'org_acme', iat: now - 60, exp: now + 30 * 86400, jti: `lic_${tier}_test`, tier, ...overrides }
+  return testing.signJwt(claims, key.seed, 'test-key')
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function startApp(env) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [join(APP, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: APP,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      NEXT_TELEMETRY_DISABLED: '1',
+      DEV_HEALTH_LICENSE_PUBLIC_KEYS: `test-key=${key.publicKey}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${output}`)
+    try {
+      const res = await fetch(`${url}/org/admin/settings`)
+      if (res.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill()
+      throw new Error(`next start did not answer within 60 s:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    url,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+let context
+let profile
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), 'dh-chromium-'))
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS })
+})
+after(async () => {
+  await context?.close()
+  if (profile) rmSync(profile, { recursive: true, force: true })
+})
+
+async function open(app) {
+  const page = await context.newPage()
+  const res = await page.goto(app.url, { waitUntil: 'load' })
+  assert.equal(res.status(), 200, app.output())
+  return page
+}
+
+describe('a team license', () => {
+  let app
+  before(async () => (app = await startApp({ DEV_HEALTH_LICENSE: license('team') })))
+  after(() => app?.stop())
+
+  test('the page names the plan and the verified license', async () => {
+    const page = await open(app)
+    assert.equal((await page.getByTestId('plan').innerText()).trim(), 'Plan: Team')
+    assert.match(await page.getByTestId('license').innerText(), /lic_team_test for org_acme: active/)
+    await page.close()
+  })
+
+  test('capacity_forecast (team) shows its content', async () => {
+    const page = await open(app)
+    const section = page.locator('[data-feature="capacity_forecast"]')
+    assert.equal(await section.getAttribute('data-gate'), 'allowed')
+    assert.ok(await section.getByRole('heading', { name: 'Capacity forecast' }).isVisible())
+    assert.match(await section.innerText(), /10,000 Monte Carlo runs/)
+    assert.equal(await section.locator('.gate-overlay, .gate-link').count(), 0)
+    await page.close()
+  })
+
+  test('audit_log (enterprise) shows the upgrade overlay naming Enterprise, linking to the settings', async () => {
+    const page = await open(app)
+    const section = page.locator('[data-feature="audit_log"]')
+    assert.equal(await section.getAttribute('data-gate'), 'upgrade')
+    const overlay = section.locator('.gate-overlay')
+    assert.ok(await overlay.isVisible())
+    assert.equal(await overlay.locator('.gate-plan').innerText(), 'Enterprise')
+    assert.match(await overlay.innerText(), /Available on the Enterprise plan\. This organization is on the Team plan\./)
+    const link = overlay.getByRole('link', { name: 'Upgrade to Enterprise' })
+    assert.ok(await link.isVisible())
+    assert.equal(await link.getAttribute('href'), '/org/admin/settings')
+    // The audit log itself never reaches the browser.
+    assert.equal(await page.locator('.audit-log').count(), 0)
+    assert.doesNotMatch(await page.content(), /ada@acme\.example/)
+    // The link leads to the plan settings page.
+    await link.click()
+    await page.waitForURL(`${app.url}/org/admin/settings`)
+    assert.ok(await page.getByRole('heading', { name: 'Plan and billing' }).isVisible())
+    await page.close()
+  })
+})
+
+describe('an enterprise license with capacity_forecast switched off by an administrator', () => {
+  let app
+  before(
+    async () =>
+      (app = await startApp({ DEV_HEALTH_LICENSE: license('enterprise'), DEV_HEALTH_KILL_SWITCHES: 'capacity_forecast=off' })),
+  )
+  after(() => app?.stop())
+
+  test('capacity_forecast is "Feature unavailable" without an upgrade link; audit_log is shown', async () => {
+    const page = await open(app)
+    const off = page.locator('[data-feature="capacity_forecast"]')
+    assert.equal(await off.getAttribute('data-gate'), 'unavailable')
+    assert.equal((await off.locator('.gate-unavailable').innerText()).trim(), 'Feature unavailable')
+    assert.equal(await off.getByRole('link').count(), 0)
+    assert.doesNotMatch(await off.innerText(), /Monte Carlo runs/)
+    const audit = page.locator('[data-feature="audit_log"]')
+    assert.equal(await audit.getAttribute('data-gate'), 'allowed')
+    assert.match(await audit.innerText(), /ada@acme\.example/)
+    await page.close()
+  })
+})
+
+describe('a license signed by an untrusted key', () => {
+  let app
+  before(async () => {
+    const stranger = testing.generateKey()
+    const claims = { iss: 'fullchaos.studio', sub: 'org_acme', iat: now - 60, exp: now + 86400, jti: 'lic_x', tier: 'enterprise' }
+    app = await startApp({ DEV_HEALTH_LICENSE: testing.signJwt(claims, stranger.seed, 'test-key') })
+  })
+  after(() => app?.stop())
+
+  test('is rejected: community plan, both features behind an upgrade overlay', async () => {
+    const page = await open(app)
+    assert.match(await page.locator('p.alert').innerText(), /rejected \(invalid_signature\)/)
+    assert.equal((await page.getByTestId('plan').innerText()).trim(), 'Plan: Community')
+    const forecast = page.locator('[data-feature="capacity_forecast"]')
+    assert.equal(await forecast.getAttribute('data-gate'), 'upgrade')
+    assert.ok(await forecast.getByRole('link', { name: 'Upgrade to Team' }).isVisible())
+    assert.equal(await page.locator('[data-feature="audit_log"]').getAttribute('data-gate'), 'upgrade')
+    await page.close()
+  })
+})
