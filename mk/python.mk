@@ -21,8 +21,9 @@ python-develop: $(PY_STAMP) ## build the native module (debug) into the venv
 python-develop-release: $(PY_STAMP)
 	cd $(PY_DIR) && $(PY_ENV) maturin develop -q --release
 
-test-python: python-develop ## mypy --strict on the package and stubs, then every pytest (vectors, FastAPI, interop)
+test-python: python-develop ## mypy --strict and stubtest on the package and stubs, then every pytest (vectors, FastAPI, interop)
 	cd $(PY_DIR) && $(PY_ENV) mypy --strict python tests ../benches/python
+	cd $(PY_DIR) && $(PY_ENV) python -m mypy.stubtest dev_health_entitlements._native
 	cd $(PY_DIR) && $(PY_ENV) python -m pytest -q tests
 
 bench-python: python-develop-release ## Python binding vs PyJWT, cryptography, frozenset, bare FastAPI

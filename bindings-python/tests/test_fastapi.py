@@ -9,7 +9,7 @@ import time
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
@@ -363,3 +363,24 @@ def test_checks_outside_http_use_the_given_entitlements() -> None:
         with pytest.raises(dhe.PermissionDenied):
             dfa.require_permission("org:read", raise_http=False).check()
     assert dfa.current_context().org_id is None
+
+
+def test_websockets_run_under_the_session_context_and_bad_sessions_are_closed() -> None:
+    app = build_app()
+
+    @app.websocket("/ws")
+    async def ws(socket: WebSocket) -> None:
+        await socket.accept()
+        await socket.send_json({"tier": dfa.current_entitlements().tier})
+        await socket.close()
+
+    app.add_middleware(
+        dfa.EntitlementsMiddleware, licensing=licensing(instance_license_from_env=False)
+    )
+    with TestClient(app) as c:
+        with c.websocket_connect("/ws", headers=session("org_ent")) as socket:
+            assert socket.receive_json() == {"tier": "enterprise"}
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with c.websocket_connect("/ws", headers=session("org_ent", exp=NOW - 3600)):
+                pass
+        assert closed.value.code == 1008

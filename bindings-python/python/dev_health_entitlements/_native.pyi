@@ -1,13 +1,41 @@
-# Hand-kept stubs of the native module; `mypy --strict` checks the package and tests against them.
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Union
+# Hand-kept stubs of the native module. `mypy --strict` checks the package and the tests against
+# them, and `python -m mypy.stubtest dev_health_entitlements._native` checks them against the module.
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Union, final
+
+__all__ = [
+    "BillingLedger",
+    "Catalog",
+    "DEFAULT_ISSUER",
+    "DEFAULT_LEEWAY",
+    "Decision",
+    "Entitlements",
+    "Keyring",
+    "License",
+    "LimitDecision",
+    "RevocationList",
+    "Session",
+    "SessionVerifier",
+    "SigningKey",
+    "StripeEvent",
+    "UpgradeGate",
+    "Verifier",
+    "apply_stripe_event",
+    "license_token_from_env",
+    "new_license_id",
+    "stripe_signature_header",
+    "verify_stripe_signature",
+]
 
 DEFAULT_ISSUER: str
 DEFAULT_LEEWAY: int
 
-Number = Union[int, float]
+_Number = Union[int, float]
 
+@final
 class Keyring:
-    def __init__(self, keys: Optional[Mapping[str, Union[str, Mapping[str, Any]]]] = None) -> None: ...
+    def __new__(
+        cls, keys: Optional[Mapping[str, Union[str, Mapping[str, Any]]]] = None
+    ) -> Keyring: ...
     @staticmethod
     def from_jwks(jwks: Union[str, Mapping[str, Any]]) -> Keyring: ...
     @staticmethod
@@ -19,6 +47,7 @@ class Keyring:
     def to_jwks(self) -> Dict[str, Any]: ...
     def __len__(self) -> int: ...
 
+@final
 class RevocationList:
     @staticmethod
     def verify(
@@ -26,16 +55,17 @@ class RevocationList:
     ) -> RevocationList: ...
     @staticmethod
     def from_ids(ids: Sequence[str]) -> RevocationList: ...
-    def __contains__(self, license_id: str) -> bool: ...
+    def __contains__(self, license_id: str, /) -> bool: ...
     def __len__(self) -> int: ...
     @property
     def issued_at(self) -> int: ...
     @property
     def expires_at(self) -> int: ...
 
+@final
 class Verifier:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         keyring: Keyring,
         *,
         issuer: Optional[str] = None,
@@ -45,7 +75,7 @@ class Verifier:
         catalog: Optional[Catalog] = None,
         revocation_list: Union[RevocationList, str, None] = None,
         high_water_mark: Optional[int] = None,
-    ) -> None: ...
+    ) -> Verifier: ...
     @staticmethod
     def from_env(
         *,
@@ -65,6 +95,7 @@ class Verifier:
     @property
     def keyring(self) -> Keyring: ...
 
+@final
 class License:
     @property
     def status(self) -> str: ...
@@ -96,6 +127,7 @@ class License:
 
 def license_token_from_env() -> Optional[str]: ...
 
+@final
 class Catalog:
     @staticmethod
     def default() -> Catalog: ...
@@ -117,6 +149,7 @@ class Catalog:
     def can(self, role: str, permission: str) -> bool: ...
     def permissions_of(self, role: str) -> List[str]: ...
 
+@final
 class Entitlements:
     @staticmethod
     def resolve(
@@ -147,13 +180,14 @@ class Entitlements:
     def license(self) -> Optional[Dict[str, Any]]: ...
     def has(self, feature: str) -> bool: ...
     def check(self, feature: str) -> Decision: ...
-    def check_limit(self, limit: str, current: Number) -> LimitDecision: ...
+    def check_limit(self, limit: str, current: _Number) -> LimitDecision: ...
     def can(self, role: str, permission: str) -> bool: ...
     def upgrade_gate(
         self, feature: str, required_tier: Optional[str] = None, upgrade_href: Optional[str] = None
     ) -> UpgradeGate: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class Decision:
     @property
     def feature(self) -> str: ...
@@ -172,15 +206,16 @@ class Decision:
     def __bool__(self) -> bool: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class LimitDecision:
     @property
     def limit(self) -> str: ...
     @property
     def allowed(self) -> bool: ...
     @property
-    def current(self) -> Number: ...
+    def current(self) -> _Number: ...
     @property
-    def maximum(self) -> Optional[Number]: ...
+    def maximum(self) -> Optional[_Number]: ...
     @property
     def current_tier(self) -> str: ...
     @property
@@ -190,6 +225,7 @@ class LimitDecision:
     def __bool__(self) -> bool: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class UpgradeGate:
     @property
     def state(self) -> str: ...
@@ -203,17 +239,19 @@ class UpgradeGate:
     def upgrade_href(self) -> Optional[str]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class SessionVerifier:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         keyring: Keyring,
         *,
         hs256_secret: Union[str, bytes, None] = None,
         leeway: Optional[int] = None,
         issuer: Optional[str] = None,
-    ) -> None: ...
+    ) -> SessionVerifier: ...
     def verify(self, token: str, now: Optional[int] = None) -> Session: ...
 
+@final
 class Session:
     @property
     def sub(self) -> str: ...
@@ -234,10 +272,11 @@ def verify_stripe_signature(
     header: str,
     secrets: Union[str, Sequence[str]],
     now: Optional[int] = None,
-    tolerance: int = 300,
+    tolerance: int = ...,
 ) -> int: ...
 def stripe_signature_header(payload: Union[bytes, str], secret: str, timestamp: int) -> str: ...
 
+@final
 class StripeEvent:
     @staticmethod
     def parse(body: Union[bytes, str]) -> StripeEvent: ...
@@ -257,8 +296,9 @@ def apply_stripe_event(
     event: StripeEvent, org: Optional[Mapping[str, Any]], config: Optional[Mapping[str, Any]] = None
 ) -> Dict[str, Any]: ...
 
+@final
 class BillingLedger:
-    def __init__(self, orgs: Optional[Sequence[Mapping[str, Any]]] = None) -> None: ...
+    def __new__(cls, orgs: Optional[Sequence[Mapping[str, Any]]] = None) -> BillingLedger: ...
     def apply(self, event: StripeEvent, config: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]: ...
     def org(self, org_id: str) -> Optional[Dict[str, Any]]: ...
     @property
@@ -266,6 +306,7 @@ class BillingLedger:
     @property
     def revoked_license_ids(self) -> List[str]: ...
 
+@final
 class SigningKey:
     @staticmethod
     def generate() -> SigningKey: ...

@@ -316,7 +316,7 @@ class EntitlementsMiddleware:
     """ASGI middleware that sets the request's entitlements (see :class:`Licensing`).
 
     A bearer token that is not a valid session is answered with 401
-    ``{"detail":{"error":"invalid_session","code","message"}}``.
+    ``{"detail":{"error":"invalid_session","code","message"}}`` (a WebSocket is closed with 1008).
     """
 
     def __init__(self, app: ASGIApp, licensing: Licensing) -> None:
@@ -335,7 +335,10 @@ class EntitlementsMiddleware:
         try:
             context = await self.licensing.context_for_authorization(authorization)
         except LicenseError as error:
-            await _send_json(send, 401, {"detail": _invalid_session(error)})
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008, "reason": error.code})
+            else:
+                await _send_json(send, 401, {"detail": _invalid_session(error)})
             return
         token = _current.set(context)
         try:
