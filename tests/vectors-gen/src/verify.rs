@@ -474,6 +474,39 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
         active("test-zero"),
     );
 
+    let v1_nbf = format!(
+        r#"{{"iss":"fullchaos.studio","sub":"org_acme","iat":{IAT},"exp":{EXP},"tier":"team","features":null,"limits":{{"users":20,"repos":10,"api_rate":500,"backfill_days":90}},"grace_days":14,"org_name":null,"contact_email":null,"license_id":"lic_v1_nbf","nbf":{}}}"#,
+        T + 30 * DAY
+    );
+    vs.add("v1_nbf_claim_ignored", "nbf is not a v1 claim: a v1 payload carrying a future nbf is still active (the claim is kept as extra).", &zero_only, format!("{}.{}", b64(v1_nbf.as_bytes()), b64(&k.zero.key.sign_bytes(v1_nbf.as_bytes()))), T, no_options(), active("test-zero"));
+    let v1_gold = format!(
+        r#"{{"iss":"fullchaos.studio","sub":"org_acme","iat":{IAT},"exp":{EXP},"tier":"gold","features":null,"limits":{{"users":-1,"repos":-1,"api_rate":-1,"backfill_days":null}},"grace_days":30,"org_name":null,"contact_email":null,"license_id":"lic_v1_gold"}}"#
+    );
+    vs.add(
+        "claims_v1_tier_unknown",
+        "A signed v1 payload with tier gold is invalid_claims naming tier.",
+        &zero_only,
+        format!(
+            "{}.{}",
+            b64(v1_gold.as_bytes()),
+            b64(&k.zero.key.sign_bytes(v1_gold.as_bytes()))
+        ),
+        T,
+        no_options(),
+        err("invalid_claims"),
+    );
+    vs.names_claim("tier");
+    vs.add("v2_surrounding_whitespace_trimmed", "Whitespace around a token (a trailing newline from a file or an environment variable) is trimmed.", &trusted, format!("  {team_tok}\n"), T, no_options(), active("test-zero"));
+    vs.add(
+        "v1_surrounding_whitespace_trimmed",
+        "Whitespace around a v1 token is trimmed.",
+        &zero_only,
+        format!("\n{v1_tok}\r\n"),
+        T,
+        no_options(),
+        active("test-zero"),
+    );
+
     // ---- token_too_large ----------------------------------------------------------------
     let exactly = padded_token(k, 16 * 1024)?;
     let over = padded_token(k, 16 * 1024 + 1)?;
@@ -807,6 +840,8 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
         no_options(),
         err("key_not_valid_now"),
     );
+
+    vs.add("signature_before_key_window", "A forged signature under a kid whose window excludes the token is invalid_signature: the signature is checked before the key window.", &win(Some(IAT + 1), None), jws_by_hand(r#"{"alg":"EdDSA","typ":"JWT","kid":"test-zero"}"#, &body, &k.two), T, no_options(), err("invalid_signature"));
 
     // ---- invalid_signature --------------------------------------------------------------
     let mut upgraded = team.clone();
