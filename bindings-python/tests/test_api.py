@@ -345,3 +345,9 @@ def test_signing_keys_refuse_64_byte_secrets_and_never_show_the_seed() -> None:
     assert key.public_key in repr(key)
     assert dhe.SigningKey.parse(base64.b64encode(bytes(32)).decode()).public_key == ZERO_PUBLIC
     assert dhe.new_license_id().startswith("lic_")
+
+
+def test_a_billing_state_of_the_wrong_shape_is_invalid_input() -> None:
+    with pytest.raises(dhe.LicenseError) as err:
+        dhe.BillingLedger([{"org_id": "o", "tier": "gold"}])
+    assert err.value.code == "invalid_input" and "billing state" in err.value.message
