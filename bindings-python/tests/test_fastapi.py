@@ -5,6 +5,7 @@ process runs."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -384,3 +385,48 @@ def test_websockets_run_under_the_session_context_and_bad_sessions_are_closed() 
             with c.websocket_connect("/ws", headers=session("org_ent", exp=NOW - 3600)):
                 pass
         assert closed.value.code == 1008
+
+
+def test_stripe_webhooks_are_verified_from_the_raw_body() -> None:
+    app = FastAPI()
+    applied: List[Dict[str, Any]] = []
+
+    @app.post("/api/v1/billing/webhooks/stripe")
+    async def webhook(request: Request) -> Dict[str, str]:
+        event = await dfa.stripe_event_from_request(
+            request, ["whsec_old", "whsec_new"], clock=lambda: float(NOW)
+        )
+        org = {"org_id": "org_1", "tier": "community", "managed_by": "stripe"}
+        applied.append(dhe.apply_stripe_event(event, org, {"price_tiers": {"price_t": "team"}}))
+        return {"status": "ok"}
+
+    body = json.dumps(
+        {
+            "id": "evt_1",
+            "type": "customer.subscription.updated",
+            "created": NOW,
+            "data": {
+                "object": {
+                    "id": "sub_1",
+                    "customer": "cus_1",
+                    "status": "active",
+                    "metadata": {"org_id": "org_1"},
+                    "items": {"data": [{"price": {"id": "price_t"}}]},
+                }
+            },
+        }
+    ).encode()
+    path = "/api/v1/billing/webhooks/stripe"
+    with TestClient(app) as c:
+        signed = {"Stripe-Signature": dhe.stripe_signature_header(body, "whsec_new", NOW)}
+        assert c.post(path, content=body, headers=signed).json() == {"status": "ok"}
+        assert applied[0]["state"]["tier"] == "team"
+        stale = {"Stripe-Signature": dhe.stripe_signature_header(body, "whsec_new", NOW - 301)}
+        forged = {"Stripe-Signature": dhe.stripe_signature_header(body, "whsec_x", NOW)}
+        for headers in (stale, forged, {}):
+            response = c.post(path, content=body, headers=headers)
+            assert response.status_code == 400
+            assert response.json() == {"detail": "Invalid Stripe signature"}
+        big = b" " * (1024 * 1024 + 1)
+        assert c.post(path, content=big, headers=signed).status_code == 413
+    assert len(applied) == 1

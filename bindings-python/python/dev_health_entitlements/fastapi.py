@@ -74,6 +74,7 @@ from ._errors import (
 )
 from ._native import (
     Catalog,
+    StripeEvent,
     Decision,
     Entitlements,
     License,
@@ -82,6 +83,7 @@ from ._native import (
     SessionVerifier,
     Verifier,
     license_token_from_env,
+    verify_stripe_signature,
 )
 
 __all__ = [
@@ -96,6 +98,7 @@ __all__ = [
     "require_limit",
     "require_permission",
     "set_instance_licensing",
+    "stripe_event_from_request",
     "use_entitlements",
 ]
 
@@ -647,3 +650,33 @@ def require_permission(permission: str, *, raise_http: bool = True) -> _Permissi
     the role lacks it): 403 ``permission_denied``; with ``raise_http=False``
     :class:`PermissionDenied`."""
     return _PermissionRequirement(permission, raise_http)
+
+
+#: The largest Stripe webhook body accepted (SPEC §5).
+MAX_STRIPE_BODY_BYTES = 1024 * 1024
+
+
+async def stripe_event_from_request(
+    request: Request,
+    secrets: Union[str, Sequence[str]],
+    *,
+    tolerance: int = 300,
+    clock: Callable[[], float] = time.time,
+) -> StripeEvent:
+    """The verified Stripe event of a webhook request, as SPEC §5 receives it: a body over 1 MiB
+    is 413; a missing, malformed, forged or stale ``Stripe-Signature`` is 400
+    ``{"detail":"Invalid Stripe signature"}``. Pass the result to ``apply_stripe_event``.
+    """
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_STRIPE_BODY_BYTES:
+            raise HTTPException(413, detail="Request body too large")
+    header = request.headers.get("stripe-signature", "")
+    try:
+        verify_stripe_signature(bytes(body), header, secrets, int(clock()), tolerance)
+        return StripeEvent.parse(bytes(body))
+    except LicenseError as error:
+        if error.code == "invalid_stripe_event":
+            raise HTTPException(400, detail="Invalid Stripe event") from None
+        raise HTTPException(400, detail="Invalid Stripe signature") from None
