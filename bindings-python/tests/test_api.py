@@ -351,3 +351,19 @@ def test_a_billing_state_of_the_wrong_shape_is_invalid_input() -> None:
     with pytest.raises(dhe.LicenseError) as err:
         dhe.BillingLedger([{"org_id": "o", "tier": "gold"}])
     assert err.value.code == "invalid_input" and "billing state" in err.value.message
+
+
+def test_threads_share_verifiers_and_entitlements_safely() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    v = verifier()
+    token = license_token(tier="enterprise")
+    ent = dhe.Entitlements.resolve(license=v.verify(token, now=NOW), now=NOW)
+
+    def work(i: int) -> tuple[str, bool, bool]:
+        lic = v.verify(token, now=NOW + i)
+        return lic.tier, ent.has("sso_saml"), ent.check_limit("max_users", i).allowed
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = set(pool.map(work, range(64)))
+    assert results == {("enterprise", True, True)}
