@@ -1,8 +1,11 @@
 //! License claims: the schema of SPEC §1.1 (v2) and §1.2 (v1), read with errors that name the claim.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -103,8 +106,32 @@ pub struct LicenseClaims {
 
 impl LicenseClaims {
     /// Reads claims from a decoded JSON object of the given format.
-    pub fn from_json(mut map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
-        let mut take = |name: &str| map.remove(name).filter(|v| !v.is_null());
+    pub fn from_json(map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
+        LicenseClaims::from_raw(RawClaims::from_map(map, format), format)
+    }
+
+    /// Reads v2 claims straight from their JSON text: the same result as [`LicenseClaims::from_json`]
+    /// of the parsed object, without building the object and taking it apart again.
+    pub(crate) fn from_v2_json(json: &[u8]) -> Result<LicenseClaims> {
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let raw = de
+            .deserialize_map(RawVisitor(TokenFormat::V2))
+            .and_then(|raw| de.end().map(|()| raw));
+        match raw {
+            Ok(raw) => LicenseClaims::from_raw(raw, TokenFormat::V2),
+            // Not JSON or not an object: the object path reports it in its own words.
+            Err(_) => {
+                LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
+            }
+        }
+    }
+
+    fn from_raw(mut raw: RawClaims, format: TokenFormat) -> Result<LicenseClaims> {
+        let mut take = |name: &str| {
+            raw.slot(name, format)
+                .and_then(Option::take)
+                .filter(|v| !v.is_null())
+        };
         let iss = required_string(take("iss"), "iss")?;
         let sub = required_string(take("sub"), "sub")?;
         let iat = required_int(take("iat"), "iat")?;
@@ -179,7 +206,7 @@ impl LicenseClaims {
             org_name,
             contact_email,
             license_type,
-            extra: map,
+            extra: raw.extra,
         })
     }
 
@@ -231,6 +258,108 @@ impl LicenseClaims {
         }
         put("license_type", self.license_type.as_str().into());
         Value::Object(out)
+    }
+}
+
+/// The claims a schema reads, each in its slot, and the others as they were.
+#[derive(Debug, Default)]
+struct RawClaims {
+    slots: [Option<Value>; 14],
+    extra: Map<String, Value>,
+}
+
+impl RawClaims {
+    /// The slot of a claim the schema of `format` reads; `None` for every other name (v1 reads
+    /// `license_id`; v2 reads `jti`, `nbf`, `aud` and `license_type` instead).
+    fn slot(&mut self, name: &str, format: TokenFormat) -> Option<&mut Option<Value>> {
+        let index = match (name, format) {
+            ("iss", _) => 0,
+            ("sub", _) => 1,
+            ("iat", _) => 2,
+            ("exp", _) => 3,
+            ("tier", _) => 4,
+            ("features", _) => 5,
+            ("limits", _) => 6,
+            ("grace_days", _) => 7,
+            ("org_name", _) => 8,
+            ("contact_email", _) => 9,
+            ("license_id", TokenFormat::V1) | ("jti", TokenFormat::V2) => 10,
+            ("nbf", TokenFormat::V2) => 11,
+            ("aud", TokenFormat::V2) => 12,
+            ("license_type", TokenFormat::V2) => 13,
+            _ => return None,
+        };
+        self.slots.get_mut(index)
+    }
+
+    fn put(&mut self, name: Cow<'_, str>, value: Value, format: TokenFormat) {
+        match self.slot(&name, format) {
+            Some(slot) => *slot = Some(value),
+            None => {
+                self.extra.insert(name.into_owned(), value);
+            }
+        }
+    }
+
+    fn from_map(map: Map<String, Value>, format: TokenFormat) -> RawClaims {
+        let mut raw = RawClaims::default();
+        for (name, value) in map {
+            raw.put(Cow::Owned(name), value, format);
+        }
+        raw
+    }
+}
+
+/// Reads a claims object into [`RawClaims`] as it parses: a later duplicate replaces an earlier
+/// one, as in a parsed object.
+struct RawVisitor(TokenFormat);
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawClaims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<RawClaims, A::Error> {
+        let mut raw = RawClaims::default();
+        while let Some(ClaimName(name)) = access.next_key()? {
+            let value: Value = access.next_value()?;
+            raw.put(name, value, self.0);
+        }
+        Ok(raw)
+    }
+}
+
+/// An object key, borrowed from the JSON text when it has no escapes.
+struct ClaimName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for ClaimName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = ClaimName<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim name")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(ClaimName(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(ClaimName(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(ClaimName(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
     }
 }
 
@@ -417,6 +546,83 @@ mod tests {
         let c = v2(c).unwrap();
         assert_eq!(c.extra.get("seats_note"), Some(&json!("hello")));
         assert_eq!(c.to_json()["seats_note"], json!("hello"));
+    }
+
+    /// The streaming v2 reader must give exactly what the object path gives, errors included.
+    fn same_as_object_path(json: &str) {
+        let streamed = LicenseClaims::from_v2_json(json.as_bytes());
+        let object = crate::token::v2::claims_object(json.as_bytes())
+            .and_then(|map| LicenseClaims::from_json(map, TokenFormat::V2));
+        assert_eq!(streamed, object, "{json}");
+    }
+
+    #[test]
+    fn the_streaming_v2_reader_agrees_with_the_object_path() {
+        let base =
+            r#""iss":"fullchaos.studio","sub":"org_1","iat":1,"exp":2,"jti":"lic_1","tier":"team""#;
+        for json in [
+            format!("{{{base}}}"),
+            format!(
+                r#"{{{base},"features":{{"sso_saml":true,"webhooks":false}},"limits":{{"users":-1,"max_orgs":5,"api_rate":null}},"grace_days":7,"org_name":"Acme","contact_email":"a@b.c","license_type":"saas","aud":["d1","d2"],"nbf":1}}"#
+            ),
+            format!(
+                r#"{{{base},"extra_claim":{{"nested":[1,2,3]}},"license_id":"v1-name-is-extra-in-v2"}}"#
+            ),
+            format!(r#"{{{base},"iss":"later.duplicate.wins"}}"#),
+            format!(r#"{{{base},"iss":null}}"#),
+            format!(r#"{{{base},"org_name":null,"nbf":null,"aud":null}}"#),
+            format!(r#"{{{base},"iss":"escaped.key","x"y":1}}"#),
+            format!(r#"{{{base},"tier":"Team"}}"#),
+            format!(r#"{{{base},"features":{{"a":1}}}}"#),
+            format!(r#"{{{base},"limits":{{"users":-2}}}}"#),
+            format!(r#"{{{base},"license_type":"lifetime"}}"#),
+            format!(r#"{{{base},"aud":[1]}}"#),
+            format!(r#"{{{base},"exp":2.5}}"#),
+            format!(r#"{{{base}}} trailing"#),
+            format!(r#"  {{{base}}}  "#),
+            format!(r#"{{{base},}}"#),
+            format!(r#"{{{base}"#),
+            r#"{"sub":"org_1"}"#.to_owned(),
+            "{}".to_owned(),
+            "[]".to_owned(),
+            "[1] trailing".to_owned(),
+            "\"a string\"".to_owned(),
+            "null".to_owned(),
+            "".to_owned(),
+            "{\"iss\":".to_owned(),
+            format!("{}1{}", "[".repeat(200), "]".repeat(200)),
+            format!(
+                r#"{{{base},"deep":{}1{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+        ] {
+            same_as_object_path(&json);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_streaming_v2_reader_agrees_on_arbitrary_claim_sets(
+            entries in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "iss", "sub", "iat", "exp", "jti", "tier", "features", "limits",
+                        "grace_days", "org_name", "contact_email", "nbf", "aud", "license_type",
+                        "license_id", "other", "",
+                    ]),
+                    proptest::sample::select(vec![
+                        "null", "1", "-1", "2.5", "true", "\"team\"", "\"saas\"", "\"x\"", "\"\"",
+                        "[]", "[\"d\"]", "{}", "{\"sso_saml\":true}", "{\"users\":3}",
+                        "1700000000", "3651",
+                    ]),
+                ),
+                0..24,
+            )
+        ) {
+            let body: Vec<String> = entries.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            same_as_object_path(&format!("{{{}}}", body.join(",")));
+        }
     }
 
     #[test]

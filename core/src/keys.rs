@@ -18,11 +18,12 @@ impl PublicKey {
     /// Reads a key from its 32 raw bytes. Small-order ("weak") keys are refused: any signature
     /// made for them is forgeable.
     pub fn from_bytes(bytes: &[u8]) -> Result<PublicKey> {
-        let raw: &[u8; 32] = bytes.try_into().map_err(|_| {
-            Error::key(format!(
-                "an Ed25519 public key is 32 bytes, found {}",
-                bytes.len()
-            ))
+        let raw: &[u8; 32] = bytes.try_into().map_err(|_| match bytes.len() {
+            64 => Error::key(
+                "found 64 bytes where a 32-byte public key belongs: this looks like a secret key \
+                 (seed and public key together); publish only the public key",
+            ),
+            n => Error::key(format!("an Ed25519 public key is 32 bytes, found {n}")),
         })?;
         let key = VerifyingKey::from_bytes(raw)
             .map_err(|_| Error::key("the public key is not a valid Ed25519 point"))?;
@@ -151,10 +152,16 @@ impl Keyring {
     /// The keys compiled in from the JWKS file named by `DEV_HEALTH_EMBEDDED_JWKS` at build time
     /// (empty when it was not set).
     pub fn embedded() -> Result<Keyring> {
-        Keyring::from_jwks(include_str!(concat!(
-            env!("OUT_DIR"),
-            "/embedded_jwks.json"
-        )))
+        static CELL: std::sync::OnceLock<Result<Keyring>> = std::sync::OnceLock::new();
+        CELL.get_or_init(|| {
+            let mut ring = Keyring::from_jwks(include_str!(concat!(
+                env!("OUT_DIR"),
+                "/embedded_jwks.json"
+            )))?;
+            ring.refuse_test_keys(false)?;
+            Ok(ring)
+        })
+        .clone()
     }
 
     /// Adds a key, replacing any key with the same `kid`.
@@ -232,29 +239,67 @@ impl Keyring {
 
     /// Reads either a JWKS document or a `kid=base64,kid=base64` list (the forms of
     /// `DEV_HEALTH_LICENSE_PUBLIC_KEYS`). A bare base64 key gets the kid `default`.
+    ///
+    /// A kid is 1 to 64 characters of `A-Z a-z 0-9 . _ : -`; anything else before an `=` is read
+    /// as part of a key. Errors name a key by its position, never by text that could be a secret.
     pub fn parse(text: &str) -> Result<Keyring> {
+        if text.len() > MAX_KEYS_DOCUMENT_BYTES {
+            return Err(Error::key("the key list is too long"));
+        }
         let text = text.trim();
         if text.starts_with('{') {
             return Keyring::from_jwks(text);
         }
-        if text.len() > MAX_KEYS_DOCUMENT_BYTES {
-            return Err(Error::key("the key list is too long"));
+        if text.starts_with("-----BEGIN") {
+            return Err(Error::key(
+                "this is a PEM document; public keys are base64 of 32 bytes or an OKP JWK \
+                 (never pass a private key where public keys belong)",
+            ));
         }
         let mut ring = Keyring::new();
-        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for (i, item) in text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+        {
+            let position = i + 1;
             let (kid, key) = match item.split_once('=') {
-                // base64 may end in `=`: a kid is never empty, so `abc=` is a padded key.
-                Some((kid, key)) if !kid.is_empty() && !key.is_empty() => (kid.trim(), key),
+                Some((kid, key)) if is_kid(kid.trim()) && !key.trim_matches('=').is_empty() => {
+                    (kid.trim(), key.trim())
+                }
                 _ => ("default", item),
             };
             let key = PublicKey::from_base64(key)
-                .map_err(|e| Error::key(format!("key {kid:?}: {}", e.message())))?;
+                .map_err(|e| Error::key(format!("key #{position}: {}", e.message())))?;
+            if ring.get(kid).is_some() {
+                return Err(Error::key(format!(
+                    "key #{position}: the kid {kid:?} appears twice"
+                )));
+            }
             ring.add(kid, key);
         }
         if ring.is_empty() {
             return Err(Error::key("the key list holds no keys"));
         }
         Ok(ring)
+    }
+
+    /// Removes the documented test keys (the all-zero seed) unless `allow` is set, saying which
+    /// were removed. Used on every key source a deployment does not choose per call: the embedded
+    /// keys and the environment.
+    pub fn refuse_test_keys(&mut self, allow: bool) -> Result<()> {
+        if allow {
+            return Ok(());
+        }
+        if let Some(entry) = self.entries.iter().find(|e| is_test_key(&e.key)) {
+            return Err(Error::key(format!(
+                "the key {:?} is the documented all-zero-seed test key, which anyone can sign \
+                 with; set DEV_HEALTH_ALLOW_TEST_KEYS=1 to trust it for local testing",
+                entry.kid
+            )));
+        }
+        Ok(())
     }
 
     /// The keyring as a JWKS document (with each key's window, where set).
@@ -309,6 +354,21 @@ fn key_entry_from_jwk(jwk: &Value) -> Result<KeyEntry> {
         not_before: window("not_before")?,
         not_after: window("not_after")?,
     })
+}
+
+/// The public key of the all-zero seed, dev-health-ops' documented test key pair.
+pub const TEST_PUBLIC_KEY_BASE64: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+
+/// Whether `key` is a documented test key that anyone can sign with.
+pub fn is_test_key(key: &PublicKey) -> bool {
+    key.to_base64() == TEST_PUBLIC_KEY_BASE64
+}
+
+fn is_kid(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 /// Decodes base64 in the standard or URL-safe alphabet, padded or not.
@@ -378,6 +438,32 @@ mod tests {
         assert_eq!(ring.len(), 2);
         let bare = Keyring::parse(ZERO_SEED_PUBLIC).unwrap();
         assert!(bare.get("default").is_some());
+    }
+
+    #[test]
+    fn a_secret_key_in_a_key_list_is_never_echoed() {
+        // A 64-byte NaCl secret key in base64 ends in `==`: it must not be read as `kid=...`.
+        let secret = STANDARD.encode([7u8; 64]);
+        let err = Keyring::parse(&secret).unwrap_err();
+        assert!(!err.message().contains(&secret[..20]), "{err}");
+        assert!(err.message().contains("secret key"), "{err}");
+        let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH\n-----END PRIVATE KEY-----";
+        let err = Keyring::parse(pem).unwrap_err();
+        assert!(!err.message().contains("MC4C"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_kids_in_a_key_list_are_refused() {
+        let err =
+            Keyring::parse(&format!("a={ZERO_SEED_PUBLIC},a={ZERO_SEED_PUBLIC}")).unwrap_err();
+        assert!(err.message().contains("twice"));
+    }
+
+    #[test]
+    fn the_test_key_is_refused_unless_allowed() {
+        let mut ring = Keyring::parse(ZERO_SEED_PUBLIC).unwrap();
+        assert!(ring.refuse_test_keys(false).is_err());
+        assert!(ring.refuse_test_keys(true).is_ok());
     }
 
     #[test]

@@ -339,8 +339,8 @@ impl Verifier {
         let format = detect_format(token)?;
         let (entry, claims) = match format {
             TokenFormat::V2 => {
-                let jws = v2::verify_jws(token, &self.keyring)?;
-                (jws.key, jws.claims)
+                let (key, claims_json) = v2::verify_signature(token, &self.keyring)?;
+                (key, LicenseClaims::from_v2_json(&claims_json)?)
             }
             TokenFormat::V1 if !self.accept_v1 => {
                 return Err(Error::new(
@@ -350,10 +350,9 @@ impl Verifier {
             }
             TokenFormat::V1 => {
                 let v1 = v1::verify_v1(token, &self.keyring)?;
-                (v1.key, v1.claims)
+                (v1.key, LicenseClaims::from_json(v1.claims, format)?)
             }
         };
-        let claims = LicenseClaims::from_json(claims, format)?;
         if !entry.valid_at(claims.iat) {
             return Err(Error::new(
                 ErrorCode::KeyNotValidNow,
@@ -437,7 +436,9 @@ impl Verifier {
 
     /// A verifier from the environment (SPEC §1.3): the embedded keys plus the first of
     /// `DEV_HEALTH_LICENSE_PUBLIC_KEYS` (JWKS or `kid=base64,...`) and `LICENSE_PUBLIC_KEY`
-    /// (one base64 key, kid `default`).
+    /// (one base64 key, kid `default`). The documented all-zero-seed test key is refused here
+    /// (`invalid_key`) unless `DEV_HEALTH_ALLOW_TEST_KEYS=1`: a copied development `.env` must
+    /// not turn licensing off in production.
     pub fn from_env() -> Result<Verifier> {
         Verifier::from_env_with(|name| std::env::var(name).ok())
     }
@@ -456,6 +457,8 @@ impl Verifier {
                 .map_err(|e| Error::key(format!("LICENSE_PUBLIC_KEY: {}", e.message())))?;
             keyring.add("default", key);
         }
+        let allow_test_keys = set("DEV_HEALTH_ALLOW_TEST_KEYS").is_some_and(|v| v.trim() == "1");
+        keyring.refuse_test_keys(allow_test_keys)?;
         Ok(Verifier::new(keyring))
     }
 }

@@ -1,5 +1,10 @@
 //! One test per rule of SPEC §1 and §3, named after it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![cfg(feature = "issue")]
 
 use std::collections::BTreeMap;

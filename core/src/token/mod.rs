@@ -44,7 +44,14 @@ pub fn detect_format(token: &str) -> Result<TokenFormat> {
             ),
         ));
     }
-    match token.bytes().filter(|&b| b == b'.').count() {
+    // Counted 64 bytes at a time into a `u8`, which vectorizes (a byte-wise count does not and
+    // cost a tenth of a microsecond on every license).
+    let dots: usize = token
+        .as_bytes()
+        .chunks(64)
+        .map(|chunk| usize::from(chunk.iter().map(|&b| u8::from(b == b'.')).sum::<u8>()))
+        .sum();
+    match dots {
         1 => Ok(TokenFormat::V1),
         2 => Ok(TokenFormat::V2),
         0 if token.is_empty() => Err(Error::malformed("the token is empty")),

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::Signature;
-use jwt_compact::{Algorithm, UntrustedToken};
+use jwt_compact::{Algorithm, ParseError, UntrustedToken};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -22,8 +22,37 @@ pub struct VerifiedJws<'k> {
 /// Parses a compact EdDSA JWS and verifies its signature. The `alg` is checked before any key is
 /// looked up; only then the `kid`, the signature, and finally the claims' JSON.
 pub fn verify_jws<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedJws<'k>> {
-    let untrusted = UntrustedToken::new(token)
-        .map_err(|e| Error::malformed(format!("the token is not a well-formed JWS: {e}")))?;
+    let (key, claims_json) = verify_signature(token, keyring)?;
+    let claims = claims_object(&claims_json)?;
+    Ok(VerifiedJws { key, claims })
+}
+
+fn not_well_formed(e: ParseError) -> Error {
+    Error::malformed(format!("the token is not a well-formed JWS: {e}"))
+}
+
+/// [`verify_jws`] up to the signature: the keyring entry that verified it and the decoded (not
+/// yet parsed) claims JSON.
+///
+/// The claims segment is decoded once, here, with the same strict unpadded base64url that
+/// jwt-compact's parser applies (a property test holds the two to the same inputs); jwt-compact
+/// then parses the header and the signature of `header..signature`. Every structural error is
+/// `malformed_token` before the `alg` is looked at, as when jwt-compact decoded all three parts.
+pub(crate) fn verify_signature<'k>(
+    token: &str,
+    keyring: &'k Keyring,
+) -> Result<(&'k KeyEntry, Vec<u8>)> {
+    let mut parts = token.splitn(4, '.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(not_well_formed(ParseError::InvalidTokenStructure));
+    };
+    let claims_json = URL_SAFE_NO_PAD
+        .decode(claims)
+        .map_err(|_| not_well_formed(ParseError::InvalidBase64Encoding))?;
+    let header_and_signature = format!("{header}..{signature}");
+    let untrusted = UntrustedToken::new(&header_and_signature).map_err(not_well_formed)?;
     let alg = untrusted.algorithm();
     if alg != "EdDSA" {
         let shown = if alg.len() <= 20 {
@@ -65,8 +94,7 @@ pub fn verify_jws<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedJws<'
             format!("the signature does not verify under the key {kid:?}"),
         ));
     }
-    let claims = decode_claims(signed_data)?;
-    Ok(VerifiedJws { key: entry, claims })
+    Ok((entry, claims_json))
 }
 
 /// Decodes the claims segment of `header.claims` (the signed data of a JWS) into a JSON object.
@@ -78,9 +106,61 @@ pub(crate) fn decode_claims(signed_data: &str) -> Result<Map<String, Value>> {
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|_| Error::malformed("the claims are not unpadded base64url"))?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    claims_object(&bytes)
+}
+
+/// Parses decoded claims JSON into an object.
+pub(crate) fn claims_object(json: &[u8]) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(json) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::claims("the claims are not a JSON object")),
         Err(e) => Err(Error::claims(format!("the claims are not valid JSON: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HEADER: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0";
+    const SIGNATURE: &str =
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    proptest! {
+        /// The claims segment is decoded with the `base64` crate instead of jwt-compact's
+        /// `base64ct`: both must accept exactly the same segments.
+        #[test]
+        fn the_claims_decoder_accepts_what_jwt_compact_accepts(
+            segment in "[A-Za-z0-9_=+/ -]{0,13}"
+        ) {
+            let token = format!("{HEADER}.{segment}.{SIGNATURE}");
+            prop_assert_eq!(
+                UntrustedToken::new(&token).is_ok(),
+                URL_SAFE_NO_PAD.decode(&segment).is_ok(),
+                "segment {:?}", segment
+            );
+        }
+
+        #[test]
+        fn canonical_encodings_of_any_bytes_are_accepted_by_both(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40)
+        ) {
+            let segment = URL_SAFE_NO_PAD.encode(&bytes);
+            let token = format!("{HEADER}.{segment}.{SIGNATURE}");
+            prop_assert!(UntrustedToken::new(&token).is_ok());
+        }
+    }
+
+    #[test]
+    fn non_canonical_trailing_bits_are_refused_by_both() {
+        for segment in ["QR", "QUF", "QUJDRB", "eyJhIjoxfQ", "eyJhIjoxfR"] {
+            let token = format!("{HEADER}.{segment}.{SIGNATURE}");
+            assert_eq!(
+                UntrustedToken::new(&token).is_ok(),
+                URL_SAFE_NO_PAD.decode(segment).is_ok(),
+                "{segment}"
+            );
+        }
     }
 }
