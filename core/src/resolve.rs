@@ -315,13 +315,15 @@ impl Entitlements {
     /// Resolves an org's entitlements (SPEC §3).
     ///
     /// Tier: a valid (`active` or `grace`) license's tier, else the org's tier, else community.
-    /// A `saas` or `trial` license applies only to the org in its `sub`; a `self_hosted` or
-    /// `evaluation` license covers every org of the instance.
+    /// A `saas` or `trial` license applies only when resolving for the org in its `sub` (not
+    /// when `org_id` is `None`); a `self_hosted` or `evaluation` license covers every org of the
+    /// instance.
     pub fn resolve(catalog: Arc<Catalog>, input: &ResolveInput<'_>) -> Entitlements {
         let now = input.now;
+        // An org-scoped license applies only when resolving for exactly its org: resolving for
+        // the instance as a whole (no org) must not let one org's trial unlock every org.
         let applicable = input.license.filter(|l| {
-            !l.claims.license_type.is_org_scoped()
-                || input.org_id.is_none_or(|org| org == l.claims.sub)
+            !l.claims.license_type.is_org_scoped() || input.org_id == Some(l.claims.sub.as_str())
         });
         let valid = applicable.filter(|l| l.status_at(now).is_valid());
         let tier = valid
@@ -577,7 +579,11 @@ impl Entitlements {
             .zip(self.limits.iter())
             .map(|(def, value)| (def.key.clone(), limit_to_json(*value)))
             .collect();
-        let licensed = |key: &str| self.limit(key).map_or(Value::Null, limit_to_json);
+        // A license may limit what the catalog does not (the default catalog has no `max_repos`).
+        let licensed = |key: &str| match self.limits_override.get(key) {
+            Some(value) => limit_to_json(*value),
+            None => self.limit(key).map_or(Value::Null, limit_to_json),
+        };
         let license = self.license.as_ref();
         json!({
             "org_id": self.org_id,

@@ -16,6 +16,9 @@ pub const DEFAULT_ISSUER: &str = "fullchaos.studio";
 /// Seconds of clock skew tolerated for `iat`, `nbf` and the rollback guard.
 pub const DEFAULT_LEEWAY_SECS: i64 = 60;
 const DAY: i64 = 86_400;
+/// Revocation lists only grow, so they get a far larger limit than a license (16 KiB): 4 MiB
+/// holds well over 100,000 license ids.
+pub const MAX_REVOCATION_LIST_BYTES: usize = 4 * 1024 * 1024;
 
 /// Where a verified license stands at a moment in time (SPEC §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -162,7 +165,17 @@ impl RevocationList {
         issuer: &str,
         now: i64,
     ) -> Result<RevocationList> {
-        if detect_format(token)? != TokenFormat::V2 {
+        if token.len() > MAX_REVOCATION_LIST_BYTES {
+            return Err(Error::new(
+                ErrorCode::TokenTooLarge,
+                format!(
+                    "the revocation list is {} bytes; the limit is {MAX_REVOCATION_LIST_BYTES}",
+                    token.len()
+                ),
+            ));
+        }
+        let token = token.trim();
+        if token.bytes().filter(|&b| b == b'.').count() != 2 {
             return Err(Error::malformed("a revocation list is an EdDSA JWT"));
         }
         let mut claims = v2::verify_jws(token, keyring)?.claims;
@@ -335,6 +348,8 @@ impl Verifier {
     /// with a status. Checks run in this order: size, structure, algorithm, key id, signature,
     /// claims schema, key window, issuer, audience, clock rollback, `iat`, `nbf`, revocation.
     pub fn verify(&self, token: &str, now: i64) -> Result<License> {
+        // The limit applies to what was handed over, before surrounding whitespace is dropped.
+        detect_format(token)?;
         let token = token.trim();
         let format = detect_format(token)?;
         let (entry, claims) = match format {

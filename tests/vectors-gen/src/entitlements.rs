@@ -206,12 +206,12 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
     all.push(e);
     let mut e = case(
         "saas_license_without_org_id",
-        "Resolving for the instance as a whole (org_id null), a saas license applies.",
+        "Resolving for the instance as a whole (org_id null), a saas license does not apply: one org's license never unlocks every org.",
         "default",
-        E,
+        C,
     );
     e.license = Some(lic(E, "lic_saas_instance", LicenseType::Saas, none, k)?);
-    e.license_applies = true;
+    e.license_applies = false;
     e.org_id = None;
     all.push(e);
     let mut e = case(
