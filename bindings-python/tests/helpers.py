@@ -18,6 +18,11 @@ def zero_key() -> dhe.SigningKey:
     return dhe.SigningKey.from_seed(ZERO_SEED)
 
 
+def vendor_key() -> dhe.SigningKey:
+    """A key that is not the documented test key: the environment refuses that one."""
+    return dhe.SigningKey.from_seed(bytes(range(1, 33)))
+
+
 def claims(
     *,
     sub: str = "org_1",

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import dev_health_entitlements as dhe
-from helpers import DAY, KID, NOW, ZERO_PUBLIC, claims, license_token, zero_key
+from helpers import DAY, KID, NOW, ZERO_PUBLIC, claims, license_token, vendor_key, zero_key
 
 
 def verifier(**options: object) -> dhe.Verifier:
@@ -145,13 +145,25 @@ def test_revocation_lists_as_objects_and_as_signed_tokens() -> None:
 
 
 def test_verifier_from_env_reads_the_spec_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    vendor = vendor_key()
     monkeypatch.delenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", raising=False)
-    monkeypatch.setenv("LICENSE_PUBLIC_KEY", ZERO_PUBLIC)
+    monkeypatch.delenv("DEV_HEALTH_ALLOW_TEST_KEYS", raising=False)
+    monkeypatch.setenv("LICENSE_PUBLIC_KEY", vendor.public_key)
     assert dhe.Verifier.from_env().keyring.kids == ["default"]
-    monkeypatch.setenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", f"k1={ZERO_PUBLIC}")
+    monkeypatch.setenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", f"k1={vendor.public_key}")
     v = dhe.Verifier.from_env(leeway=5)
     assert v.keyring.kids == ["k1"] and v.leeway == 5
-    assert v.verify(license_token(), now=NOW).sub == "org_1"
+    assert v.verify(license_token(vendor), now=NOW).sub == "org_1"
+
+
+def test_the_environment_refuses_the_documented_test_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEV_HEALTH_ALLOW_TEST_KEYS", raising=False)
+    monkeypatch.setenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", f"k1={ZERO_PUBLIC}")
+    with pytest.raises(dhe.LicenseError) as err:
+        dhe.Verifier.from_env()
+    assert err.value.code == "invalid_key"
+    monkeypatch.setenv("DEV_HEALTH_ALLOW_TEST_KEYS", "1")
+    assert dhe.Verifier.from_env().keyring.kids == ["k1"]
 
 
 def test_license_token_from_env_order(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:

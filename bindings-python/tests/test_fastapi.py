@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 import dev_health_entitlements as dhe
 from dev_health_entitlements import fastapi as dfa
-from helpers import DAY, KID, NOW, ZERO_PUBLIC, license_token, zero_key
+from helpers import DAY, KID, NOW, license_token, vendor_key, zero_key
 
 ORGS: Dict[str, dfa.OrgRecord] = {
     "org_ent": dfa.OrgRecord(tier="enterprise"),
@@ -287,9 +287,10 @@ def test_the_instance_license_from_the_environment_applies_without_a_context(
         assert c.get("/whoami").json() == {"tier": "community", "org_id": None}
         assert c.get("/sso").status_code == 402
         real_now = int(time.time())
-        token = license_token(tier="enterprise", iat=real_now - DAY, exp=real_now + DAY)
+        vendor = vendor_key()
+        token = license_token(vendor, tier="enterprise", iat=real_now - DAY, exp=real_now + DAY)
         monkeypatch.setenv("DEV_HEALTH_LICENSE", token)
-        monkeypatch.setenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", f"{KID}={ZERO_PUBLIC}")
+        monkeypatch.setenv("DEV_HEALTH_LICENSE_PUBLIC_KEYS", f"{KID}={vendor.public_key}")
         dfa.set_instance_licensing(None)
         assert c.get("/whoami").json() == {"tier": "enterprise", "org_id": None}
         assert c.get("/sso").status_code == 200
