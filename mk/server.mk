@@ -34,3 +34,13 @@ test-server-e2e: deps-postgres $(E2E_STAMP)
 	  bash $(E2E_DIR)/pg-cluster.sh start "$$pg" "$$port" e2e; \
 	  cd $(E2E_DIR) && DHL_BIN=$(SERVER_BIN) DATABASE_URL="postgres://postgres@127.0.0.1:$$port/e2e" \
 	    node --test server.test.mjs
+
+# Loopback load: webhook events/s (p50/p99) on SQLite and PostgreSQL, entitlements GETs/s,
+# licenses signed/s. Bounded request counts; the PostgreSQL cluster is private and stopped after.
+bench-server: deps-postgres ## server: webhook events/s, entitlements GETs/s, licenses signed/s (SQLite, PostgreSQL)
+	cargo build --profile bench -p dev-health-license-server --bench server_load
+	@pg=$$(mktemp -d /tmp/dhl-bench-pg.XXXXXX); port=$(FREE_PORT); \
+	  trap 'bash $(CURDIR)/$(E2E_DIR)/pg-cluster.sh stop '"$$pg" EXIT; \
+	  bash $(E2E_DIR)/pg-cluster.sh start "$$pg" "$$port" bench; \
+	  BENCH_POSTGRES_URL="postgres://postgres@127.0.0.1:$$port/bench" \
+	    cargo bench -p dev-health-license-server --bench server_load

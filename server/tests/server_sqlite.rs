@@ -129,3 +129,85 @@ fn bad_configuration_is_refused_without_echoing_secrets() {
         .unwrap();
     assert!(log.contains("--listen"), "{log}");
 }
+
+/// Rotating the signing key: the JWKS keeps every key the server signed with, so licenses signed
+/// before the rotation keep verifying; a kid reused for another key is refused; an old key is
+/// retired through LICENSE_PUBLISH_KEYS (its JWK with `not_after`).
+#[test]
+fn signing_key_rotation() {
+    use dev_health_entitlements::issue::SigningKey;
+    use dev_health_entitlements::Keyring;
+    use serde_json::json;
+    use server_support::*;
+
+    let dir = TempDir::new("rotate");
+    let url = sqlite_url(&dir.0);
+    let first = Server::start(&dir.0, base_env(&url));
+    let old = first
+        .admin(
+            "POST",
+            "/api/v1/admin/licenses",
+            &json!({"org_id": "c1", "tier": "team", "days": 30}),
+        )
+        .json()["license"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(first);
+
+    let next = SigningKey::generate();
+    let with_key = |seed: &str, kid: &str| -> Vec<(String, String)> {
+        let mut env = base_env(&url);
+        env.retain(|(k, _)| k != "LICENSE_SIGNING_KEY" && k != "LICENSE_KEY_ID");
+        env.push(("LICENSE_SIGNING_KEY".into(), seed.into()));
+        env.push(("LICENSE_KEY_ID".into(), kid.into()));
+        env
+    };
+    let reused = Server::try_start(
+        &dir.0,
+        with_key(next.seed_base64().as_str(), LICENSE_KID),
+        "127.0.0.1:0",
+    );
+    assert!(reused
+        .err()
+        .unwrap()
+        .contains("was used before with another key"));
+
+    let second = Server::start(
+        &dir.0,
+        with_key(next.seed_base64().as_str(), "test-license-key-2"),
+    );
+    let jwks = second.get("/.well-known/jwks.json", None).text();
+    let keyring = Keyring::from_jwks(&jwks).unwrap();
+    assert_eq!(keyring.len(), 2);
+    let verifier = dev_health_entitlements::Verifier::new(keyring);
+    assert_eq!(verifier.verify(&old, now()).unwrap().kid, LICENSE_KID);
+    let new = second
+        .admin(
+            "POST",
+            "/api/v1/admin/licenses",
+            &json!({"org_id": "c1", "tier": "team", "days": 30}),
+        )
+        .json()["license"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        verifier.verify(&new, now()).unwrap().kid,
+        "test-license-key-2"
+    );
+    drop(second);
+
+    // Retire the old key: tokens it signs after `not_after` are refused by verifiers.
+    let retired = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": LICENSE_KID,
+        "x": license_key().public_key().to_jwk(LICENSE_KID)["x"], "not_after": now() - 3600}]});
+    let mut env = with_key(next.seed_base64().as_str(), "test-license-key-2");
+    env.push(("LICENSE_PUBLISH_KEYS".into(), retired.to_string()));
+    let third = Server::start(&dir.0, env);
+    let keyring = Keyring::from_jwks(&third.get("/.well-known/jwks.json", None).text()).unwrap();
+    assert!(keyring.get(LICENSE_KID).unwrap().not_after.is_some());
+    let err = dev_health_entitlements::Verifier::new(keyring)
+        .verify(&old, now())
+        .unwrap_err();
+    assert_eq!(err.code().as_str(), "key_not_valid_now");
+}

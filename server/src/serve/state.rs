@@ -98,7 +98,8 @@ impl AppState {
         Ok(state)
     }
 
-    /// Every public key to publish: the signing keys the database knows and the extra ones.
+    /// Every public key to publish: the signing keys the database knows (every key this server
+    /// ever signed with) and `LICENSE_PUBLISH_KEYS`.
     pub async fn keyring(&self) -> Result<Keyring, sqlx::Error> {
         let mut conn = self.db.pool().acquire().await?;
         let mut keyring = Keyring::new();
@@ -108,10 +109,10 @@ impl AppState {
                 Err(_) => tracing::warn!(%kid, "a recorded signing key is not a valid public key"),
             }
         }
+        // LICENSE_PUBLISH_KEYS wins for a kid it names: that is how an operator publishes the
+        // next key, or retires an old one (its JWK with `not_after`).
         for entry in self.published_keys.entries() {
-            if keyring.get(&entry.kid).is_none() {
-                keyring.insert(entry.clone());
-            }
+            keyring.insert(entry.clone());
         }
         Ok(keyring)
     }
