@@ -526,7 +526,9 @@ impl Pg {
     }
 
     /// A watcher that stops the cluster and removes its directory once this test process is gone,
-    /// however it ends: the cluster of a `static` is never dropped.
+    /// however it ends: the cluster of a `static` is never dropped. The watcher outlives this
+    /// process on purpose, so it is never waited for.
+    #[allow(clippy::zombie_processes)]
     fn guard(&self) {
         let data = self.dir.join("data");
         let pg_ctl = self.bindir.join("pg_ctl");
