@@ -368,6 +368,17 @@ impl Verifier {
                 (v1.key, LicenseClaims::from_json(v1.claims, format)?)
             }
         };
+        // A v1 token names no key: when one public key is trusted under several kids (say a
+        // retired and a current entry), any entry whose window holds `iat` vouches for it.
+        let entry = match format {
+            TokenFormat::V1 if !entry.valid_at(claims.iat) => self
+                .keyring
+                .entries()
+                .iter()
+                .find(|e| e.key == entry.key && e.valid_at(claims.iat))
+                .unwrap_or(entry),
+            _ => entry,
+        };
         if !entry.valid_at(claims.iat) {
             return Err(Error::new(
                 ErrorCode::KeyNotValidNow,

@@ -443,3 +443,35 @@ fn the_web_json_has_the_dev_health_web_shape() {
     assert_eq!(back.tier(), Tier::Team);
     assert!(back.has("capacity_forecast") && !back.has("audit_log"));
 }
+
+#[test]
+fn a_header_with_critical_extensions_is_refused() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","kid":"k1","crit":["exp"]}"#);
+    let claims = URL_SAFE_NO_PAD.encode(claims(Tier::Team).to_json().to_string());
+    let input = format!("{header}.{claims}");
+    let signature = URL_SAFE_NO_PAD.encode(key().sign_bytes(input.as_bytes()));
+    let err = Verifier::new(keyring())
+        .verify(&format!("{input}.{signature}"), NOW)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MalformedToken);
+    assert!(err.message().contains("crit"));
+}
+
+#[test]
+fn a_v1_token_verifies_under_any_kid_of_its_key_whose_window_holds_iat() {
+    use dev_health_entitlements::KeyEntry;
+    let mut ring = Keyring::new();
+    for (kid, not_after) in [("retired", Some(NOW - 10 * DAY)), ("current", None)] {
+        ring.insert(KeyEntry {
+            kid: kid.into(),
+            key: key().public_key(),
+            not_before: None,
+            not_after,
+        });
+    }
+    let token = sign_v1(&claims(Tier::Team), &key()).unwrap();
+    let lic = Verifier::new(ring).verify(&token, NOW).unwrap();
+    assert_eq!(lic.kid, "current");
+}

@@ -27,6 +27,13 @@ pub fn verify_jws<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedJws<'
     Ok(VerifiedJws { key, claims })
 }
 
+/// Header members beyond those jwt-compact reads.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct HeaderExtensions {
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
 fn not_well_formed(e: ParseError) -> Error {
     Error::malformed(format!("the token is not a well-formed JWS: {e}"))
 }
@@ -52,7 +59,8 @@ pub(crate) fn verify_signature<'k>(
         .decode(claims)
         .map_err(|_| not_well_formed(ParseError::InvalidBase64Encoding))?;
     let header_and_signature = format!("{header}..{signature}");
-    let untrusted = UntrustedToken::new(&header_and_signature).map_err(not_well_formed)?;
+    let untrusted = UntrustedToken::<HeaderExtensions>::try_from(header_and_signature.as_str())
+        .map_err(not_well_formed)?;
     let alg = untrusted.algorithm();
     if alg != "EdDSA" {
         let shown = if alg.len() <= 20 {
@@ -63,6 +71,12 @@ pub(crate) fn verify_signature<'k>(
         return Err(Error::new(
             ErrorCode::UnsupportedAlgorithm,
             format!("the header's alg is {shown:?}; only \"EdDSA\" is accepted"),
+        ));
+    }
+    if untrusted.header().other_fields.crit.is_some() {
+        // RFC 7515 §4.1.11: critical extensions this verifier does not implement must be refused.
+        return Err(Error::malformed(
+            "the header lists critical extensions (`crit`), which this verifier does not support",
         ));
     }
     let kid = untrusted
