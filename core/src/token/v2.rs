@@ -41,9 +41,9 @@ fn not_well_formed(e: ParseError) -> Error {
 /// [`verify_jws`] up to the signature: the keyring entry that verified it and the decoded (not
 /// yet parsed) claims JSON.
 ///
-/// The claims segment is decoded once, here, with the same strict unpadded base64url that
-/// jwt-compact's parser applies (a property test holds the two to the same inputs); jwt-compact
-/// then parses the header and the signature of `header..signature`. Every structural error is
+/// The claims and the signature are decoded once, here, with the same strict unpadded base64url
+/// that jwt-compact's parser applies (a property test holds the two decoders to the same inputs),
+/// and jwt-compact parses the header alone (`header..`). Every structural error is
 /// `malformed_token` before the `alg` is looked at, as when jwt-compact decoded all three parts.
 pub(crate) fn verify_signature<'k>(
     token: &str,
@@ -55,11 +55,13 @@ pub(crate) fn verify_signature<'k>(
     else {
         return Err(not_well_formed(ParseError::InvalidTokenStructure));
     };
-    let claims_json = URL_SAFE_NO_PAD
-        .decode(claims)
-        .map_err(|_| not_well_formed(ParseError::InvalidBase64Encoding))?;
-    let header_and_signature = format!("{header}..{signature}");
-    let untrusted = UntrustedToken::<HeaderExtensions>::try_from(header_and_signature.as_str())
+    let invalid_base64 = |_| not_well_formed(ParseError::InvalidBase64Encoding);
+    let claims_json = URL_SAFE_NO_PAD.decode(claims).map_err(invalid_base64)?;
+    let raw_signature = URL_SAFE_NO_PAD.decode(signature).map_err(invalid_base64)?;
+    let mut header_only = String::with_capacity(header.len() + 2);
+    header_only.push_str(header);
+    header_only.push_str("..");
+    let untrusted = UntrustedToken::<HeaderExtensions>::try_from(header_only.as_str())
         .map_err(not_well_formed)?;
     let alg = untrusted.algorithm();
     if alg != "EdDSA" {
@@ -85,8 +87,7 @@ pub(crate) fn verify_signature<'k>(
         .as_deref()
         .ok_or_else(|| Error::malformed("the header has no `kid`"))?;
     let entry = keyring.get(kid).ok_or_else(|| unknown_kid(kid))?;
-    let raw_signature = untrusted.signature_bytes();
-    let signature = Signature::from_slice(raw_signature).map_err(|_| {
+    let signature = Signature::from_slice(&raw_signature).map_err(|_| {
         Error::new(
             ErrorCode::InvalidSignature,
             format!(
@@ -142,17 +143,18 @@ mod tests {
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
     proptest! {
-        /// The claims segment is decoded with the `base64` crate instead of jwt-compact's
-        /// `base64ct`: both must accept exactly the same segments.
+        /// The claims and signature segments are decoded with the `base64` crate instead of
+        /// jwt-compact's `base64ct`: both must accept exactly the same segments, in either place.
         #[test]
-        fn the_claims_decoder_accepts_what_jwt_compact_accepts(
+        fn the_segment_decoder_accepts_what_jwt_compact_accepts(
             segment in "[A-Za-z0-9_=+/ -]{0,13}"
         ) {
-            let token = format!("{HEADER}.{segment}.{SIGNATURE}");
+            let ours = URL_SAFE_NO_PAD.decode(&segment).is_ok();
+            let as_claims = format!("{HEADER}.{segment}.{SIGNATURE}");
+            prop_assert_eq!(UntrustedToken::new(&as_claims).is_ok(), ours, "claims {:?}", segment);
+            let as_signature = format!("{HEADER}.e30.{segment}");
             prop_assert_eq!(
-                UntrustedToken::new(&token).is_ok(),
-                URL_SAFE_NO_PAD.decode(&segment).is_ok(),
-                "segment {:?}", segment
+                UntrustedToken::new(&as_signature).is_ok(), ours, "signature {:?}", segment
             );
         }
 
@@ -161,7 +163,7 @@ mod tests {
             bytes in proptest::collection::vec(any::<u8>(), 0..40)
         ) {
             let segment = URL_SAFE_NO_PAD.encode(&bytes);
-            let token = format!("{HEADER}.{segment}.{SIGNATURE}");
+            let token = format!("{HEADER}.{segment}.{segment}");
             prop_assert!(UntrustedToken::new(&token).is_ok());
         }
     }
@@ -169,12 +171,16 @@ mod tests {
     #[test]
     fn non_canonical_trailing_bits_are_refused_by_both() {
         for segment in ["QR", "QUF", "QUJDRB", "eyJhIjoxfQ", "eyJhIjoxfR"] {
-            let token = format!("{HEADER}.{segment}.{SIGNATURE}");
-            assert_eq!(
-                UntrustedToken::new(&token).is_ok(),
-                URL_SAFE_NO_PAD.decode(segment).is_ok(),
-                "{segment}"
-            );
+            for token in [
+                format!("{HEADER}.{segment}.{SIGNATURE}"),
+                format!("{HEADER}.e30.{segment}"),
+            ] {
+                assert_eq!(
+                    UntrustedToken::new(&token).is_ok(),
+                    URL_SAFE_NO_PAD.decode(segment).is_ok(),
+                    "{token}"
+                );
+            }
         }
     }
 }
