@@ -329,39 +329,54 @@ pub async fn find_org_for_event(
     Ok(None)
 }
 
-/// The billing state of a (locked) org.
-pub async fn billing_state(
+/// The org (locked on PostgreSQL) and its billing state, in one query.
+pub async fn locked_billing_state(
     conn: &mut AnyConnection,
-    org: &Org,
-) -> Result<BillingState, sqlx::Error> {
-    let subscription = match &org.subscription_id {
-        None => None,
-        Some(id) => sqlx::query(
-            "SELECT id, status, price_id, current_period_end, last_event_created \
-             FROM subscriptions WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| -> Result<SubscriptionState, sqlx::Error> {
-            Ok(SubscriptionState {
-                id: row.try_get("id")?,
-                status: row.try_get("status")?,
-                price_id: row.try_get("price_id")?,
-                current_period_end: row.try_get("current_period_end")?,
-                last_event_created: row.try_get("last_event_created")?,
-            })
-        })
-        .transpose()?,
+    id: &str,
+    backend: Backend,
+) -> Result<Option<(Org, BillingState)>, sqlx::Error> {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE OF o",
     };
-    Ok(BillingState {
+    let columns: String = ORG_COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns}, s.id AS s_id, s.status AS s_status, s.price_id AS s_price_id, \
+         s.current_period_end AS s_period_end, s.last_event_created AS s_last \
+         FROM organizations o LEFT JOIN subscriptions s ON s.id = o.subscription_id \
+         WHERE o.id = $1{lock}"
+    );
+    let Some(row) = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let org = org_from_row(&row)?;
+    let subscription = match row.try_get::<Option<String>, _>("s_id")? {
+        None => None,
+        Some(sid) => Some(SubscriptionState {
+            id: sid,
+            status: row.try_get("s_status")?,
+            price_id: row.try_get("s_price_id")?,
+            current_period_end: row.try_get("s_period_end")?,
+            last_event_created: row.try_get("s_last")?,
+        }),
+    };
+    let state = BillingState {
         org_id: org.id.clone(),
         tier: org.tier,
         managed_by: org.managed_by,
         stripe_customer_id: org.stripe_customer_id.clone(),
         subscription,
         license_id: org.license_id.clone(),
-    })
+    };
+    Ok(Some((org, state)))
 }
 
 /// Stores an org's billing state (tier, customer, subscription, license).
@@ -515,6 +530,39 @@ pub async fn current_license(
         .await?
         .map(|r| license_from_row(&r))
         .transpose()
+}
+
+/// For entitlements, in one query: the org and its newest unrevoked `saas` or `trial` license
+/// (id, token). `self_hosted` and `evaluation` licenses are deliverables for the customer's own
+/// deployment and do not change what this server answers for the org.
+pub async fn org_for_entitlements(
+    conn: &mut AnyConnection,
+    org_id: &str,
+) -> Result<Option<(Org, Option<(String, String)>)>, sqlx::Error> {
+    let columns: String = ORG_COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns}, l.id AS l_id, l.token AS l_token FROM organizations o \
+         LEFT JOIN licenses l ON l.id = (SELECT x.id FROM licenses x WHERE x.org_id = o.id \
+         AND x.revoked_at IS NULL AND x.license_type IN ('saas', 'trial') \
+         ORDER BY x.issued_at DESC, x.id DESC LIMIT 1) WHERE o.id = $1"
+    );
+    let Some(row) = sqlx::query(AssertSqlSafe(sql))
+        .bind(org_id)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let org = org_from_row(&row)?;
+    let license = match row.try_get::<Option<String>, _>("l_id")? {
+        Some(id) => Some((id, row.try_get("l_token")?)),
+        None => None,
+    };
+    Ok(Some((org, license)))
 }
 
 /// Marks a license revoked. Returns false when it was revoked already (or does not exist).
@@ -827,6 +875,58 @@ pub async fn audit(
     .bind(detail.to_string())
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// One audit row to write.
+pub struct AuditRow {
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: &'static str,
+    /// Which org.
+    pub org_id: Option<String>,
+    /// Before.
+    pub before: Value,
+    /// After.
+    pub after: Value,
+}
+
+/// Writes several audit rows in one statement.
+pub async fn audit_many(
+    conn: &mut AnyConnection,
+    rows: &[AuditRow],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("INSERT INTO audit_log (at, actor, action, org_id, detail) VALUES ");
+    for i in 0..rows.len() {
+        let b = i * 5;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+    }
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for row in rows {
+        let detail = serde_json::json!({"before": row.before, "after": row.after});
+        query = query
+            .bind(now)
+            .bind(row.actor.clone())
+            .bind(row.action)
+            .bind(row.org_id.clone())
+            .bind(detail.to_string());
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 

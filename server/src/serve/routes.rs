@@ -1,6 +1,5 @@
 //! The HTTP API of SPEC §5.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -180,9 +179,11 @@ async fn entitlements(
     let now = super::now();
     require_org(&state, &headers, &org_id, "org:read", now)?;
     let mut conn = state.db.pool().acquire().await?;
-    let org = load_org(&mut conn, &org_id).await?;
-    let license = match db::current_license(&mut conn, &org, true).await? {
-        Some(row) => state.verified_license(&row.id, &row.token, now).await,
+    let (org, license) = db::org_for_entitlements(&mut conn, &org_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Organization not found"))?;
+    let license = match license {
+        Some((id, token)) => state.verified_license(&id, &token, now).await,
         None => None,
     };
     let overrides: Vec<Override> = db::list_overrides(&mut conn, &org_id)
@@ -194,11 +195,7 @@ async fn entitlements(
             expires_at: o.expires_at,
         })
         .collect();
-    let kill_switches: BTreeMap<String, bool> = db::killed_features(&mut conn)
-        .await?
-        .into_iter()
-        .map(|k| (k, false))
-        .collect();
+    let kill_switches = state.kill_switches(&mut conn).await?;
     drop(conn);
     let ent = Entitlements::resolve(
         Arc::clone(&state.catalog),
@@ -207,7 +204,7 @@ async fn entitlements(
             org_id: Some(&org_id),
             org_tier: Some(org.tier),
             overrides: &overrides,
-            kill_switches: Some(&kill_switches),
+            kill_switches: Some(kill_switches.as_ref()),
             now,
         },
     );
@@ -765,6 +762,7 @@ async fn patch_flag(
         .await?;
     }
     tx.commit().await?;
+    state.forget_kill_switches();
     Ok(Json(json!(after)))
 }
 

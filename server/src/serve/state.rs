@@ -1,7 +1,8 @@
 //! The server's shared state: configuration, database, catalog and the license verifier.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use dev_health_entitlements::issue::{sign_revocation_list, sign_v2, SigningKey};
 use dev_health_entitlements::stripe::BillingConfig;
@@ -43,7 +44,16 @@ pub struct AppState {
     verifier: RwLock<Arc<Verifier>>,
     /// Verified licenses by id (a license's claims never change).
     licenses: Mutex<HashMap<String, Arc<License>>>,
+    /// The kill switches, read at most once per KILL_SWITCH_TTL (another instance's change shows
+    /// within that delay; this instance's own at once).
+    kill_switches: Mutex<Option<(Instant, KillSwitches)>>,
 }
+
+/// Feature → enabled, for the features switched off everywhere.
+type KillSwitches = Arc<BTreeMap<String, bool>>;
+
+/// How long the kill switches are cached.
+const KILL_SWITCH_TTL: Duration = Duration::from_secs(1);
 
 impl AppState {
     /// Connects, migrates, seeds the feature flags and records the signing key.
@@ -93,6 +103,7 @@ impl AppState {
             published_keys: config.published_keys,
             verifier: RwLock::new(Arc::new(Verifier::new(Keyring::new()))),
             licenses: Mutex::new(HashMap::new()),
+            kill_switches: Mutex::new(None),
         };
         state.reload_keys().await.map_err(|e| e.to_string())?;
         Ok(state)
@@ -163,6 +174,36 @@ impl AppState {
                 tracing::warn!(license_id = %id, code = e.code().as_str(), "a stored license does not verify");
                 None
             }
+        }
+    }
+
+    /// The features switched off everywhere (cached for KILL_SWITCH_TTL).
+    pub async fn kill_switches(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<Arc<BTreeMap<String, bool>>, sqlx::Error> {
+        if let Some((at, map)) = self.kill_switches.lock().ok().and_then(|c| c.clone()) {
+            if at.elapsed() < KILL_SWITCH_TTL {
+                return Ok(map);
+            }
+        }
+        let map: Arc<BTreeMap<String, bool>> = Arc::new(
+            db::killed_features(conn)
+                .await?
+                .into_iter()
+                .map(|k| (k, false))
+                .collect(),
+        );
+        if let Ok(mut cache) = self.kill_switches.lock() {
+            *cache = Some((Instant::now(), Arc::clone(&map)));
+        }
+        Ok(map)
+    }
+
+    /// Drops the cached kill switches (after this instance changed one).
+    pub fn forget_kill_switches(&self) {
+        if let Ok(mut cache) = self.kill_switches.lock() {
+            *cache = None;
         }
     }
 

@@ -10,12 +10,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use dev_health_entitlements::issue::new_license_id;
 use dev_health_entitlements::stripe::{
-    apply_event, verify_signature, Action, BillingState, StripeEvent, DEFAULT_TOLERANCE_SECS,
+    apply_event, verify_signature, Action, BillingState, OrgRef as OrgRefLinks, StripeEvent,
+    DEFAULT_TOLERANCE_SECS,
 };
 use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
 use serde_json::{json, Value};
 
-use super::db::{self, LicenseRow};
+use super::db::{self, AuditRow, LicenseRow};
 use super::error::{ApiError, ApiResult};
 use super::state::AppState;
 
@@ -118,13 +119,24 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
         return Ok(Delivery::Duplicate);
     }
     let org_ref = event.org_ref();
-    let org = match db::find_org_for_event(tx.conn(), &org_ref).await? {
-        Some(id) => db::get_org(tx.conn(), &id, state.db.for_update()).await?,
+    let backend = state.db.backend();
+    // By `metadata.org_id` first (one query), else by customer or subscription.
+    let mut found = match &org_ref.org_id {
+        Some(id) => db::locked_billing_state(tx.conn(), id, backend).await?,
         None => None,
     };
-    let current = match &org {
-        Some(org) => Some(db::billing_state(tx.conn(), org).await?),
-        None => None,
+    if found.is_none() {
+        let by_link = OrgRefLinks {
+            org_id: None,
+            ..org_ref.clone()
+        };
+        if let Some(id) = db::find_org_for_event(tx.conn(), &by_link).await? {
+            found = db::locked_billing_state(tx.conn(), &id, backend).await?;
+        }
+    }
+    let (org, current) = match found {
+        Some((org, state)) => (Some(org), Some(state)),
+        None => (None, None),
     };
     let outcome = apply_event(event, current.as_ref(), &state.billing);
     let org_id = current.as_ref().map(|s| s.org_id.clone());
@@ -150,76 +162,58 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
         return Ok(Delivery::Ignored("unknown_org".to_owned()));
     };
     let actor = format!("stripe:{}", event.id);
+    let mut audit: Vec<AuditRow> = Vec::new();
+    let mut record = |action: &'static str, before: Value, after: Value| {
+        audit.push(AuditRow {
+            actor: actor.clone(),
+            action,
+            org_id: Some(org.id.clone()),
+            before,
+            after,
+        });
+    };
     for action in &outcome.actions {
         match action {
             Action::LinkCustomer { customer_id } => {
-                db::audit(
-                    tx.conn(),
-                    &actor,
+                record(
                     "org.link_customer",
-                    Some(&org.id),
                     json!(before.stripe_customer_id),
                     json!(customer_id),
-                    now,
-                )
-                .await?;
+                );
             }
             Action::UpdateSubscription { subscription } => {
-                db::audit(
-                    tx.conn(),
-                    &actor,
+                record(
                     "subscription.update",
-                    Some(&org.id),
                     json!(before.subscription),
                     json!(subscription),
-                    now,
-                )
-                .await?;
+                );
             }
             Action::ChangeTier { from, to } => {
-                db::audit(
-                    tx.conn(),
-                    &actor,
-                    "org.tier_change",
-                    Some(&org.id),
-                    json!(from),
-                    json!(to),
-                    now,
-                )
-                .await?;
+                record("org.tier_change", json!(from), json!(to));
             }
             Action::SignLicense { tier, expires_at } => {
                 let row = sign_saas_license(state, &org.id, &org.name, *tier, *expires_at, now)
                     .map_err(ProcessError::Signing)?;
                 db::insert_license(tx.conn(), &row).await?;
-                db::audit(
-                    tx.conn(),
-                    &actor,
+                record(
                     "license.sign",
-                    Some(&org.id),
                     Value::Null,
                     json!({"license_id": row.id, "tier": row.tier, "license_type": row.license_type, "expires_at": row.expires_at}),
-                    now,
-                )
-                .await?;
+                );
                 after.license_id = Some(row.id);
             }
             Action::RevokeLicense { license_id } => {
                 if db::revoke_license(tx.conn(), license_id, now).await? {
-                    db::audit(
-                        tx.conn(),
-                        &actor,
+                    record(
                         "license.revoke",
-                        Some(&org.id),
                         json!({"license_id": license_id, "revoked_at": null}),
                         json!({"license_id": license_id, "revoked_at": now}),
-                        now,
-                    )
-                    .await?;
+                    );
                 }
             }
         }
     }
+    db::audit_many(tx.conn(), &audit, now).await?;
     let customer = customer_of(event, &after);
     db::store_billing_state(tx.conn(), &after, customer.as_deref(), now).await?;
     let detail = serde_json::to_value(&outcome.actions).unwrap_or(Value::Null);
