@@ -127,9 +127,8 @@ impl Entitlements {
     /// (`now` defaults to the JS clock).
     pub fn resolve(
         catalog: &Catalog,
-        #[wasm_bindgen(unchecked_param_type = "License | null | undefined")] license: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ResolveOptions | null | undefined")]
-        options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "License | null")] license: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ResolveOptions | null")] options: JsValue,
     ) -> JsResult<Entitlements> {
         let license = License::from_handle(&license)?;
         let options = Options::read(&options, "resolve options", RESOLVE_OPTIONS)?;
@@ -269,7 +268,9 @@ impl Entitlements {
     pub fn upgrade_gate(
         &self,
         feature: &str,
-        #[wasm_bindgen(unchecked_param_type = "Tier | null")] required_tier: Option<String>,
+        #[wasm_bindgen(js_name = requiredTier, unchecked_optional_param_type = "Tier | null")]
+        required_tier: Option<String>,
+        #[wasm_bindgen(js_name = upgradeHref, unchecked_optional_param_type = "string | null")]
         upgrade_href: Option<String>,
     ) -> JsResult<JsValue> {
         let required = required_tier.map(|t| parse_tier(&t)).transpose()?;

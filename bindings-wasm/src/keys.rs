@@ -19,7 +19,7 @@ impl Keyring {
     /// A keyring from `{kid: "<base64 of the 32-byte public key>"}` (empty when left out).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | null | undefined")]
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string> | null")]
         keys: JsValue,
     ) -> JsResult<Keyring> {
         let mut inner = core::Keyring::new();
@@ -66,7 +66,11 @@ impl Keyring {
     }
 
     /// Adds a key (base64 of its 32 raw bytes), replacing any key with the same `kid`.
-    pub fn add(&mut self, kid: &str, public_key: &str) -> JsResult<()> {
+    pub fn add(
+        &mut self,
+        kid: &str,
+        #[wasm_bindgen(js_name = publicKey)] public_key: &str,
+    ) -> JsResult<()> {
         let key = core::PublicKey::from_base64(public_key).js()?;
         self.inner.add(kid, key);
         Ok(())

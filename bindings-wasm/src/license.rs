@@ -35,8 +35,7 @@ impl Verifier {
     #[wasm_bindgen(constructor)]
     pub fn new(
         keyring: &Keyring,
-        #[wasm_bindgen(unchecked_param_type = "VerifierOptions | null | undefined")]
-        options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifierOptions | null")] options: JsValue,
     ) -> JsResult<Verifier> {
         let options = Options::read(&options, "Verifier options", VERIFIER_OPTIONS)?;
         let mut inner = core::Verifier::new(keyring.inner.clone());
@@ -124,7 +123,7 @@ impl RevocationList {
     }
 
     /// Whether the license id is revoked.
-    pub fn contains(&self, license_id: &str) -> bool {
+    pub fn contains(&self, #[wasm_bindgen(js_name = licenseId)] license_id: &str) -> bool {
         self.inner.contains(license_id)
     }
 

@@ -24,7 +24,7 @@ impl SessionVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(
         keyring: &Keyring,
-        #[wasm_bindgen(unchecked_param_type = "SessionVerifierOptions | null | undefined")]
+        #[wasm_bindgen(unchecked_optional_param_type = "SessionVerifierOptions | null")]
         options: JsValue,
     ) -> JsResult<SessionVerifier> {
         let options = Options::read(&options, "SessionVerifier options", SESSION_OPTIONS)?;

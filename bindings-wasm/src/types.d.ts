@@ -73,7 +73,8 @@ export interface VerifierOptions {
 
 /** `License.toJSON()`: the shape of `dev-health-license verify --json`. */
 export interface LicenseJSON {
-  valid: true;
+  /** Whether the license grants its tier (active or grace). */
+  valid: boolean;
   status: LicenseStatus;
   format: "v1" | "v2";
   kid: string;
