@@ -341,6 +341,10 @@ pub enum IgnoreReason {
     },
     /// Handled, but the org's state is already what the event says.
     NoChange,
+    /// A checkout names an org already linked to another Stripe customer. Re-linking would let
+    /// whoever controls `client_reference_id` (Payment Links, pricing tables) take over the org's
+    /// billing, so it is refused; unlink by hand first.
+    CustomerConflict,
 }
 
 impl IgnoreReason {
@@ -351,6 +355,7 @@ impl IgnoreReason {
             IgnoreReason::UnhandledEventType { .. } => "unhandled_event_type",
             IgnoreReason::UnknownOrg => "unknown_org",
             IgnoreReason::ManualOrg => "manual_org",
+            IgnoreReason::CustomerConflict => "customer_conflict",
             IgnoreReason::MissingField { .. } => "missing_field",
             IgnoreReason::UnknownStatus { .. } => "unknown_status",
             IgnoreReason::UnknownPrice { .. } => "unknown_price",
@@ -504,10 +509,11 @@ fn checkout_completed(
     let customer_id = id_of(event.object.get("customer")).ok_or(IgnoreReason::MissingField {
         field: "customer".into(),
     })?;
-    if org.stripe_customer_id.as_deref() == Some(customer_id.as_str()) {
-        return Ok(Vec::new());
+    match org.stripe_customer_id.as_deref() {
+        Some(linked) if linked == customer_id => Ok(Vec::new()),
+        Some(_) => Err(IgnoreReason::CustomerConflict),
+        None => Ok(vec![Action::LinkCustomer { customer_id }]),
     }
-    Ok(vec![Action::LinkCustomer { customer_id }])
 }
 
 /// One subscription item: its price and, since Stripe API 2025-03-31, its period end.

@@ -69,23 +69,24 @@ impl BillingLedger {
         self.orgs.get(org_id)
     }
 
-    /// The org an event concerns: by `org_id` when it names a known org, else the org linked to
-    /// the customer, else the org whose recorded subscription it is.
+    /// The org an event concerns: the org its `org_id` names (an unknown one finds nothing: fail
+    /// closed), else the org linked to the customer, else the org whose recorded subscription it is.
     pub fn find_org(&self, org_ref: &OrgRef) -> Option<&BillingState> {
-        let by_id = org_ref.org_id.as_deref().and_then(|id| self.orgs.get(id));
-        by_id
-            .or_else(|| {
-                let customer = org_ref.customer_id.as_deref()?;
-                self.orgs
-                    .values()
-                    .find(|o| o.stripe_customer_id.as_deref() == Some(customer))
-            })
-            .or_else(|| {
-                let subscription = org_ref.subscription_id.as_deref()?;
-                self.orgs
-                    .values()
-                    .find(|o| o.subscription.as_ref().map(|s| s.id.as_str()) == Some(subscription))
-            })
+        if let Some(id) = org_ref.org_id.as_deref() {
+            return self.orgs.get(id);
+        }
+        None.or_else(|| {
+            let customer = org_ref.customer_id.as_deref()?;
+            self.orgs
+                .values()
+                .find(|o| o.stripe_customer_id.as_deref() == Some(customer))
+        })
+        .or_else(|| {
+            let subscription = org_ref.subscription_id.as_deref()?;
+            self.orgs
+                .values()
+                .find(|o| o.subscription.as_ref().map(|s| s.id.as_str()) == Some(subscription))
+        })
     }
 
     /// Applies an event once: a repeated event id is [`IgnoreReason::Duplicate`] and changes

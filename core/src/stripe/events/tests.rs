@@ -813,12 +813,25 @@ fn the_ledger_finds_orgs_by_id_then_customer_then_subscription() {
         find(Some("org_2"), Some("cus_1"), None).as_deref(),
         Some("org_2")
     );
-    assert_eq!(
-        find(Some("org_gone"), Some("cus_1"), None).as_deref(),
-        Some("org_1")
-    );
+    // An org_id naming no known org finds nothing, even when the customer is linked: fail closed.
+    assert_eq!(find(Some("org_gone"), Some("cus_1"), None), None);
+    assert_eq!(find(None, Some("cus_1"), None).as_deref(), Some("org_1"));
     assert_eq!(find(None, None, Some("sub_1")).as_deref(), Some("org_1"));
     assert_eq!(find(None, Some("cus_other"), Some("sub_other")), None);
+}
+
+#[test]
+fn a_checkout_never_relinks_an_org_linked_to_another_customer() {
+    let mut state = BillingState::new("org_1", Tier::Team);
+    state.stripe_customer_id = Some("cus_victim".into());
+    let event = StripeEvent::from_value(serde_json::json!({
+        "id": "evt_checkout", "type": "checkout.session.completed", "created": T0,
+        "data": {"object": {"client_reference_id": "org_1", "customer": "cus_attacker"}}
+    }))
+    .unwrap();
+    let outcome = apply_event(&event, Some(&state), &config());
+    assert_eq!(outcome.ignored, Some(IgnoreReason::CustomerConflict));
+    assert!(outcome.actions.is_empty());
 }
 
 #[test]
