@@ -925,7 +925,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     let status = license
         .as_ref()
         .filter(|l| {
-            !l.claims.license_type.is_org_scoped() || e.org_id.is_none_or(|o| o == l.claims.sub)
+            !l.claims.license_type.is_org_scoped() || e.org_id == Some(l.claims.sub.as_str())
         })
         .map(|l| l.status_at(e.now));
     agree(

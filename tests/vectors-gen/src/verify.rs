@@ -528,6 +528,7 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
         no_options(),
         err("token_too_large"),
     );
+    vs.add("v2_16_kib_plus_newline_too_large", "The size limit applies to the token as handed over: 16384 bytes plus a trailing newline is token_too_large.", &trusted, format!("{}\n", padded_token(k, 16 * 1024)?), T, no_options(), err("token_too_large"));
     let mut big_v1 = claims(Tier::Team, "lic_v1_big", IAT, EXP);
     big_v1.org_name = Some("A".repeat(13_000));
     vs.add(
@@ -689,6 +690,8 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
         err("malformed_token"),
     );
 
+    vs.add("malformed_v2_crit_header", "A header listing critical extensions (crit) is refused as malformed_token: RFC 7515 requires refusing extensions the verifier does not implement.", &trusted, jws_by_hand(r#"{"alg":"EdDSA","typ":"JWT","kid":"test-zero","crit":["exp"]}"#, &unb64u(&c)?, &k.zero), T, no_options(), err("malformed_token"));
+
     // ---- unsupported_algorithm ----------------------------------------------------------
     let body = unb64u(&c)?;
     vs.add(
@@ -842,6 +845,8 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
     );
 
     vs.add("signature_before_key_window", "A forged signature under a kid whose window excludes the token is invalid_signature: the signature is checked before the key window.", &win(Some(IAT + 1), None), jws_by_hand(r#"{"alg":"EdDSA","typ":"JWT","kid":"test-zero"}"#, &body, &k.two), T, no_options(), err("invalid_signature"));
+
+    vs.add("key_window_v1_same_key_under_two_kids", "A v1 token names no key: when its key is trusted under a retired kid and a current one, the entry whose window holds iat verifies it.", &jwks(vec![k.zero.jwk_window(None, Some(IAT - 1)).as_object().map(|o| { let mut o = o.clone(); o.insert("kid".into(), json!("zero-retired")); Value::Object(o) }).ok_or("jwk")?, k.zero.jwk_window(Some(IAT - DAY), None)]), v1_tok.clone(), T, no_options(), active("test-zero"));
 
     // ---- invalid_signature --------------------------------------------------------------
     let mut upgraded = team.clone();
