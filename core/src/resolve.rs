@@ -74,6 +74,23 @@ impl Reason {
         }
     }
 
+    /// Parses a reason from its snake_case string.
+    pub fn parse(name: &str) -> Option<Reason> {
+        [
+            Reason::FeatureNotRegistered,
+            Reason::GlobalDisabled,
+            Reason::OrgOverrideDisabled,
+            Reason::EnabledByOrgOverride,
+            Reason::LicenseOverrideDisabled,
+            Reason::EnabledByLicenseOverride,
+            Reason::ExplicitPurchaseRequired,
+            Reason::EnabledByTier,
+            Reason::TierRequired,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
+    }
+
     /// Whether this reason allows the feature.
     pub const fn allows(self) -> bool {
         matches!(
@@ -563,7 +580,8 @@ impl Entitlements {
 
     /// The JSON dev-health-web reads (SPEC §3): `{org_id, tier, licensed_users, licensed_repos,
     /// features, features_override, limits_override, expires_at, is_valid, limits, status,
-    /// in_grace_period, grace_ends_at, license_id}`. Times are RFC 3339 UTC strings.
+    /// in_grace_period, grace_ends_at, license_id}`, plus `reasons` (feature → the §3 reason), so
+    /// that [`Entitlements::from_json`] rebuilds the same decisions. Times are RFC 3339 UTC strings.
     pub fn to_json(&self) -> Value {
         let features: Map<String, Value> = self
             .catalog
@@ -571,6 +589,13 @@ impl Entitlements {
             .iter()
             .enumerate()
             .map(|(i, f)| (f.key.clone(), Value::Bool(self.allowed.contains(i))))
+            .collect();
+        let reasons: Map<String, Value> = self
+            .catalog
+            .features()
+            .iter()
+            .zip(self.states.iter())
+            .map(|(f, state)| (f.key.clone(), Value::from(state.reason.as_str())))
             .collect();
         let limits: Map<String, Value> = self
             .catalog
@@ -591,6 +616,7 @@ impl Entitlements {
             "licensed_users": licensed("max_users"),
             "licensed_repos": licensed("max_repos"),
             "features": features,
+            "reasons": reasons,
             "features_override": self.features_override,
             "limits_override": self
                 .limits_override
@@ -608,10 +634,12 @@ impl Entitlements {
     }
 
     /// Rebuilds entitlements from the JSON of [`Entitlements::to_json`] (for example what the
-    /// entitlements API returned), so a host can gate without holding the license. Features the
-    /// JSON marks on are allowed; a feature marked off gets the reason the catalog and
+    /// entitlements API returned), so a host can gate without holding the license: the tier, the
+    /// features with their `reasons`, the limits and the license summary. For JSON without
+    /// `reasons` (an older server), a feature marked off gets the reason the catalog and
     /// `features_override` explain (`tier_required`, `explicit_purchase_required`, an override,
-    /// or `global_disabled` when nothing else does).
+    /// or `global_disabled` when nothing else does). Checks answer as on the resolving side;
+    /// per-decision `expires_at` is not carried and reads `None`.
     pub fn from_json(catalog: Arc<Catalog>, json: &Value) -> Result<Entitlements> {
         let obj = json
             .as_object()
@@ -621,58 +649,119 @@ impl Entitlements {
             .and_then(Value::as_str)
             .and_then(Tier::parse)
             .ok_or_else(|| Error::input("entitlements JSON: `tier` must be a tier name"))?;
-        let on = |key: &str| {
-            obj.get("features")
-                .and_then(|f| f.get(key))
-                .and_then(Value::as_bool)
-        };
-        let overridden = |key: &str| {
-            obj.get("features_override")
-                .and_then(|f| f.get(key))
-                .and_then(Value::as_bool)
-        };
+        let member = |name: &str, key: &str| obj.get(name).and_then(|m| m.get(key));
         let mut allowed = BitSet::with_len(catalog.features().len());
-        let states: Box<[FeatureState]> = catalog
-            .features()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let reason = match (on(&f.key).unwrap_or(false), overridden(&f.key)) {
+        let mut states = Vec::with_capacity(catalog.features().len());
+        for (i, f) in catalog.features().iter().enumerate() {
+            let on = member("features", &f.key)
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let stated = member("reasons", &f.key)
+                .and_then(Value::as_str)
+                .map(|r| {
+                    Reason::parse(r).ok_or_else(|| {
+                        Error::input(format!(
+                            "entitlements JSON: unknown reason {r:?} for {:?}",
+                            f.key
+                        ))
+                    })
+                })
+                .transpose()?;
+            let reason = match stated {
+                Some(reason) if reason.allows() == on => reason,
+                Some(_) => {
+                    return Err(Error::input(format!(
+                        "entitlements JSON: `features.{}` contradicts its reason",
+                        f.key
+                    )))
+                }
+                // JSON without `reasons` (older servers): the catalog explains what it can.
+                None => match (
+                    on,
+                    member("features_override", &f.key).and_then(Value::as_bool),
+                ) {
                     (true, Some(true)) => Reason::EnabledByOrgOverride,
                     (true, _) => Reason::EnabledByTier,
                     (false, Some(false)) => Reason::OrgOverrideDisabled,
                     (false, _) if f.explicit_purchase => Reason::ExplicitPurchaseRequired,
                     (false, _) if tier < f.min_tier => Reason::TierRequired,
                     (false, _) => Reason::GlobalDisabled,
-                };
-                if reason.allows() {
-                    allowed.insert(i);
-                }
-                FeatureState {
-                    reason,
-                    expires_at: None,
-                }
-            })
-            .collect();
-        let limits: Box<[LimitValue]> = catalog
-            .limits()
-            .iter()
-            .map(
-                |def| match obj.get("limits").and_then(|l| l.get(&def.key)) {
-                    Some(v) => crate::claims::limit_from_json(v).unwrap_or(Some(0.0)),
-                    None => def.values.get(tier),
                 },
-            )
-            .collect();
+            };
+            if reason.allows() {
+                allowed.insert(i);
+            }
+            states.push(FeatureState {
+                reason,
+                expires_at: None,
+            });
+        }
+        let mut limits = Vec::with_capacity(catalog.limits().len());
+        for def in catalog.limits() {
+            limits.push(match member("limits", &def.key) {
+                Some(v) => crate::claims::limit_from_json(v).ok_or_else(|| {
+                    Error::input(format!(
+                        "entitlements JSON: `limits.{}` must be a number or null",
+                        def.key
+                    ))
+                })?,
+                None => def.values.get(tier),
+            });
+        }
+        let time = |name: &str| {
+            obj.get(name)
+                .and_then(Value::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.timestamp())
+        };
+        let status = obj
+            .get("status")
+            .and_then(Value::as_str)
+            .and_then(|s| match s {
+                "active" => Some(LicenseStatus::Active),
+                "grace" => Some(LicenseStatus::Grace),
+                "expired" => Some(LicenseStatus::Expired),
+                _ => None,
+            });
+        let license_id = obj.get("license_id").and_then(Value::as_str);
+        let license = match (license_id, status, time("expires_at")) {
+            (Some(id), Some(status), Some(expires_at)) => Some(LicenseSummary {
+                license_id: id.to_owned(),
+                status,
+                expires_at,
+                grace_ends_at: time("grace_ends_at").unwrap_or(expires_at),
+                license_type: LicenseType::default(),
+            }),
+            _ => None,
+        };
+        let bools = |name: &str| -> BTreeMap<String, bool> {
+            obj.get(name)
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_bool()?)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let limits_override = obj
+            .get("limits_override")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), crate::claims::limit_from_json(v)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Entitlements {
             org_id: obj.get("org_id").and_then(Value::as_str).map(str::to_owned),
             tier,
-            states,
+            states: states.into_boxed_slice(),
             allowed,
-            limits,
-            license: None,
-            features_override: BTreeMap::new(),
-            limits_override: BTreeMap::new(),
+            limits: limits.into_boxed_slice(),
+            license,
+            features_override: bools("features_override"),
+            limits_override,
             resolved_at: i64::MIN,
             stale_at: None,
             catalog,

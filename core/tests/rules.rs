@@ -475,3 +475,42 @@ fn a_v1_token_verifies_under_any_kid_of_its_key_whose_window_holds_iat() {
     let lic = Verifier::new(ring).verify(&token, NOW).unwrap();
     assert_eq!(lic.kid, "current");
 }
+
+#[test]
+fn entitlements_rebuilt_from_their_json_decide_the_same() {
+    let mut c = claims(Tier::Team);
+    c.features.insert("webhooks".into(), false);
+    c.limits.insert("max_repos".into(), Some(10.0));
+    let lic = verify(&c, NOW);
+    let kill = BTreeMap::from([("api_access".to_owned(), false)]);
+    let overrides = [Override {
+        feature: "audit_log".into(),
+        enabled: true,
+        expires_at: None,
+    }];
+    let ent = resolve(
+        Some(&lic),
+        ResolveInput {
+            kill_switches: Some(&kill),
+            overrides: &overrides,
+            ..Default::default()
+        },
+    );
+    let json = ent.to_json();
+    assert_eq!(json["licensed_repos"], 10);
+    let back = Entitlements::from_json(catalog(), &json).unwrap();
+    for f in catalog().features() {
+        let (a, b) = (ent.check(&f.key), back.check(&f.key));
+        assert_eq!(
+            (a.allowed, a.reason, a.required_tier),
+            (b.allowed, b.reason, b.required_tier),
+            "{}",
+            f.key
+        );
+    }
+    assert_eq!(
+        back.check("webhooks").reason,
+        Reason::LicenseOverrideDisabled
+    );
+    assert_eq!(back.to_json(), json);
+}
