@@ -63,6 +63,8 @@ export interface EntitlementsJson {
   licensed_users: number | null
   licensed_repos: number | null
   features: Record<string, boolean>
+  /** feature → the §3 reason that decided it (servers that predate it leave it out). */
+  reasons?: Record<string, Reason>
   features_override: Record<string, boolean>
   limits_override: Record<string, number | null>
   expires_at: string | null

@@ -25,7 +25,7 @@ node-build: node-deps ## build the Node addon (debug) and regenerate index.js / 
 
 test-node-unit: node-build
 	cd $(NODE_DIR) && npx tsc --strict --noEmit -p tsconfig.json
-	cd $(NODE_DIR) && node --test test/
+	cd $(NODE_DIR) && node --expose-gc --test test/
 
 $(NEXT_DIR)/node_modules/.package-lock.json: $(NEXT_DIR)/package-lock.json
 	cd $(NEXT_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -40,3 +40,11 @@ test-node-nextjs: node-build $(NEXT_DIR)/node_modules/.package-lock.json
 	cd $(NEXT_DIR) && node --test test/
 
 test-node: test-node-unit test-node-nextjs ## Node binding: d.ts check, vectors, jose interop, Next.js app in Chromium
+
+$(NODE_BENCH_DIR)/node_modules/.package-lock.json: $(NODE_BENCH_DIR)/package-lock.json
+	cd $(NODE_BENCH_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+# A release build of the addon into benches/node/addon/ (the test build stays debug).
+bench-node: node-deps $(NODE_BENCH_DIR)/node_modules/.package-lock.json ## verify vs jose and crypto.verify, has vs Set.has
+	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../$(NODE_BENCH_DIR)/addon
+	cd $(NODE_BENCH_DIR) && node bench.mjs

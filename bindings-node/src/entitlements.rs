@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use dev_health_entitlements as core;
-use napi::bindgen_prelude::{Either, Either3, Null, Undefined};
+use napi::bindgen_prelude::{Either, Either3, JavaScriptClassExt, Null, Object, Undefined};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
@@ -139,7 +139,7 @@ pub struct UpgradeGateInput {
 /// An org's resolved tier, features and limits. Checks are lookups.
 #[napi]
 pub struct Entitlements {
-    inner: core::Entitlements,
+    inner: Arc<core::Entitlements>,
 }
 
 fn tier_name(tier: Option<core::Tier>) -> Option<String> {
@@ -147,6 +147,18 @@ fn tier_name(tier: Option<core::Tier>) -> Option<String> {
 }
 
 impl Entitlements {
+    /// Wraps resolved entitlements in a JS object with its fast `has` (see `fast`).
+    fn into_js(env: &Env, inner: core::Entitlements) -> napi::Result<Object<'_>> {
+        let inner = Arc::new(inner);
+        let instance = Entitlements {
+            inner: Arc::clone(&inner),
+        }
+        .into_instance(env)?;
+        let object = instance.as_object(env);
+        crate::fast::install_has(env, &object, &inner)?;
+        Ok(object)
+    }
+
     fn gate(
         &self,
         env: &Env,
@@ -174,8 +186,8 @@ impl Entitlements {
 #[napi]
 impl Entitlements {
     /// Resolves an org's entitlements (SPEC §3).
-    #[napi(factory)]
-    pub fn resolve(env: Env, options: Option<ResolveOptions>) -> napi::Result<Self> {
+    #[napi(ts_return_type = "Entitlements")]
+    pub fn resolve(env: &Env, options: Option<ResolveOptions>) -> napi::Result<Object<'_>> {
         let options = options.unwrap_or(ResolveOptions {
             catalog: None,
             license: None,
@@ -187,11 +199,11 @@ impl Entitlements {
         });
         let catalog = match nullable(options.catalog) {
             Some(c) => Arc::clone(&c.inner),
-            None => core::Catalog::default_catalog().or_throw(&env)?,
+            None => core::Catalog::default_catalog().or_throw(env)?,
         };
         let org_tier = nullable(options.org_tier)
             .as_deref()
-            .map(|t| parse_tier(&env, t))
+            .map(|t| parse_tier(env, t))
             .transpose()?;
         let org_id = nullable(options.org_id);
         let overrides: Vec<core::Override> = options
@@ -214,27 +226,28 @@ impl Entitlements {
             kill_switches: kill_switches.as_ref(),
             now: crate::now_or_clock(nullable(options.now)),
         };
-        Ok(Entitlements {
-            inner: core::Entitlements::resolve(catalog, &input),
-        })
+        Entitlements::into_js(env, core::Entitlements::resolve(catalog, &input))
     }
 
     /// Rebuilds entitlements from the §3 JSON (what the entitlements API returned), so server
     /// code can gate without holding the license (core `Entitlements::from_json`).
     #[napi(
-        factory,
         js_name = "fromJSON",
+        ts_return_type = "Entitlements",
         ts_args_type = "json: string | EntitlementsJson, catalog?: Catalog | undefined | null"
     )]
-    pub fn from_json(env: Env, json: Value, catalog: Option<&Catalog>) -> napi::Result<Self> {
-        let value = json_arg(&env, "the entitlements JSON", json)?;
+    pub fn from_json<'env>(
+        env: &'env Env,
+        json: Value,
+        catalog: Option<&Catalog>,
+    ) -> napi::Result<Object<'env>> {
+        let value = json_arg(env, "the entitlements JSON", json)?;
         let catalog = match catalog {
             Some(c) => Arc::clone(&c.inner),
-            None => core::Catalog::default_catalog().or_throw(&env)?,
+            None => core::Catalog::default_catalog().or_throw(env)?,
         };
-        Ok(Entitlements {
-            inner: core::Entitlements::from_json(catalog, &value).or_throw(&env)?,
-        })
+        let inner = core::Entitlements::from_json(catalog, &value).or_throw(env)?;
+        Entitlements::into_js(env, inner)
     }
 
     /// The resolved tier.

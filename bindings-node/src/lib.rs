@@ -11,6 +11,7 @@
 mod catalog;
 mod entitlements;
 mod errors;
+mod fast;
 mod keys;
 mod session;
 mod stripe;

@@ -288,3 +288,32 @@ test('Stripe events: applyStripeEvent is pure; BillingLedger applies each event 
   assert.equal(codeOf(() => ledger.apply('{"id":1}')), 'invalid_stripe_event')
   assert.equal(codeOf(() => new BillingLedger({ price_tiers: { p: 'gold' } })), 'invalid_input')
 })
+
+test('has: its fast path agrees with check() for every key, long keys and non-strings', async () => {
+  const { readFileSync } = await import('node:fs')
+  const doc = JSON.parse(readFileSync(new URL('../../core/catalogs/default.json', import.meta.url), 'utf8'))
+  // Keys around the 128-byte stack buffer, and one with multi-byte characters.
+  const longKeys = [126, 127, 128, 300].map((n) => 'k'.repeat(n)).concat(['fonctionnalité_é'.repeat(12)])
+  for (const key of longKeys) {
+    doc.features.push({ ...doc.features[0], key, name: key, min_tier: 'community' })
+  }
+  const catalog = Catalog.fromJson(doc)
+  const ent = Entitlements.resolve({ catalog, orgTier: 'team', now: NOW })
+  for (const f of catalog.features) assert.equal(ent.has(f.key), ent.check(f.key).allowed, f.key)
+  for (const key of longKeys) assert.equal(ent.has(key), true, `${key.length} chars`)
+  assert.equal(ent.has('k'.repeat(129)), false)
+  assert.equal(ent.has(''), false)
+  assert.equal(ent.has('audit_log'), false)
+  assert.throws(() => ent.has(42), TypeError)
+  assert.throws(() => ent.has(), TypeError)
+  // A detached `has` keeps its entitlements alive.
+  const has = Entitlements.resolve({ orgTier: 'enterprise', now: NOW }).has
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.()
+    await new Promise((r) => setImmediate(r))
+  }
+  assert.equal(has('audit_log'), true)
+  assert.equal(Object.keys(ent).includes('has'), false)
+  assert.ok(ent instanceof Entitlements)
+  assert.equal(Entitlements.fromJSON(ent.toJSON()).has('capacity_forecast'), true)
+})

@@ -80,8 +80,19 @@ test('gates work on entitlements rebuilt from the API JSON (Entitlements.fromJSO
   assert.equal(ent.tier, 'team')
   assert.equal(upgradeGate({ feature: 'capacity_forecast', entitlements: ent }).state, 'allowed')
   assert.equal(upgradeGate({ feature: 'audit_log', entitlements: ent }).state, 'upgrade')
-  const off = Entitlements.fromJSON(JSON.stringify({ ...json, features: { ...json.features, capacity_forecast: false } }))
+  const off = Entitlements.fromJSON(
+    JSON.stringify({
+      ...json,
+      features: { ...json.features, capacity_forecast: false },
+      reasons: { ...json.reasons, capacity_forecast: 'global_disabled' },
+    }),
+  )
   assert.equal(upgradeGate({ feature: 'capacity_forecast', entitlements: off }).state, 'unavailable')
+  // JSON from a server that sends no `reasons`: a feature off within the tier was switched off.
+  const { reasons, ...older } = json
+  assert.equal(reasons.capacity_forecast, 'enabled_by_tier')
+  const offOlder = Entitlements.fromJSON({ ...older, features: { ...older.features, capacity_forecast: false } })
+  assert.equal(upgradeGate({ feature: 'capacity_forecast', entitlements: offOlder }).state, 'unavailable')
   const ops = Entitlements.fromJSON({ tier: 'enterprise', features: {} }, Catalog.devHealthOps())
   assert.equal(ops.upgradeGate('ask_dev').state, 'unavailable')
   assert.equal(ops.check('ask_dev').reason, 'explicit_purchase_required')
