@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 
 use dev_health_entitlements::issue::{sign_v1, sign_v2, SigningKey};
 use dev_health_entitlements::{
-    Catalog, Entitlements, Keyring, LicenseClaims, LicenseType, Override, ResolveInput, Tier,
-    Verifier,
+    Catalog, Entitlements, Keyring, License, LicenseClaims, LicenseStatus, LicenseType, Override,
+    ResolveInput, Tier, TokenFormat, Verifier,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -167,6 +167,11 @@ fn overrides(catalog: &Catalog) -> impl Strategy<Value = Vec<Override>> {
     )
 }
 
+fn grants(catalog: &Catalog) -> impl Strategy<Value = BTreeMap<String, bool>> {
+    let keys: Vec<String> = catalog.features().iter().map(|f| f.key.clone()).collect();
+    prop::collection::btree_map(prop::sample::select(keys), any::<bool>(), 0..8)
+}
+
 fn kill_switches(catalog: &Catalog) -> impl Strategy<Value = BTreeMap<String, bool>> {
     let keys: Vec<String> = catalog.features().iter().map(|f| f.key.clone()).collect();
     prop::collection::btree_map(prop::sample::select(keys), any::<bool>(), 0..6)
@@ -191,14 +196,52 @@ fn features_at(
     catalog.features().iter().map(|f| ent.has(&f.key)).collect()
 }
 
+/// The features allowed by a valid license of `tier` whose `features` claim is `grants`.
+fn features_with_license(
+    catalog: &std::sync::Arc<Catalog>,
+    tier: Tier,
+    grants: &BTreeMap<String, bool>,
+    overrides: &[Override],
+    kill: &BTreeMap<String, bool>,
+) -> Vec<bool> {
+    let mut claims = base_claims();
+    claims.tier = tier;
+    claims.features = grants.clone();
+    let license = License {
+        format: TokenFormat::V2,
+        kid: "k1".into(),
+        claims,
+        grace_days: 0,
+        status: LicenseStatus::Active,
+        verified_at: NOW,
+    };
+    let ent = Entitlements::resolve(
+        catalog.clone(),
+        &ResolveInput {
+            license: Some(&license),
+            org_id: Some("org_acme"),
+            overrides,
+            kill_switches: Some(kill),
+            now: NOW,
+            ..Default::default()
+        },
+    );
+    assert_eq!(ent.tier(), tier);
+    catalog.features().iter().map(|f| ent.has(&f.key)).collect()
+}
+
 fn check_monotonic(
     catalog: &std::sync::Arc<Catalog>,
     overrides: &[Override],
     kill: &BTreeMap<String, bool>,
+    grants: Option<&BTreeMap<String, bool>>,
 ) -> Result<(), TestCaseError> {
     let by_tier: Vec<Vec<bool>> = Tier::ALL
         .iter()
-        .map(|t| features_at(catalog, *t, overrides, kill))
+        .map(|t| match grants {
+            None => features_at(catalog, *t, overrides, kill),
+            Some(g) => features_with_license(catalog, *t, g, overrides, kill),
+        })
         .collect();
     for (lower, higher) in [(0, 1), (1, 2), (0, 2)] {
         for (i, f) in catalog.features().iter().enumerate() {
@@ -278,7 +321,18 @@ proptest! {
             (overrides(&c), kill_switches(&c))
         }
     ) {
-        check_monotonic(&Catalog::default_catalog().unwrap(), &overrides, &kill)?;
+        check_monotonic(&Catalog::default_catalog().unwrap(), &overrides, &kill, None)?;
+    }
+
+    #[test]
+    fn a_higher_licensed_tier_never_has_fewer_features_with_the_same_grants(
+        (overrides, kill, grants, ops) in any::<bool>().prop_flat_map(|ops| {
+            let c = if ops { Catalog::dev_health_ops() } else { Catalog::default_catalog() }.unwrap();
+            (overrides(&c), kill_switches(&c), grants(&c), Just(ops))
+        })
+    ) {
+        let catalog = if ops { Catalog::dev_health_ops() } else { Catalog::default_catalog() }.unwrap();
+        check_monotonic(&catalog, &overrides, &kill, Some(&grants))?;
     }
 
     #[test]
@@ -288,7 +342,7 @@ proptest! {
             (overrides(&c), kill_switches(&c))
         }
     ) {
-        check_monotonic(&Catalog::dev_health_ops().unwrap(), &overrides, &kill)?;
+        check_monotonic(&Catalog::dev_health_ops().unwrap(), &overrides, &kill, None)?;
     }
 }
 
