@@ -1,6 +1,5 @@
 //! The catalog: tiers, features, limits and roles as data (SPEC §2), validated when loaded.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
@@ -141,7 +140,34 @@ struct RawLimit {
     #[serde(default)]
     name: String,
     direction: LimitDirection,
-    values: BTreeMap<String, Value>,
+    values: Entries,
+}
+
+/// A JSON object read as its entries in order, duplicates kept (a map would silently keep the
+/// last of two equal keys, and a catalog with `"community"` twice is a mistake to report).
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of tier → value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -240,8 +266,14 @@ impl Catalog {
         let mut limit_index = FxHashMap::default();
         for l in raw.limits {
             let mut values: [Option<LimitValue>; 3] = [None; 3];
-            for (tier_name, value) in &l.values {
+            for (tier_name, value) in &l.values.0 {
                 let tier = known_tier(tier_name, &format!("limit {:?}", l.key))?;
+                if values.get(tier.index()).is_some_and(Option::is_some) {
+                    return Err(invalid(format!(
+                        "limit {:?}: the value for {tier_name} appears twice",
+                        l.key
+                    )));
+                }
                 let parsed = limit_from_json(value).ok_or_else(|| {
                     invalid(format!(
                         "limit {:?}: the value for {tier_name} must be a number ≥ 0, -1 or null",
@@ -517,6 +549,14 @@ mod tests {
         );
         let m = err(&json);
         assert!(m.contains("platinum") && m.contains("seats"), "{m}");
+    }
+
+    #[test]
+    fn a_limit_with_a_tier_twice_is_named() {
+        let json = format!(
+            r#"{{"name":"x","tiers":{TIERS},"features":[],"limits":[{{"key":"seats","direction":"max","values":{{"community":1,"community":100,"team":2,"enterprise":3}}}}]}}"#
+        );
+        assert!(err(&json).contains("community appears twice"));
     }
 
     #[test]

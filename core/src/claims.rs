@@ -472,17 +472,23 @@ fn limits(value: Option<Value>) -> Result<BTreeMap<String, LimitValue>> {
             describe(Some(&value))
         )));
     };
-    map.into_iter()
-        .map(|(key, v)| {
-            let limit = limit_from_json(&v).ok_or_else(|| {
-                Error::claims(format!(
-                    "claim `limits.{key}` must be a number ≥ 0, -1 or null, found {}",
-                    describe(Some(&v))
-                ))
-            })?;
-            Ok((catalog_limit_name(&key).to_owned(), limit))
-        })
-        .collect()
+    let mut limits = BTreeMap::new();
+    for (key, v) in map {
+        let limit = limit_from_json(&v).ok_or_else(|| {
+            Error::claims(format!(
+                "claim `limits.{key}` must be a number ≥ 0, -1 or null, found {}",
+                describe(Some(&v))
+            ))
+        })?;
+        let name = catalog_limit_name(&key);
+        if limits.insert(name.to_owned(), limit).is_some() {
+            // `users` and `max_users` both name one limit: which wins must not depend on order.
+            return Err(Error::claims(format!(
+                "claim `limits` names `{name}` twice (`{key}` is another name for it)"
+            )));
+        }
+    }
+    Ok(limits)
 }
 
 #[cfg(test)]
