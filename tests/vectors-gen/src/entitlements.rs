@@ -941,6 +941,37 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
         Some(json!(status.map(|s| s.as_str()) == Some("grace"))),
     )?;
 
+    let in_scope = license.as_ref().filter(|l| {
+        !l.claims.license_type.is_org_scoped() || e.org_id == Some(l.claims.sub.as_str())
+    });
+    agree(
+        e.name,
+        "json.status",
+        ent_json.get("status").cloned(),
+        Some(json!(status.map(|s| s.as_str()))),
+    )?;
+    agree(
+        e.name,
+        "json.license_id",
+        ent_json.get("license_id").cloned(),
+        Some(json!(in_scope.map(|l| l.license_id()))),
+    )?;
+    if applying.is_none() {
+        let table: serde_json::Map<String, Value> = spec::limits_of(e.catalog)
+            .iter()
+            .map(|(key, _, values)| {
+                let v = values.get(e.tier.index()).copied().flatten();
+                ((*key).to_owned(), v.map_or(Value::Null, number))
+            })
+            .collect();
+        agree(
+            e.name,
+            "json.limits",
+            ent_json.get("limits").cloned(),
+            Some(Value::Object(table)),
+        )?;
+    }
+
     let mut body = json!({
         "catalog": e.catalog,
         "org_id": e.org_id,
