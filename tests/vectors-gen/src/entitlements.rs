@@ -781,6 +781,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     keys.push("not_a_feature");
     let mut decisions = Vec::new();
     let mut features_json = serde_json::Map::new();
+    let mut reasons_json = serde_json::Map::new();
     for key in keys {
         let d = ent.check(key);
         let hand = spec::decide(e.catalog, key, &inputs);
@@ -799,6 +800,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
         agree(e.name, &format!("has({key})"), ent.has(key), hand.allowed)?;
         if key != "not_a_feature" {
             features_json.insert(key.to_owned(), hand.allowed.into());
+            reasons_json.insert(key.to_owned(), hand.reason.into());
         }
         decisions.push(json!({
             "feature": key,
@@ -921,6 +923,12 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
         "json.features",
         ent_json.get("features").cloned(),
         Some(Value::Object(features_json)),
+    )?;
+    agree(
+        e.name,
+        "json.reasons",
+        ent_json.get("reasons").cloned(),
+        Some(Value::Object(reasons_json)),
     )?;
     let status = license
         .as_ref()
