@@ -36,7 +36,7 @@ test-node-nextjs: node-build $(NEXT_DIR)/node_modules/.package-lock.json
 	@$(MAKE) -s deps-chromium
 	cp $(NODE_DIR)/package.json $(NODE_DIR)/index.js $(NODE_DIR)/index.mjs $(NODE_DIR)/index.d.ts \
 	  $(NODE_DIR)/entitlements.linux-x64-gnu.node $(NEXT_DIR)/node_modules/@dev-health/entitlements/
-	cd $(NEXT_DIR) && npx next build
+	cd $(NEXT_DIR) && node scripts/readme-page.mjs && npx next build
 	cd $(NEXT_DIR) && node --test test/
 
 test-node: test-node-unit test-node-nextjs ## Node binding: d.ts check, vectors, jose interop, Next.js app in Chromium

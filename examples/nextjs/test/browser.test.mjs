@@ -151,6 +151,24 @@ describe('a team license', () => {
   })
 })
 
+describe('the README page snippet (app/readme-example, generated from README.md)', () => {
+  let app
+  before(async () => (app = await startApp({ DEV_HEALTH_LICENSE: license('team') })))
+  after(() => app?.stop())
+
+  test('shows the team feature and an upgrade link for the enterprise one', async () => {
+    const page = await context.newPage()
+    const res = await page.goto(`${app.url}/readme-example`, { waitUntil: 'load' })
+    assert.equal(res.status(), 200, app.output())
+    const text = await page.locator('main').innerText()
+    assert.match(text, /Forecast…/)
+    assert.doesNotMatch(text, /Audit log…/)
+    assert.match(text, /Available on the enterprise plan\./)
+    assert.equal(await page.getByRole('link', { name: 'Upgrade' }).getAttribute('href'), '/org/admin/settings')
+    await page.close()
+  })
+})
+
 describe('an enterprise license with capacity_forecast switched off by an administrator', () => {
   let app
   before(
