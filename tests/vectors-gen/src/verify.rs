@@ -692,6 +692,26 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
 
     vs.add("malformed_v2_crit_header", "A header listing critical extensions (crit) is refused as malformed_token: RFC 7515 requires refusing extensions the verifier does not implement.", &trusted, jws_by_hand(r#"{"alg":"EdDSA","typ":"JWT","kid":"test-zero","crit":["exp"]}"#, &unb64u(&c)?, &k.zero), T, no_options(), err("malformed_token"));
 
+    vs.add("malformed_v2_duplicate_alg", "A header naming alg twice (none, then EdDSA) is malformed_token: no reading of an ambiguous header is trusted.", &trusted, jws_by_hand(r#"{"alg":"none","alg":"EdDSA","typ":"JWT","kid":"test-zero"}"#, &unb64u(&c)?, &k.zero), T, no_options(), err("malformed_token"));
+    vs.add(
+        "malformed_non_ascii",
+        "A token holding non-ASCII characters is malformed_token.",
+        &trusted,
+        format!("{h}.{c}é.{s}"),
+        T,
+        no_options(),
+        err("malformed_token"),
+    );
+    vs.add(
+        "malformed_v1_non_ascii",
+        "A v1 token holding non-ASCII characters is malformed_token.",
+        &zero_only,
+        format!("{p1}.{s1}ü"),
+        T,
+        no_options(),
+        err("malformed_token"),
+    );
+
     // ---- unsupported_algorithm ----------------------------------------------------------
     let body = unb64u(&c)?;
     vs.add(
