@@ -93,6 +93,8 @@ fn two_instances_share_one_database() {
     let a = Server::start(&d1.0, base_env(&url));
     let b = Server::start(&d2.0, base_env(&url));
     a.create_org("org_shared", "stripe");
+    // b reads (and caches) the org before a changes it.
+    assert_eq!(b.tier("org_shared"), "community");
     let body = subscription_event(
         "evt_shared",
         "customer.subscription.created",
@@ -122,7 +124,9 @@ fn two_instances_share_one_database() {
     for h in handles {
         assert_eq!(h.join().unwrap(), 200);
     }
-    assert_eq!(b.tier("org_shared"), "enterprise");
+    // Another instance's change shows within the 1 s cache lifetime.
+    assert!(wait_until(Duration::from_secs(3), || b.tier("org_shared") == "enterprise"));
+    assert_eq!(a.tier("org_shared"), "enterprise");
     let audit = a.audit("org_shared");
     assert_eq!(
         audit

@@ -15,7 +15,7 @@ use dev_health_entitlements::issue::new_license_id;
 use dev_health_entitlements::resolve::rfc3339;
 use dev_health_entitlements::stripe::ManagedBy;
 use dev_health_entitlements::{
-    Entitlements, LicenseClaims, LicenseType, Override, ResolveInput, Tier, TokenFormat,
+    Entitlements, LicenseClaims, LicenseType, ResolveInput, Tier, TokenFormat,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -178,32 +178,20 @@ async fn entitlements(
 ) -> ApiResult<Json<Value>> {
     let now = super::now();
     require_org(&state, &headers, &org_id, "org:read", now)?;
-    let mut conn = state.db.pool().acquire().await?;
-    let (org, license) = db::org_for_entitlements(&mut conn, &org_id)
+    let inputs = state
+        .org_inputs(&org_id, now)
         .await?
         .ok_or_else(|| ApiError::not_found("Organization not found"))?;
-    let license = match license {
-        Some((id, token)) => state.verified_license(&id, &token, now).await,
-        None => None,
-    };
-    let overrides: Vec<Override> = db::list_overrides(&mut conn, &org_id)
-        .await?
-        .into_iter()
-        .map(|o| Override {
-            feature: o.feature_key,
-            enabled: o.enabled,
-            expires_at: o.expires_at,
-        })
-        .collect();
+    let mut conn = state.db.pool().acquire().await?;
     let kill_switches = state.kill_switches(&mut conn).await?;
     drop(conn);
     let ent = Entitlements::resolve(
         Arc::clone(&state.catalog),
         &ResolveInput {
-            license: license.as_deref(),
+            license: inputs.license.as_deref(),
             org_id: Some(&org_id),
-            org_tier: Some(org.tier),
-            overrides: &overrides,
+            org_tier: Some(inputs.tier),
+            overrides: &inputs.overrides,
             kill_switches: Some(kill_switches.as_ref()),
             now,
         },
@@ -365,6 +353,7 @@ async fn issue_license(
     )
     .await?;
     tx.commit().await?;
+    state.forget_org(&row.org_id);
     tracing::info!(license_id = %id, org_id = %row.org_id, tier = %row.tier, "license issued");
     Ok((
         StatusCode::CREATED,
@@ -413,6 +402,7 @@ async fn revoke_license(
         }
     };
     tx.commit().await?;
+    state.forget_org(&row.org_id);
     Ok(Json(
         json!({"license_id": id, "revoked_at": rfc3339(revoked_at)}),
     ))
@@ -647,6 +637,7 @@ async fn create_override(
     )
     .await?;
     tx.commit().await?;
+    state.forget_org(&org_id);
     Ok((StatusCode::CREATED, Json(override_json(&row))).into_response())
 }
 
@@ -691,6 +682,7 @@ async fn patch_override(
     )
     .await?;
     tx.commit().await?;
+    state.forget_org(&org_id);
     Ok(Json(override_json(&after)))
 }
 
@@ -717,6 +709,7 @@ async fn delete_override(
     )
     .await?;
     tx.commit().await?;
+    state.forget_org(&org_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,13 +1,15 @@
 //! The server's shared state: configuration, database, catalog and the license verifier.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use dev_health_entitlements::issue::{sign_revocation_list, sign_v2, SigningKey};
 use dev_health_entitlements::stripe::BillingConfig;
 use dev_health_entitlements::{
-    Catalog, ErrorCode, Keyring, License, LicenseClaims, PublicKey, SessionVerifier, Verifier,
+    Catalog, ErrorCode, Keyring, License, LicenseClaims, Override, PublicKey, SessionVerifier,
+    Tier, Verifier,
 };
 
 use super::config::{Config, Secret};
@@ -47,13 +49,34 @@ pub struct AppState {
     /// The kill switches, read at most once per KILL_SWITCH_TTL (another instance's change shows
     /// within that delay; this instance's own at once).
     kill_switches: Mutex<Option<(Instant, KillSwitches)>>,
+    /// Entitlement inputs per org, read at most once per CACHE_TTL; this instance's own writes
+    /// drop them at once (and `generation` keeps a read that raced a write from being cached).
+    org_inputs: Mutex<OrgCache>,
+    generation: AtomicU64,
 }
+
+/// What entitlements read from the database for one org.
+#[derive(Debug)]
+pub struct OrgInputs {
+    /// The org's billing tier.
+    pub tier: Tier,
+    /// Its current `saas`/`trial` license, verified.
+    pub license: Option<Arc<License>>,
+    /// Its feature overrides.
+    pub overrides: Vec<Override>,
+}
+
+/// Cached org inputs by org id.
+type OrgCache = HashMap<String, (Instant, Arc<OrgInputs>)>;
 
 /// Feature → enabled, for the features switched off everywhere.
 type KillSwitches = Arc<BTreeMap<String, bool>>;
 
-/// How long the kill switches are cached.
+/// How long the kill switches and org inputs are cached: how late another instance's change can
+/// show here.
 const KILL_SWITCH_TTL: Duration = Duration::from_secs(1);
+/// At most this many orgs are cached.
+const ORG_CACHE_MAX: usize = 50_000;
 
 impl AppState {
     /// Connects, migrates, seeds the feature flags and records the signing key.
@@ -104,6 +127,8 @@ impl AppState {
             verifier: RwLock::new(Arc::new(Verifier::new(Keyring::new()))),
             licenses: Mutex::new(HashMap::new()),
             kill_switches: Mutex::new(None),
+            org_inputs: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         };
         state.reload_keys().await.map_err(|e| e.to_string())?;
         Ok(state)
@@ -198,6 +223,65 @@ impl AppState {
             *cache = Some((Instant::now(), Arc::clone(&map)));
         }
         Ok(map)
+    }
+
+    /// The org's entitlement inputs (cached for KILL_SWITCH_TTL); `None` for an unknown org.
+    pub async fn org_inputs(
+        &self,
+        org_id: &str,
+        now: i64,
+    ) -> Result<Option<Arc<OrgInputs>>, sqlx::Error> {
+        if let Some((at, inputs)) = self
+            .org_inputs
+            .lock()
+            .ok()
+            .and_then(|c| c.get(org_id).cloned())
+        {
+            if at.elapsed() < KILL_SWITCH_TTL {
+                return Ok(Some(inputs));
+            }
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut conn = self.db.pool().acquire().await?;
+        let Some((org, license)) = db::org_for_entitlements(&mut conn, org_id).await? else {
+            return Ok(None);
+        };
+        let overrides = db::list_overrides(&mut conn, org_id)
+            .await?
+            .into_iter()
+            .map(|o| Override {
+                feature: o.feature_key,
+                enabled: o.enabled,
+                expires_at: o.expires_at,
+            })
+            .collect();
+        drop(conn);
+        let license = match license {
+            Some((id, token)) => self.verified_license(&id, &token, now).await,
+            None => None,
+        };
+        let inputs = Arc::new(OrgInputs {
+            tier: org.tier,
+            license,
+            overrides,
+        });
+        if let Ok(mut cache) = self.org_inputs.lock() {
+            if self.generation.load(Ordering::SeqCst) == generation {
+                if cache.len() >= ORG_CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(org_id.to_owned(), (Instant::now(), Arc::clone(&inputs)));
+            }
+        }
+        Ok(Some(inputs))
+    }
+
+    /// Drops an org's cached inputs (after this instance changed it).
+    pub fn forget_org(&self, org_id: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut cache) = self.org_inputs.lock() {
+            cache.remove(org_id);
+        }
     }
 
     /// Drops the cached kill switches (after this instance changed one).

@@ -219,6 +219,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
     let detail = serde_json::to_value(&outcome.actions).unwrap_or(Value::Null);
     db::finish_event(tx.conn(), &event.id, Some(&org.id), "applied", &detail, now).await?;
     tx.commit().await?;
+    state.forget_org(&org.id);
     Ok(Delivery::Applied)
 }
 
