@@ -59,6 +59,45 @@ fn run_file(file: &str, answer: &str, run: impl Fn(&Value) -> Result<Value, Stri
     cases.len()
 }
 
+/// SPEC §1.4: a message names what was wrong and never echoes key material, signatures or
+/// secrets.
+fn check_message(case: &Value, message: &str) -> Result<(), String> {
+    let mut secret_parts: Vec<String> = Vec::new();
+    for key in case["jwks"]["keys"].as_array().into_iter().flatten() {
+        secret_parts.extend(key["x"].as_str().map(str::to_owned));
+    }
+    if let Some(token) = case["token"].as_str() {
+        // The signature segment of a v1 or v2 token.
+        secret_parts.extend(
+            token
+                .rsplit('.')
+                .next()
+                .map(|s| s.trim_end_matches(['=', '\n', '\r']).to_owned()),
+        );
+    }
+    if let Some(header) = case["header"].as_str() {
+        // Every v1= signature of a Stripe-Signature header.
+        secret_parts.extend(
+            header
+                .split(',')
+                .filter_map(|item| item.strip_prefix("v1="))
+                .map(str::to_owned),
+        );
+    }
+    for secret in case["secrets"].as_array().into_iter().flatten() {
+        secret_parts.extend(secret.as_str().map(str::to_owned));
+    }
+    secret_parts.extend(case["hs256_secret"].as_str().map(str::to_owned));
+    match secret_parts
+        .iter()
+        .find(|part| part.len() >= 16 && message.contains(part.as_str()))
+    {
+        Some(part) => Err(format!("the message {message:?} echoes {part:?}")),
+        None if message.trim().is_empty() => Err("the error message is empty".into()),
+        None => Ok(()),
+    }
+}
+
 fn keyring(case: &Value) -> Keyring {
     Keyring::from_jwks(&case["jwks"].to_string()).unwrap()
 }
@@ -249,7 +288,10 @@ fn session_expect(case: &Value) -> Result<Value, String> {
             case["token"].as_str().unwrap(),
             case["now"].as_i64().unwrap(),
         ) {
-            Err(e) => json!({"error": e.code().as_str()}),
+            Err(e) => {
+                check_message(case, e.message())?;
+                json!({"error": e.code().as_str()})
+            }
             Ok(s) => json!({
                 "sub": s.sub, "email": s.email, "org_id": s.org_id, "role": s.role,
                 "is_superuser": s.is_superuser,
@@ -274,7 +316,10 @@ fn stripe_signature_expect(case: &Value) -> Result<Value, String> {
             case["tolerance"].as_i64().unwrap(),
         ) {
             Ok(t) => json!({"timestamp": t}),
-            Err(e) => json!({"error": e.code().as_str()}),
+            Err(e) => {
+                check_message(case, e.message())?;
+                json!({"error": e.code().as_str()})
+            }
         },
     )
 }
