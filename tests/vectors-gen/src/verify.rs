@@ -993,12 +993,7 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
         if let Some(o) = c.as_object_mut() {
             o.remove(name);
         }
-        claim_cases.push((
-            missing_name(name),
-            "A required claim is missing: invalid_claims naming it.",
-            name,
-            c,
-        ));
+        claim_cases.push((missing_name(name), missing_description(name), name, c));
     }
     let edits: [(&'static str, &'static str, &'static str, Value); 16] = [
         (
@@ -1612,6 +1607,17 @@ fn finish(cases: Vec<V>) -> Res<Vec<Case>> {
         out.push(Case::new(v.name, v.description, body)?);
     }
     Ok(out)
+}
+
+fn missing_description(claim: &str) -> &'static str {
+    match claim {
+        "iss" => "A v2 token without iss is invalid_claims naming iss.",
+        "sub" => "A v2 token without sub is invalid_claims naming sub.",
+        "iat" => "A v2 token without iat is invalid_claims naming iat.",
+        "exp" => "A v2 token without exp is invalid_claims naming exp.",
+        "jti" => "A v2 token without jti (required in v2) is invalid_claims naming jti.",
+        _ => "A v2 token without tier is invalid_claims naming tier.",
+    }
 }
 
 fn missing_name(claim: &str) -> &'static str {
