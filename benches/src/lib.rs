@@ -104,8 +104,8 @@ impl Fixture {
     }
 }
 
-/// A realistic Team license with an SSO add-on: iss, sub, iat, exp, jti, tier, features, limits,
-/// org_name, contact_email, license_type.
+/// A realistic Team license with an SSO add-on: iss, sub, iat, exp, jti, tier, three features,
+/// two limits, org_name (and the license_type every issued v2 license carries).
 pub fn claims() -> LicenseClaims {
     LicenseClaims {
         iss: dev_health_entitlements::DEFAULT_ISSUER.to_owned(),
@@ -125,9 +125,9 @@ pub fn claims() -> LicenseClaims {
             ("max_users".to_owned(), Some(50.0)),
             ("max_orgs".to_owned(), Some(5.0)),
         ]),
-        grace_days: Some(14),
+        grace_days: None,
         org_name: Some("Acme Robotics GmbH".to_owned()),
-        contact_email: Some("it-admin@acme-robotics.example".to_owned()),
+        contact_email: None,
         license_type: LicenseType::SelfHosted,
         extra: serde_json::Map::new(),
     }
