@@ -140,8 +140,8 @@ pub struct Decision<'a> {
     pub current_tier: Tier,
     /// The feature's minimum tier (`None` for an unknown feature).
     pub required_tier: Option<Tier>,
-    /// When the decision's source lapses: the override's `expires_at`, or the license's `exp`
-    /// when the license decided.
+    /// When the decision's source lapses: the override's `expires_at`, or the end of the
+    /// license's grace period when the license decided.
     pub expires_at: Option<i64>,
 }
 
@@ -347,7 +347,8 @@ impl Entitlements {
             .map(License::tier)
             .or(input.org_tier)
             .unwrap_or(Tier::Community);
-        let license_exp = valid.map(License::expires_at);
+        // A license-derived decision holds until the grace period ends, not merely until `exp`.
+        let license_exp = valid.map(License::grace_ends_at);
         let overrides = effective_overrides(input.overrides, now);
 
         let mut allowed = BitSet::with_len(catalog.features().len());

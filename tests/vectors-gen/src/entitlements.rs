@@ -769,7 +769,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     let applying = license
         .as_ref()
         .filter(|_| e.license_applies)
-        .map(|l| (&l.claims.features, l.expires_at()));
+        .map(|l| (&l.claims.features, l.grace_ends_at()));
     let inputs = Inputs {
         tier: e.tier,
         kill: &e.kill,

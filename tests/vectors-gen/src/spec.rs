@@ -272,7 +272,7 @@ pub struct Inputs<'a> {
     pub kill: &'a BTreeMap<String, bool>,
     /// Per-org overrides.
     pub overrides: &'a [Override],
-    /// The applying license's `features` and `exp`.
+    /// The applying license's `features` and the end of its grace period.
     pub license: Option<(&'a BTreeMap<String, bool>, i64)>,
     /// The moment of resolution.
     pub now: i64,
@@ -288,7 +288,7 @@ pub struct SpecDecision {
     /// The feature's min tier (`None` when unknown).
     pub required_tier: Option<Tier>,
     /// When the deciding source lapses. SPEC names the field but not its value; the engine gives
-    /// the override's `expires_at` for rule 3, the license's `exp` when a license decided (rule 4,
+    /// the override's `expires_at` for rule 3, the license's grace end when a license decided (rule 4,
     /// or rule 6 with the license's tier), and nothing for denials by tier, purchase or switch.
     pub expires_at: Option<i64>,
 }
