@@ -52,16 +52,25 @@ if ((await jwtVerify(token, joseKey, joseOptions)).payload.tier !== 'team') thro
 if (!cryptoVerify(null, signingInput, keyObject, signature)) throw new Error('crypto.verify')
 for (const f of features) if (ent.has(f) !== allowed.has(f)) throw new Error(`has ${f}`)
 
+// Each timing gives wall-clock and CPU nanoseconds per operation. CPU time counts every thread of
+// the process (jose's WebCrypto work runs on libuv's thread pool) and is far less disturbed by
+// other processes on a shared machine than the wall clock.
 let sink = 0
+const cpuNs = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) * 1000
+}
 function timeSync(n, fn) {
+  const cpu = cpuNs()
   const start = process.hrtime.bigint()
   for (let i = 0; i < n; i++) sink += fn(i) ? 1 : 0
-  return Number(process.hrtime.bigint() - start) / n
+  return { wall: Number(process.hrtime.bigint() - start) / n, cpu: (cpuNs() - cpu) / n }
 }
 async function timeAsync(n, fn) {
+  const cpu = cpuNs()
   const start = process.hrtime.bigint()
   for (let i = 0; i < n; i++) sink += (await fn(i)) ? 1 : 0
-  return Number(process.hrtime.bigint() - start) / n
+  return { wall: Number(process.hrtime.bigint() - start) / n, cpu: (cpuNs() - cpu) / n }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -80,27 +89,33 @@ const rounds = contenders.map(() => [])
 for (let r = 0; r < ROUNDS; r++) {
   for (const [i, [, n, fn, isAsync]] of contenders.entries()) rounds[i].push(await run(n, fn, isAsync))
 }
-const results = contenders.map(([name], i) => ({
-  name,
-  ns: median(rounds[i]),
-  min: Math.min(...rounds[i]),
-  max: Math.max(...rounds[i]),
-}))
+const results = contenders.map(([name], i) => {
+  const wall = rounds[i].map((t) => t.wall)
+  const cpu = rounds[i].map((t) => t.cpu)
+  return { name, ns: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu) }
+})
 // Ratios use each contender's fastest round: on a shared machine the slower rounds measure the
 // other processes as much as the code.
 const by = Object.fromEntries(results.map((r) => [r.name, r.min]))
+const byCpu = Object.fromEntries(results.map((r) => [r.name, r.cpu]))
 const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(1)} ns`)
 
-console.log(`node ${process.version}, ${ROUNDS} rounds; median round (fastest .. slowest); ratios from the fastest rounds`)
-for (const r of results) console.log(`  ${r.name.padEnd(34)} ${fmt(r.ns).padStart(10)}  (${fmt(r.min)} .. ${fmt(r.max)})`)
+console.log(`node ${process.version}, ${ROUNDS} rounds: wall clock median (fastest .. slowest), CPU time median`)
+for (const r of results) {
+  console.log(`  ${r.name.padEnd(34)} ${fmt(r.ns).padStart(10)}  (${fmt(r.min)} .. ${fmt(r.max)})  cpu ${fmt(r.cpu)}`)
+}
 const ratios = {
   jose_over_verify: by['jose jwtVerify (awaited)'] / by['dev-health verify (native)'],
   crypto_verify_over_verify: by['crypto.verify (signature only)'] / by['dev-health verify (native)'],
   has_over_set_has: by['Entitlements#has (native)'] / by['Set#has'],
+  cpu_jose_over_verify: byCpu['jose jwtVerify (awaited)'] / byCpu['dev-health verify (native)'],
+  cpu_crypto_verify_over_verify: byCpu['crypto.verify (signature only)'] / byCpu['dev-health verify (native)'],
 }
 console.log('ratios')
-console.log(`  verify is ${ratios.jose_over_verify.toFixed(2)}x faster than jose jwtVerify (goal >= 3x: ${ratios.jose_over_verify >= 3 ? 'met' : 'NOT met'})`)
-console.log(`  verify takes ${(1 / ratios.crypto_verify_over_verify).toFixed(2)}x the time of a bare crypto.verify`)
+const goal = (x) => (x >= 3 ? 'met' : 'NOT met')
+console.log(`  verify is ${ratios.jose_over_verify.toFixed(2)}x faster than jose jwtVerify by the wall clock (goal >= 3x: ${goal(ratios.jose_over_verify)})`)
+console.log(`  verify is ${ratios.cpu_jose_over_verify.toFixed(2)}x faster than jose jwtVerify in CPU time (goal >= 3x: ${goal(ratios.cpu_jose_over_verify)})`)
+console.log(`  verify is ${ratios.crypto_verify_over_verify.toFixed(2)}x (wall) / ${ratios.cpu_crypto_verify_over_verify.toFixed(2)}x (CPU) faster than a bare crypto.verify`)
 console.log(`  has takes ${fmt(by['Entitlements#has (native)'])}, ${ratios.has_over_set_has.toFixed(1)}x Set#has (goal <= 100 ns: ${by['Entitlements#has (native)'] <= 100 ? 'met' : 'NOT met'})`)
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results, ratios }, null, 2))
 if (sink < 0) console.log(sink)
