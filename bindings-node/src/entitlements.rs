@@ -147,7 +147,7 @@ fn tier_name(tier: Option<core::Tier>) -> Option<String> {
 }
 
 impl Entitlements {
-    /// Wraps resolved entitlements in a JS object with its fast `has` (see `fast`).
+    /// Wraps resolved entitlements in a JS object with its fast `has` and `can` (see `fast`).
     fn into_js(env: &Env, inner: core::Entitlements) -> napi::Result<Object<'_>> {
         let inner = Arc::new(inner);
         let instance = Entitlements {
@@ -155,7 +155,7 @@ impl Entitlements {
         }
         .into_instance(env)?;
         let object = instance.as_object(env);
-        crate::fast::install_has(env, &object, &inner)?;
+        crate::fast::install(env, &object, &inner)?;
         Ok(object)
     }
 

@@ -317,3 +317,42 @@ test('has: its fast path agrees with check() for every key, long keys and non-st
   assert.ok(ent instanceof Entitlements)
   assert.equal(Entitlements.fromJSON(ent.toJSON()).has('capacity_forecast'), true)
 })
+
+test('can: its fast path agrees with Catalog#can for every role and permission', () => {
+  for (const catalog of [Catalog.default(), Catalog.devHealthOps()]) {
+    const ent = Entitlements.resolve({ catalog, now: NOW })
+    const permissions = new Set(catalog.roles.flatMap((r) => catalog.permissionsOf(r)))
+    for (const role of [...catalog.roles, 'nobody', '']) {
+      for (const permission of [...permissions, 'nothing:ever']) {
+        assert.equal(ent.can(role, permission), catalog.can(role, permission), `${role} ${permission}`)
+      }
+    }
+    assert.equal(ent.can('owner', 'x'.repeat(500)), false)
+    assert.throws(() => ent.can('owner'), TypeError)
+    assert.throws(() => ent.can(1, 'org:read'), TypeError)
+  }
+})
+
+test('the addon works in worker threads, each with its own LicenseError class', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const source = `
+    const { parentPort } = require('node:worker_threads')
+    const m = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)})
+    const ent = m.Entitlements.resolve({ orgTier: 'team', now: ${NOW} })
+    let code = null
+    try { new m.Verifier(new m.Keyring()).verify('a.b.c', ${NOW}) } catch (e) { code = e instanceof m.LicenseError && e.code }
+    parentPort.postMessage({ has: ent.has('capacity_forecast'), gate: m.upgradeGate({ feature: 'audit_log', entitlements: ent }).state, code })`
+  const results = await Promise.all(
+    [1, 2].map(
+      () =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(source, { eval: true })
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        }),
+    ),
+  )
+  for (const r of results) assert.deepEqual(r, { has: true, gate: 'upgrade', code: 'malformed_token' })
+  // The main thread still throws its own class after the workers are gone.
+  assert.equal(codeOf(() => new Verifier(new Keyring()).verify('a.b.c', NOW)), 'malformed_token')
+})
