@@ -139,8 +139,8 @@ struct Figures {
     p99_ms: f64,
 }
 
-/// Runs `n` requests built by `make(i)` over CONCURRENCY connections; every answer must be 2xx.
-async fn phase<F>(addr: &str, n: usize, make: F) -> Figures
+/// Runs `n` requests built by `make(i)` over `concurrency` connections; every answer must be 2xx.
+async fn phase<F>(addr: &str, n: usize, concurrency: usize, make: F) -> Figures
 where
     F: Fn(usize) -> (String, String, Vec<(String, String)>, Vec<u8>) + Send + Sync + 'static,
 {
@@ -148,7 +148,7 @@ where
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..concurrency {
         let (make, next, addr) = (Arc::clone(&make), Arc::clone(&next), addr.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut conn = TcpStream::connect(&addr).await.unwrap();
@@ -225,7 +225,7 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
 
     // Setup: the orgs.
     let a = auth.clone();
-    phase(&addr, ORGS, move |i| {
+    phase(&addr, ORGS, 8, move |i| {
         (
             "POST".into(),
             "/api/v1/admin/orgs".into(),
@@ -241,32 +241,35 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
     .await;
 
     let t0 = now() - 10_000;
-    let bodies: Arc<Vec<(String, String)>> = Arc::new(
-        (0..WEBHOOK_EVENTS)
-            .map(|i| {
-                let body = webhook_body(i, t0);
-                // Signed just before the phase: well inside the 300 s tolerance.
-                let header = signature_header(body.as_bytes(), SECRET, now());
-                (body, header)
-            })
-            .collect(),
-    );
-    let b = Arc::clone(&bodies);
-    let hooks = phase(&addr, WEBHOOK_EVENTS, move |i| {
-        let (body, header) = &b[i];
-        (
-            "POST".into(),
-            "/api/v1/billing/webhooks/stripe".into(),
-            vec![("Stripe-Signature".into(), header.clone())],
-            body.clone().into_bytes(),
-        )
-    })
-    .await;
-    report(
-        label,
-        "webhook events (tier change + license signed)",
-        &hooks,
-    );
+    // Two bursts, 8 then 32 connections; the second continues each org's sequence.
+    for (round, concurrency) in [(0, 8), (1, CONCURRENCY)] {
+        let bodies: Arc<Vec<(String, String)>> = Arc::new(
+            (0..WEBHOOK_EVENTS)
+                .map(|i| {
+                    let body = webhook_body(round * WEBHOOK_EVENTS + i, t0);
+                    // Signed just before the burst: well inside the 300 s tolerance.
+                    let header = signature_header(body.as_bytes(), SECRET, now());
+                    (body, header)
+                })
+                .collect(),
+        );
+        let b = Arc::clone(&bodies);
+        let hooks = phase(&addr, WEBHOOK_EVENTS, concurrency, move |i| {
+            let (body, header) = &b[i];
+            (
+                "POST".into(),
+                "/api/v1/billing/webhooks/stripe".into(),
+                vec![("Stripe-Signature".into(), header.clone())],
+                body.clone().into_bytes(),
+            )
+        })
+        .await;
+        report(
+            label,
+            &format!("webhook events, {concurrency} connections"),
+            &hooks,
+        );
+    }
 
     // Sessions: one viewer token per org, verified (EdDSA) on every request.
     let tokens: Arc<Vec<String>> = Arc::new(
@@ -283,7 +286,7 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
             .collect(),
     );
     let t = Arc::clone(&tokens);
-    let gets = phase(&addr, GETS, move |i| {
+    let gets = phase(&addr, GETS, CONCURRENCY, move |i| {
         let org = i % ORGS;
         (
             "GET".into(),
@@ -293,10 +296,14 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
         )
     })
     .await;
-    report(label, "entitlements GETs (session JWT verified)", &gets);
+    report(
+        label,
+        &format!("entitlements GETs, {CONCURRENCY} connections"),
+        &gets,
+    );
 
     let a = auth.clone();
-    let licenses = phase(&addr, LICENSES, move |i| {
+    let licenses = phase(&addr, LICENSES, CONCURRENCY, move |i| {
         (
             "POST".into(),
             "/api/v1/admin/licenses".into(),
@@ -310,12 +317,16 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
         )
     })
     .await;
-    report(label, "licenses signed (admin API, stored)", &licenses);
+    report(
+        label,
+        &format!("licenses signed, {CONCURRENCY} connections"),
+        &licenses,
+    );
 }
 
 fn report(backend: &str, what: &str, f: &Figures) {
     println!(
-        "| {backend:<10} | {what:<44} | {:>6} | {:>9.0}/s | {:>7.2} ms | {:>7.2} ms |",
+        "| {backend:<10} | {what:<36} | {:>6} | {:>9.0}/s | {:>7.2} ms | {:>7.2} ms |",
         f.count, f.per_sec, f.p50_ms, f.p99_ms
     );
 }
@@ -328,11 +339,12 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "dev-health-license serve, loopback, {CONCURRENCY} keep-alive connections, {} cores",
+        "dev-health-license serve, loopback HTTP/1.1 keep-alive; webhook events each change a tier, \
+         sign a license and revoke the previous one; GETs verify an EdDSA session JWT; {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| backend    | what                                         | count  |   throughput |     p50    |     p99    |");
-    println!("|------------|----------------------------------------------|--------|--------------|------------|------------|");
+    println!("| backend    | what                                 | count  |   throughput |     p50    |     p99    |");
+    println!("|------------|--------------------------------------|--------|--------------|------------|------------|");
     let dir = std::env::temp_dir().join(format!("dhl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/bench.db", dir.display());

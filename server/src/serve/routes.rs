@@ -182,9 +182,7 @@ async fn entitlements(
         .org_inputs(&org_id, now)
         .await?
         .ok_or_else(|| ApiError::not_found("Organization not found"))?;
-    let mut conn = state.db.pool().acquire().await?;
-    let kill_switches = state.kill_switches(&mut conn).await?;
-    drop(conn);
+    let kill_switches = state.kill_switches().await?;
     let ent = Entitlements::resolve(
         Arc::clone(&state.catalog),
         &ResolveInput {

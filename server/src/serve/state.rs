@@ -203,17 +203,15 @@ impl AppState {
     }
 
     /// The features switched off everywhere (cached for KILL_SWITCH_TTL).
-    pub async fn kill_switches(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-    ) -> Result<Arc<BTreeMap<String, bool>>, sqlx::Error> {
+    pub async fn kill_switches(&self) -> Result<Arc<BTreeMap<String, bool>>, sqlx::Error> {
         if let Some((at, map)) = self.kill_switches.lock().ok().and_then(|c| c.clone()) {
             if at.elapsed() < KILL_SWITCH_TTL {
                 return Ok(map);
             }
         }
+        let mut conn = self.db.pool().acquire().await?;
         let map: Arc<BTreeMap<String, bool>> = Arc::new(
-            db::killed_features(conn)
+            db::killed_features(&mut conn)
                 .await?
                 .into_iter()
                 .map(|k| (k, false))
