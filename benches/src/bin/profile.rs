@@ -109,7 +109,7 @@ fn main() -> ExitCode {
         .as_slice()
     {
         ["paired", rest @ ..] => {
-            let rounds = rest.first().and_then(|r| r.parse().ok()).unwrap_or(4000);
+            let rounds = rest.first().and_then(|r| r.parse().ok()).unwrap_or(20_000);
             // One verify per batch: a 30 µs call is rarely preempted, so the median and the
             // 10th percentile of each side are what the code costs, whatever else runs.
             let pairs = [
