@@ -415,10 +415,21 @@ fn the_all_zero_seed_signs_a_v1_token_the_dev_health_ops_key_verifies() {
     let run = cli_with(
         &["verify", "--now", &at(T0), "-"],
         Some(token.as_bytes()),
-        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC)],
+        &[
+            ("LICENSE_PUBLIC_KEY", ZERO_PUBLIC),
+            ("DEV_HEALTH_ALLOW_TEST_KEYS", "1"),
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("enterprise"));
+    // Without the explicit opt-in, the documented test key is refused from the environment.
+    let refused = cli_with(
+        &["verify", "--now", &at(T0), "-"],
+        Some(token.as_bytes()),
+        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC)],
+    );
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("invalid_key"), "{}", refused.stderr);
 }
 
 #[test]
@@ -1022,7 +1033,10 @@ fn from_license_re_signs_a_v1_license_as_v2_keeping_its_claims() {
             "--json",
         ],
         None,
-        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC)],
+        &[
+            ("LICENSE_PUBLIC_KEY", ZERO_PUBLIC),
+            ("DEV_HEALTH_ALLOW_TEST_KEYS", "1"),
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let new = run.json()["token"].as_str().unwrap().to_owned();
