@@ -79,10 +79,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| format!("configuration: {e}"))?;
     announce(&config);
 
-    let state = state::AppState::start(config)
+    let (state, webhook_queue) = state::AppState::start(config)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
-    let app = routes::router(Arc::new(state));
+    let state = Arc::new(state);
+    tokio::spawn(stripe::webhook_writer(Arc::clone(&state), webhook_queue));
+    let app = routes::router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -14,6 +14,8 @@ use dev_health_entitlements::{
 
 use super::config::{Config, Secret};
 use super::db::{self, Db};
+use super::stripe::Job;
+use tokio::sync::mpsc;
 
 /// How long a signed revocation list is valid (`exp - iat`).
 pub const REVOCATION_LIST_TTL_SECS: i64 = 24 * 3600;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub sessions: SessionVerifier,
     /// Admin bearer token.
     pub admin_token: Option<Secret>,
+    /// Events for the SQLite webhook writer.
+    pub webhook_queue: mpsc::Sender<Job>,
     /// Extra published keys (next key of a rotation).
     published_keys: Keyring,
     /// Verifies stored licenses; its keyring is every key the database knows.
@@ -75,12 +79,15 @@ type KillSwitches = Arc<BTreeMap<String, bool>>;
 /// How long the kill switches and org inputs are cached: how late another instance's change can
 /// show here.
 const KILL_SWITCH_TTL: Duration = Duration::from_secs(1);
+/// Webhook events waiting for the SQLite writer before senders wait too.
+const WEBHOOK_QUEUE: usize = 1024;
 /// At most this many orgs are cached.
 const ORG_CACHE_MAX: usize = 50_000;
 
 impl AppState {
-    /// Connects, migrates, seeds the feature flags and records the signing key.
-    pub async fn start(config: Config) -> Result<AppState, String> {
+    /// Connects, migrates, seeds the feature flags and records the signing key. Returns the
+    /// state and the queue that [`super::stripe::webhook_writer`] must serve.
+    pub async fn start(config: Config) -> Result<(AppState, mpsc::Receiver<Job>), String> {
         let db = Db::connect(&config.database_url.0, config.max_connections)
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -113,8 +120,10 @@ impl AppState {
             prices = config.billing.price_tiers.len(),
             "database ready"
         );
+        let (webhook_queue, queue) = mpsc::channel(WEBHOOK_QUEUE);
         let state = AppState {
             db,
+            webhook_queue,
             catalog,
             signing_key: config.signing_key,
             key_id: config.key_id,
@@ -131,7 +140,7 @@ impl AppState {
             generation: AtomicU64::new(0),
         };
         state.reload_keys().await.map_err(|e| e.to_string())?;
-        Ok(state)
+        Ok((state, queue))
     }
 
     /// Every public key to publish: the signing keys the database knows (every key this server

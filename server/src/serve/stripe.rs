@@ -16,9 +16,11 @@ use dev_health_entitlements::stripe::{
 use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
 use serde_json::{json, Value};
 
-use super::db::{self, AuditRow, LicenseRow};
+use super::db::{self, AuditRow, Backend, LicenseRow};
 use super::error::{ApiError, ApiResult};
 use super::state::AppState;
+use sqlx::AnyConnection;
+use tokio::sync::{mpsc, oneshot};
 
 /// The largest webhook body accepted (1 MiB).
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
@@ -109,20 +111,127 @@ impl From<sqlx::Error> for ProcessError {
     }
 }
 
-/// Applies one event in one transaction: record its id (a second delivery stops here), find and
-/// lock the org, let the core decide, perform the actions, audit, commit.
-pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, ProcessError> {
+/// Applies one event: on PostgreSQL in its own transaction (the org row lock and the unique key
+/// on the event id order concurrent deliveries, across instances too); on SQLite through the
+/// single writer, which applies the events waiting at that moment in one transaction, each in
+/// its own savepoint. Either way the answer comes only after the commit.
+pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, String> {
+    match state.db.backend() {
+        Backend::Postgres => {
+            let mut tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
+            let (delivery, stale) = apply_in(state, tx.conn(), event)
+                .await
+                .map_err(|e| e.to_string())?;
+            if delivery != Delivery::Duplicate {
+                tx.commit().await.map_err(|e| e.to_string())?;
+            }
+            if let Some(org) = stale {
+                state.forget_org(&org);
+            }
+            Ok(delivery)
+        }
+        Backend::Sqlite => {
+            let (reply, answer) = oneshot::channel();
+            state
+                .webhook_queue
+                .send(Job {
+                    event: event.clone(),
+                    reply,
+                })
+                .await
+                .map_err(|_| "the webhook writer stopped".to_owned())?;
+            answer
+                .await
+                .map_err(|_| "the webhook writer stopped".to_owned())?
+        }
+    }
+}
+
+/// One event waiting for the SQLite writer.
+pub struct Job {
+    event: StripeEvent,
+    reply: oneshot::Sender<Result<Delivery, String>>,
+}
+
+/// The most events one SQLite transaction applies.
+const MAX_BATCH: usize = 64;
+
+/// The SQLite writer: takes every event waiting, applies them in one transaction (one savepoint
+/// each, so a failing event is rolled back alone), commits, then answers each.
+pub async fn webhook_writer(state: Arc<AppState>, mut queue: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(job) = queue.recv().await {
+        batch.push(job);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = match apply_batch(&state, &batch).await {
+            Ok(results) => results,
+            Err(e) => batch.iter().map(|_| Err(e.clone())).collect(),
+        };
+        for (job, result) in batch.drain(..).zip(results) {
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+async fn apply_batch(
+    state: &AppState,
+    batch: &[Job],
+) -> Result<Vec<Result<Delivery, String>>, String> {
+    let mut tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut stale = Vec::new();
+    for job in batch {
+        sqlx::raw_sql("SAVEPOINT event")
+            .execute(tx.conn())
+            .await
+            .map_err(|e| e.to_string())?;
+        match apply_in(state, tx.conn(), &job.event).await {
+            Ok((delivery, org)) => {
+                sqlx::raw_sql("RELEASE event")
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                stale.extend(org);
+                results.push(Ok(delivery));
+            }
+            Err(e) => {
+                sqlx::raw_sql("ROLLBACK TO event; RELEASE event")
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                results.push(Err(e.to_string()));
+            }
+        }
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    for org in stale {
+        state.forget_org(&org);
+    }
+    Ok(results)
+}
+
+/// Applies one event inside the caller's transaction: record its id (a second delivery stops
+/// here), find and lock the org, let the core decide, perform the actions, audit. Returns what
+/// happened and the org whose cached inputs the commit makes stale.
+async fn apply_in(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    event: &StripeEvent,
+) -> Result<(Delivery, Option<String>), ProcessError> {
     let now = super::now();
-    let mut tx = state.db.begin_write().await?;
-    if !db::insert_event(tx.conn(), &event.id, &event.event_type, event.created, now).await? {
-        // Rolled back: nothing was written.
-        return Ok(Delivery::Duplicate);
+    if !db::insert_event(&mut *conn, &event.id, &event.event_type, event.created, now).await? {
+        return Ok((Delivery::Duplicate, None));
     }
     let org_ref = event.org_ref();
     let backend = state.db.backend();
     // By `metadata.org_id` first (one query), else by customer or subscription.
     let mut found = match &org_ref.org_id {
-        Some(id) => db::locked_billing_state(tx.conn(), id, backend).await?,
+        Some(id) => db::locked_billing_state(&mut *conn, id, backend).await?,
         None => None,
     };
     if found.is_none() {
@@ -130,8 +239,8 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
             org_id: None,
             ..org_ref.clone()
         };
-        if let Some(id) = db::find_org_for_event(tx.conn(), &by_link).await? {
-            found = db::locked_billing_state(tx.conn(), &id, backend).await?;
+        if let Some(id) = db::find_org_for_event(&mut *conn, &by_link).await? {
+            found = db::locked_billing_state(&mut *conn, &id, backend).await?;
         }
     }
     let (org, current) = match found {
@@ -144,7 +253,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
     if let Some(reason) = &outcome.ignored {
         let detail = serde_json::to_value(reason).unwrap_or(Value::Null);
         db::finish_event(
-            tx.conn(),
+            &mut *conn,
             &event.id,
             org_id.as_deref(),
             reason.as_str(),
@@ -152,14 +261,20 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
             now,
         )
         .await?;
-        tx.commit().await?;
-        return Ok(Delivery::Ignored(reason.as_str().to_owned()));
+        return Ok((Delivery::Ignored(reason.as_str().to_owned()), None));
     }
     let (Some(before), Some(org), Some(mut after)) = (current, org, outcome.state.clone()) else {
         // The engine acts only on known orgs; nothing to store otherwise.
-        db::finish_event(tx.conn(), &event.id, None, "unknown_org", &Value::Null, now).await?;
-        tx.commit().await?;
-        return Ok(Delivery::Ignored("unknown_org".to_owned()));
+        db::finish_event(
+            &mut *conn,
+            &event.id,
+            None,
+            "unknown_org",
+            &Value::Null,
+            now,
+        )
+        .await?;
+        return Ok((Delivery::Ignored("unknown_org".to_owned()), None));
     };
     let actor = format!("stripe:{}", event.id);
     let mut audit: Vec<AuditRow> = Vec::new();
@@ -194,7 +309,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
             Action::SignLicense { tier, expires_at } => {
                 let row = sign_saas_license(state, &org.id, &org.name, *tier, *expires_at, now)
                     .map_err(ProcessError::Signing)?;
-                db::insert_license(tx.conn(), &row).await?;
+                db::insert_license(&mut *conn, &row).await?;
                 record(
                     "license.sign",
                     Value::Null,
@@ -203,7 +318,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
                 after.license_id = Some(row.id);
             }
             Action::RevokeLicense { license_id } => {
-                if db::revoke_license(tx.conn(), license_id, now).await? {
+                if db::revoke_license(&mut *conn, license_id, now).await? {
                     record(
                         "license.revoke",
                         json!({"license_id": license_id, "revoked_at": null}),
@@ -213,14 +328,20 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
             }
         }
     }
-    db::audit_many(tx.conn(), &audit, now).await?;
+    db::audit_many(&mut *conn, &audit, now).await?;
     let customer = customer_of(event, &after);
-    db::store_billing_state(tx.conn(), &after, customer.as_deref(), now).await?;
+    db::store_billing_state(&mut *conn, &after, customer.as_deref(), now).await?;
     let detail = serde_json::to_value(&outcome.actions).unwrap_or(Value::Null);
-    db::finish_event(tx.conn(), &event.id, Some(&org.id), "applied", &detail, now).await?;
-    tx.commit().await?;
-    state.forget_org(&org.id);
-    Ok(Delivery::Applied)
+    db::finish_event(
+        &mut *conn,
+        &event.id,
+        Some(&org.id),
+        "applied",
+        &detail,
+        now,
+    )
+    .await?;
+    Ok((Delivery::Applied, Some(org.id)))
 }
 
 /// The customer a subscription event names (stored on the subscription row).
