@@ -1,11 +1,8 @@
 //! License claims: the schema of SPEC §1.1 (v2) and §1.2 (v1), read with errors that name the claim.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -105,64 +102,35 @@ pub struct LicenseClaims {
 }
 
 impl LicenseClaims {
-    /// Reads claims from a decoded JSON object of the given format.
-    pub fn from_json(map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
-        LicenseClaims::from_raw(RawClaims::from_map(map, format), format)
-    }
-
-    /// Reads v2 claims straight from their JSON text: the same result as [`LicenseClaims::from_json`]
-    /// of the parsed object, without building the object and taking it apart again.
+    /// Reads v2 claims from their JSON text: the same result as [`LicenseClaims::from_json`] of
+    /// the parsed object. Well-formed claims (only members the schema reads, each of its JSON
+    /// type, none twice) are read straight into their fields; anything else takes the object
+    /// path, which words every error.
     pub(crate) fn from_v2_json(json: &[u8]) -> Result<LicenseClaims> {
-        let mut de = serde_json::Deserializer::from_slice(json);
-        let raw = de
-            .deserialize_map(RawVisitor(TokenFormat::V2))
-            .and_then(|raw| de.end().map(|()| raw));
-        match raw {
-            Ok(raw) => LicenseClaims::from_raw(raw, TokenFormat::V2),
-            // Not JSON or not an object: the object path reports it in its own words.
-            Err(_) => {
-                LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
+        // serde would also read a struct from a JSON array: only an object may take the fast path.
+        let is_object = json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if is_object {
+            if let Some(claims) = serde_json::from_slice::<WellFormedV2>(json)
+                .ok()
+                .and_then(WellFormedV2::into_claims)
+            {
+                return Ok(claims);
             }
         }
+        LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
     }
 
-    fn from_raw(mut raw: RawClaims, format: TokenFormat) -> Result<LicenseClaims> {
-        let mut take = |name: &str| {
-            raw.slot(name, format)
-                .and_then(Option::take)
-                .filter(|v| !v.is_null())
-        };
+    /// Reads claims from a decoded JSON object of the given format.
+    pub fn from_json(mut map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
+        let mut take = |name: &str| map.remove(name).filter(|v| !v.is_null());
         let iss = required_string(take("iss"), "iss")?;
         let sub = required_string(take("sub"), "sub")?;
         let iat = required_int(take("iat"), "iat")?;
         let exp = required_int(take("exp"), "exp")?;
-        let tier_value = take("tier");
-        let tier = match tier_value.as_ref().and_then(Value::as_str) {
-            Some(name) => Tier::parse(name),
-            None => None,
-        }
-        .ok_or_else(|| {
-            Error::claims(format!(
-                "claim `tier` must be \"community\", \"team\" or \"enterprise\", found {}",
-                describe(tier_value.as_ref())
-            ))
-        })?;
+        let tier = tier(take("tier"))?;
         let features = features(take("features"))?;
         let limits = limits(take("limits"))?;
-        let grace_days = match take("grace_days") {
-            None => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .and_then(|d| u32::try_from(d).ok())
-                    .filter(|&d| d <= 3650)
-                    .ok_or_else(|| {
-                        Error::claims(format!(
-                            "claim `grace_days` must be an integer from 0 to 3650, found {}",
-                            describe(Some(&v))
-                        ))
-                    })?,
-            ),
-        };
+        let grace_days = grace_days(take("grace_days"))?;
         let org_name = optional_string(take("org_name"), "org_name")?;
         let contact_email = optional_string(take("contact_email"), "contact_email")?;
         let (license_id, nbf, aud, license_type) = match format {
@@ -179,15 +147,7 @@ impl LicenseClaims {
                     v => Some(required_int(v, "nbf")?),
                 };
                 let aud = audience(take("aud"))?;
-                let license_type = match take("license_type") {
-                    None => LicenseType::default(),
-                    Some(v) => v.as_str().and_then(LicenseType::parse).ok_or_else(|| {
-                        Error::claims(format!(
-                            "claim `license_type` must be saas, self_hosted, trial or evaluation, found {}",
-                            describe(Some(&v))
-                        ))
-                    })?,
-                };
+                let license_type = license_type(take("license_type"))?;
                 (license_id, nbf, aud, license_type)
             }
         };
@@ -206,7 +166,7 @@ impl LicenseClaims {
             org_name,
             contact_email,
             license_type,
-            extra: raw.extra,
+            extra: map,
         })
     }
 
@@ -261,106 +221,91 @@ impl LicenseClaims {
     }
 }
 
-/// The claims a schema reads, each in its slot, and the others as they were.
-#[derive(Debug, Default)]
-struct RawClaims {
-    slots: [Option<Value>; 14],
-    extra: Map<String, Value>,
+/// Well-formed v2 claims: only members the schema reads, each of its JSON type, none twice (serde
+/// refuses a duplicate), `null` where the object path also reads "absent". Whatever fails here,
+/// the object path reads instead.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WellFormedV2 {
+    iss: String,
+    sub: String,
+    iat: i64,
+    exp: i64,
+    tier: Option<Value>,
+    features: Option<BTreeMap<String, bool>>,
+    limits: Option<Value>,
+    grace_days: Option<Value>,
+    org_name: Option<String>,
+    contact_email: Option<String>,
+    jti: String,
+    nbf: Option<i64>,
+    aud: Option<Value>,
+    license_type: Option<Value>,
 }
 
-impl RawClaims {
-    /// The slot of a claim the schema of `format` reads; `None` for every other name (v1 reads
-    /// `license_id`; v2 reads `jti`, `nbf`, `aud` and `license_type` instead).
-    fn slot(&mut self, name: &str, format: TokenFormat) -> Option<&mut Option<Value>> {
-        let index = match (name, format) {
-            ("iss", _) => 0,
-            ("sub", _) => 1,
-            ("iat", _) => 2,
-            ("exp", _) => 3,
-            ("tier", _) => 4,
-            ("features", _) => 5,
-            ("limits", _) => 6,
-            ("grace_days", _) => 7,
-            ("org_name", _) => 8,
-            ("contact_email", _) => 9,
-            ("license_id", TokenFormat::V1) | ("jti", TokenFormat::V2) => 10,
-            ("nbf", TokenFormat::V2) => 11,
-            ("aud", TokenFormat::V2) => 12,
-            ("license_type", TokenFormat::V2) => 13,
-            _ => return None,
-        };
-        self.slots.get_mut(index)
-    }
-
-    fn put(&mut self, name: Cow<'_, str>, value: Value, format: TokenFormat) {
-        match self.slot(&name, format) {
-            Some(slot) => *slot = Some(value),
-            None => {
-                self.extra.insert(name.into_owned(), value);
-            }
-        }
-    }
-
-    fn from_map(map: Map<String, Value>, format: TokenFormat) -> RawClaims {
-        let mut raw = RawClaims::default();
-        for (name, value) in map {
-            raw.put(Cow::Owned(name), value, format);
-        }
-        raw
+impl WellFormedV2 {
+    /// The claims, checked by the same functions as the object path; `None` when any check fails
+    /// (the object path then reports it).
+    fn into_claims(self) -> Option<LicenseClaims> {
+        Some(LicenseClaims {
+            iss: required_string(Some(Value::String(self.iss)), "iss").ok()?,
+            sub: required_string(Some(Value::String(self.sub)), "sub").ok()?,
+            aud: audience(self.aud).ok()?,
+            iat: self.iat,
+            nbf: self.nbf,
+            exp: self.exp,
+            license_id: required_string(Some(Value::String(self.jti)), "jti").ok()?,
+            tier: tier(self.tier).ok()?,
+            features: self.features.unwrap_or_default(),
+            limits: limits(self.limits).ok()?,
+            grace_days: grace_days(self.grace_days).ok()?,
+            org_name: self.org_name,
+            contact_email: self.contact_email,
+            license_type: license_type(self.license_type).ok()?,
+            extra: Map::new(),
+        })
     }
 }
 
-/// Reads a claims object into [`RawClaims`] as it parses: a later duplicate replaces an earlier
-/// one, as in a parsed object.
-struct RawVisitor(TokenFormat);
-
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawClaims;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
+fn tier(value: Option<Value>) -> Result<Tier> {
+    match value.as_ref().and_then(Value::as_str) {
+        Some(name) => Tier::parse(name),
+        None => None,
     }
-
-    fn visit_map<A: MapAccess<'de>>(
-        self,
-        mut access: A,
-    ) -> std::result::Result<RawClaims, A::Error> {
-        let mut raw = RawClaims::default();
-        while let Some(ClaimName(name)) = access.next_key()? {
-            let value: Value = access.next_value()?;
-            raw.put(name, value, self.0);
-        }
-        Ok(raw)
-    }
+    .ok_or_else(|| {
+        Error::claims(format!(
+            "claim `tier` must be \"community\", \"team\" or \"enterprise\", found {}",
+            describe(value.as_ref())
+        ))
+    })
 }
 
-/// An object key, borrowed from the JSON text when it has no escapes.
-struct ClaimName<'de>(Cow<'de, str>);
+fn grace_days(value: Option<Value>) -> Result<Option<u32>> {
+    let Some(v) = value else {
+        return Ok(None);
+    };
+    v.as_u64()
+        .and_then(|d| u32::try_from(d).ok())
+        .filter(|&d| d <= 3650)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::claims(format!(
+                "claim `grace_days` must be an integer from 0 to 3650, found {}",
+                describe(Some(&v))
+            ))
+        })
+}
 
-impl<'de> Deserialize<'de> for ClaimName<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct NameVisitor;
-        impl<'de> Visitor<'de> for NameVisitor {
-            type Value = ClaimName<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a claim name")
-            }
-
-            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
-                Ok(ClaimName(Cow::Borrowed(v)))
-            }
-
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(ClaimName(Cow::Owned(v.to_owned())))
-            }
-
-            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
-                Ok(ClaimName(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(NameVisitor)
-    }
+fn license_type(value: Option<Value>) -> Result<LicenseType> {
+    let Some(v) = value else {
+        return Ok(LicenseType::default());
+    };
+    v.as_str().and_then(LicenseType::parse).ok_or_else(|| {
+        Error::claims(format!(
+            "claim `license_type` must be saas, self_hosted, trial or evaluation, found {}",
+            describe(Some(&v))
+        ))
+    })
 }
 
 /// A limit as JSON: integers stay integers, unlimited is `null`.
@@ -592,6 +537,18 @@ mod tests {
             "{}".to_owned(),
             "[]".to_owned(),
             "[1] trailing".to_owned(),
+            // A struct-shaped array must not be read as the struct.
+            r#"["fullchaos.studio","org_1",1,2,"team",null,null,null,null,null,"lic_1",null,null,null]"#
+                .to_owned(),
+            format!("\u{c}{{{base}}}"),
+            format!("\n\t {{{base}}}\r\n"),
+            format!(r#"{{{base},"limits":{{"users":3,"max_users":4}}}}"#),
+            format!(r#"{{{base},"grace_days":3651}}"#),
+            format!(r#"{{{base},"grace_days":-1}}"#),
+            format!(r#"{{{base},"iat":9223372036854775808}}"#),
+            format!(r#"{{{base},"iat":-9223372036854775808}}"#),
+            format!(r#"{{{base},"features":null,"limits":null,"tier":"enterprise"}}"#),
+            format!(r#"{{{base},"features":{{"a":true,"a":false}}}}"#),
             "\"a string\"".to_owned(),
             "null".to_owned(),
             "".to_owned(),
@@ -627,6 +584,40 @@ mod tests {
             )
         ) {
             let body: Vec<String> = entries.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            same_as_object_path(&format!("{{{}}}", body.join(",")));
+        }
+
+        /// Mostly valid claim sets, so that the fast path of `from_v2_json` is taken often.
+        #[test]
+        fn the_fast_path_agrees_on_near_valid_claim_sets(
+            optional in proptest::collection::btree_map(
+                proptest::sample::select(vec![
+                    "features", "limits", "grace_days", "org_name", "contact_email", "nbf", "aud",
+                    "license_type", "tier", "iat", "extra",
+                ]),
+                proptest::sample::select(vec![
+                    "null", "7", "3650", "3651", "-1", "2.5", "1700000000", "\"team\"",
+                    "\"enterprise\"", "\"trial\"", "\"Team\"", "\"Acme\"", "\"\"", "\"d1\"",
+                    "[\"d1\",\"d2\"]", "[1]", "{\"sso_saml\":true,\"webhooks\":false}", "{\"a\":1}",
+                    "{\"users\":-1,\"max_orgs\":5}", "{\"users\":3,\"max_users\":4}",
+                    "{\"users\":-2}", "{\"users\":null,\"repos\":2.5}",
+                ]),
+                0..8,
+            )
+        ) {
+            let mut body = vec![
+                r#""iss":"fullchaos.studio""#.to_owned(),
+                r#""sub":"org_1""#.to_owned(),
+                r#""exp":2"#.to_owned(),
+                r#""jti":"lic_1""#.to_owned(),
+            ];
+            if !optional.contains_key("tier") {
+                body.push(r#""tier":"team""#.to_owned());
+            }
+            if !optional.contains_key("iat") {
+                body.push(r#""iat":1"#.to_owned());
+            }
+            body.extend(optional.iter().map(|(k, v)| format!("\"{k}\":{v}")));
             same_as_object_path(&format!("{{{}}}", body.join(",")));
         }
     }
