@@ -29,8 +29,11 @@ function killSwitchesFromEnv() {
   return switches
 }
 
-/** The instance's entitlements: `{ license, problem, entitlements }`. Never throws for a bad license. */
-export function instanceEntitlements() {
+/**
+ * The instance's entitlements (for `orgId`, when given): `{ license, problem, entitlements }`.
+ * Never throws for a bad license.
+ */
+export function instanceEntitlements(orgId = null) {
   let license = null
   let problem = null
   try {
@@ -44,6 +47,6 @@ export function instanceEntitlements() {
     if (!(err instanceof LicenseError)) throw err
     problem = `The license was rejected (${err.code}): community plan.`
   }
-  const entitlements = Entitlements.resolve({ license, killSwitches: killSwitchesFromEnv() })
+  const entitlements = Entitlements.resolve({ license, orgId, killSwitches: killSwitchesFromEnv() })
   return { license, problem, entitlements }
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { chromium } from 'playwright-core'
-import { testing } from '@dev-health/entitlements'
+import { stripeSignatureHeader, testing } from '@dev-health/entitlements'
 
 const APP = fileURLToPath(new URL('..', import.meta.url))
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -107,10 +107,61 @@ async function open(app) {
   return page
 }
 
+const sessionKey = testing.generateKey()
+const WEBHOOK_SECRET = 'whsec_example_0123456789'
+
 describe('a team license', () => {
   let app
-  before(async () => (app = await startApp({ DEV_HEALTH_LICENSE: license('team') })))
+  before(
+    async () =>
+      (app = await startApp({
+        DEV_HEALTH_LICENSE: license('team'),
+        SESSION_PUBLIC_KEYS: `s1=${sessionKey.publicKey}`,
+        STRIPE_WEBHOOK_SECRET: `whsec_old_rotated_out,${WEBHOOK_SECRET}`,
+      })),
+  )
   after(() => app?.stop())
+
+  test('route handler: a Stripe webhook is accepted only with a valid signature of its raw body', async () => {
+    const body = JSON.stringify({ id: 'evt_1', type: 'customer.subscription.updated', created: now, data: { object: {} } })
+    const post = (payload, signature) =>
+      fetch(`${app.url}/api/billing/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      })
+    const ok = await post(body, stripeSignatureHeader(body, WEBHOOK_SECRET, now))
+    assert.equal(ok.status, 200)
+    assert.deepEqual(await ok.json(), { status: 'ok', type: 'customer.subscription.updated' })
+    const forged = await post(body.replace('updated', 'deleted'), stripeSignatureHeader(body, WEBHOOK_SECRET, now))
+    assert.equal(forged.status, 400)
+    assert.deepEqual(await forged.json(), { detail: 'Invalid Stripe signature' })
+    const stale = await post(body, stripeSignatureHeader(body, WEBHOOK_SECRET, now - 3600))
+    assert.equal(stale.status, 400)
+    const unsigned = await post(body, '')
+    assert.equal(unsigned.status, 400)
+  })
+
+  test('route handler: the entitlements JSON needs a valid session', async () => {
+    const get = (token) =>
+      fetch(`${app.url}/api/entitlements`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+    assert.equal((await get(null)).status, 401)
+    const session = { sub: 'user_1', email: 'ada@acme.example', org_id: 'org_acme', role: 'admin', exp: now + 600 }
+    const stranger = testing.generateKey()
+    const bad = await get(testing.signJwt(session, stranger.seed, 's1'))
+    assert.equal(bad.status, 401)
+    assert.equal((await bad.json()).code, 'invalid_signature')
+    // A license is not a session.
+    assert.equal((await get(license('team'))).status, 401)
+    const res = await get(testing.signJwt(session, sessionKey.seed, 's1'))
+    assert.equal(res.status, 200)
+    const json = await res.json()
+    assert.equal(json.org_id, 'org_acme')
+    assert.equal(json.tier, 'team')
+    assert.equal(json.license_id, 'lic_team_test')
+    assert.equal(json.features.capacity_forecast, true)
+    assert.equal(json.features.audit_log, false)
+  })
 
   test('the page names the plan and the verified license', async () => {
     const page = await open(app)
