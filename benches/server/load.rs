@@ -132,21 +132,38 @@ async fn request(
     }
 }
 
+/// CPU time the process has used (user + system), in ms, from /proc (clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) * 10.0
+}
+
 struct Figures {
     count: usize,
+    cpu_us: f64,
     per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
 }
 
 /// Runs `n` requests built by `make(i)` over `concurrency` connections; every answer must be 2xx.
-async fn phase<F>(addr: &str, n: usize, concurrency: usize, make: F) -> Figures
+async fn phase<F>(pid: u32, addr: &str, n: usize, concurrency: usize, make: F) -> Figures
 where
     F: Fn(usize) -> (String, String, Vec<(String, String)>, Vec<u8>) + Send + Sync + 'static,
 {
     let make = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu_before = cpu_ms(pid);
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (make, next, addr) = (Arc::clone(&make), Arc::clone(&next), addr.to_owned());
@@ -181,6 +198,7 @@ where
         all.extend(t.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_ms(pid) - cpu_before;
     all.sort();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -188,6 +206,7 @@ where
     };
     Figures {
         count: all.len(),
+        cpu_us: cpu * 1000.0 / all.len().max(1) as f64,
         per_sec: all.len() as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
@@ -221,11 +240,12 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
     let session_key = SigningKey::generate();
     let server = start(database_url, dir, &session_key.public_key().to_base64());
     let addr = server.addr.clone();
+    let pid = server.child.id();
     let auth = format!("Bearer {ADMIN}");
 
     // Setup: the orgs.
     let a = auth.clone();
-    phase(&addr, ORGS, 8, move |i| {
+    phase(pid, &addr, ORGS, 8, move |i| {
         (
             "POST".into(),
             "/api/v1/admin/orgs".into(),
@@ -254,7 +274,7 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
                 .collect(),
         );
         let b = Arc::clone(&bodies);
-        let hooks = phase(&addr, WEBHOOK_EVENTS, concurrency, move |i| {
+        let hooks = phase(pid, &addr, WEBHOOK_EVENTS, concurrency, move |i| {
             let (body, header) = &b[i];
             (
                 "POST".into(),
@@ -286,7 +306,7 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
             .collect(),
     );
     let t = Arc::clone(&tokens);
-    let gets = phase(&addr, GETS, CONCURRENCY, move |i| {
+    let gets = phase(pid, &addr, GETS, CONCURRENCY, move |i| {
         let org = i % ORGS;
         (
             "GET".into(),
@@ -303,7 +323,7 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
     );
 
     let a = auth.clone();
-    let licenses = phase(&addr, LICENSES, CONCURRENCY, move |i| {
+    let licenses = phase(pid, &addr, LICENSES, CONCURRENCY, move |i| {
         (
             "POST".into(),
             "/api/v1/admin/licenses".into(),
@@ -326,8 +346,8 @@ async fn run_backend(label: &str, database_url: &str, dir: PathBuf) {
 
 fn report(backend: &str, what: &str, f: &Figures) {
     println!(
-        "| {backend:<10} | {what:<36} | {:>6} | {:>9.0}/s | {:>7.2} ms | {:>7.2} ms |",
-        f.count, f.per_sec, f.p50_ms, f.p99_ms
+        "| {backend:<10} | {what:<36} | {:>6} | {:>9.0}/s | {:>7.2} ms | {:>7.2} ms | {:>7.0} µs |",
+        f.count, f.per_sec, f.p50_ms, f.p99_ms, f.cpu_us
     );
 }
 
@@ -343,8 +363,8 @@ fn main() {
          sign a license and revoke the previous one; GETs verify an EdDSA session JWT; {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| backend    | what                                 | count  |   throughput |     p50    |     p99    |");
-    println!("|------------|--------------------------------------|--------|--------------|------------|------------|");
+    println!("| backend    | what                                 | count  |   throughput |     p50    |     p99    | server CPU/req |");
+    println!("|------------|--------------------------------------|--------|--------------|------------|------------|----------------|");
     let dir = std::env::temp_dir().join(format!("dhl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/bench.db", dir.display());

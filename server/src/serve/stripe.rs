@@ -156,8 +156,9 @@ pub struct Job {
 /// The most events one SQLite transaction applies.
 const MAX_BATCH: usize = 64;
 
-/// The SQLite writer: takes every event waiting, applies them in one transaction (one savepoint
-/// each, so a failing event is rolled back alone), commits, then answers each.
+/// The SQLite writer: takes every event waiting, applies them in one transaction, commits, then
+/// answers each. If anything in the batch fails, the batch is rolled back and each of its events
+/// is applied again in a transaction of its own, so one failing event fails alone.
 pub async fn webhook_writer(state: Arc<AppState>, mut queue: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(job) = queue.recv().await {
@@ -168,9 +169,21 @@ pub async fn webhook_writer(state: Arc<AppState>, mut queue: mpsc::Receiver<Job>
                 Err(_) => break,
             }
         }
-        let results = match apply_batch(&state, &batch).await {
-            Ok(results) => results,
-            Err(e) => batch.iter().map(|_| Err(e.clone())).collect(),
+        let results: Vec<Result<Delivery, String>> = match apply_batch(&state, &batch).await {
+            Ok(Ok(deliveries)) => deliveries.into_iter().map(Ok).collect(),
+            Ok(Err(e)) | Err(e) if batch.len() == 1 => vec![Err(e)],
+            Ok(Err(_)) | Err(_) => {
+                let mut one_by_one = Vec::with_capacity(batch.len());
+                for job in &batch {
+                    one_by_one.push(match apply_batch(&state, std::slice::from_ref(job)).await {
+                        Ok(Ok(mut deliveries)) => {
+                            deliveries.pop().ok_or_else(|| "no result".to_owned())
+                        }
+                        Ok(Err(e)) | Err(e) => Err(e),
+                    });
+                }
+                one_by_one
+            }
         };
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job.reply.send(result);
@@ -178,41 +191,31 @@ pub async fn webhook_writer(state: Arc<AppState>, mut queue: mpsc::Receiver<Job>
     }
 }
 
+/// Applies `batch` in one transaction. `Err` when beginning fails; `Ok(Err)` when an event or
+/// the commit fails (everything is rolled back).
 async fn apply_batch(
     state: &AppState,
     batch: &[Job],
-) -> Result<Vec<Result<Delivery, String>>, String> {
+) -> Result<Result<Vec<Delivery>, String>, String> {
     let mut tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
-    let mut results = Vec::with_capacity(batch.len());
+    let mut deliveries = Vec::with_capacity(batch.len());
     let mut stale = Vec::new();
     for job in batch {
-        sqlx::raw_sql("SAVEPOINT event")
-            .execute(tx.conn())
-            .await
-            .map_err(|e| e.to_string())?;
         match apply_in(state, tx.conn(), &job.event).await {
             Ok((delivery, org)) => {
-                sqlx::raw_sql("RELEASE event")
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| e.to_string())?;
                 stale.extend(org);
-                results.push(Ok(delivery));
+                deliveries.push(delivery);
             }
-            Err(e) => {
-                sqlx::raw_sql("ROLLBACK TO event; RELEASE event")
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                results.push(Err(e.to_string()));
-            }
+            Err(e) => return Ok(Err(e.to_string())),
         }
     }
-    tx.commit().await.map_err(|e| e.to_string())?;
+    if let Err(e) = tx.commit().await {
+        return Ok(Err(e.to_string()));
+    }
     for org in stale {
         state.forget_org(&org);
     }
-    Ok(results)
+    Ok(Ok(deliveries))
 }
 
 /// Applies one event inside the caller's transaction: record its id (a second delivery stops
