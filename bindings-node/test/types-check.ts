@@ -1,10 +1,12 @@
 // Type-checked with `tsc --strict --noEmit` (make test-node): the generated index.d.ts describes
 // the API as the README and the Next.js example use it. Never executed.
 import {
+  BillingLedger,
   Catalog,
   Entitlements,
   Keyring,
   LicenseError,
+  RevocationList,
   SessionVerifier,
   Verifier,
   upgradeGate,
@@ -58,4 +60,13 @@ export function session(token: string): string {
   const key = testing.generateKey()
   const s = new SessionVerifier(new Keyring({ k1: key.publicKey }), { leeway: 30 })
   return s.verify(token, 1_700_000_000).orgId
+}
+
+export function billing(event: string): string | null {
+  const ledger = new BillingLedger({ price_tiers: { price_team: 'team' } }, [{ org_id: 'org_1', tier: 'community' }])
+  const outcome = ledger.apply(event)
+  const org = ledger.org('org_1')
+  const limit: number | null | undefined = Entitlements.resolve().limit('max_users')
+  void [outcome.actions.length, limit, RevocationList.fromIds(['lic_1']).contains('lic_1')]
+  return org ? org.tier : null
 }
