@@ -24,9 +24,9 @@ WASM_OPT := $(WASM_DIR)/node_modules/.bin/wasm-opt
 WASM_CARGO_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat \
 	CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 WASM_CARGO_FLAGS := $(foreach p,curve25519-dalek ed25519-dalek sha2,--config profile.release.package.$(p).opt-level=3)
-# The gzipped size the web module must not exceed (bytes): a regression guard at 180 KiB. The
-# issue's goal of 80 KB is not reached (measured 168 KB); see README "Browser (WebAssembly)".
-WASM_GZIP_BUDGET ?= 184320
+# The gzipped size the web module must not exceed (bytes): a regression guard at 192 KiB. The
+# issue's goal of 80 KB is not reached (measured 168-172 KB); see README "Browser (WebAssembly)".
+WASM_GZIP_BUDGET ?= 196608
 WASM_NPM_STAMP := $(WASM_DIR)/node_modules/.installed
 
 deps-wasm: $(WASM_NPM_STAMP) ## wasm32 target, wasm-bindgen CLI (pinned), npm tools (binaryen, tsc, playwright-core)

@@ -205,6 +205,8 @@ export interface EntitlementsJSON {
   expires_at: string | null;
   is_valid: boolean;
   limits: Record<string, number | null>;
+  /** Why each feature is on or off (the rule of SPEC §3 that decided). */
+  reasons: Record<string, Reason>;
   status: LicenseStatus | null;
   in_grace_period: boolean;
   grace_ends_at: string | null;

@@ -10,6 +10,7 @@ import { VECTOR_FILES, casesOf } from "./conformance.mjs";
 let server;
 let browser;
 let run;
+let clock;
 
 before(async () => {
   server = await serve();
@@ -20,6 +21,7 @@ before(async () => {
   await page.goto(`${server.url}/bindings-wasm/tests/browser/vectors.html`);
   await page.waitForSelector("body[data-ready=true]", { state: "attached" });
   run = await page.evaluate(() => window.runVectors());
+  clock = await page.evaluate(() => window.clockCheck());
   assert.deepEqual(problems, []);
 });
 
@@ -35,6 +37,10 @@ describe("conformance vectors in Chromium (web build)", () => {
     assert.match(run.userAgent, /Chrome\//);
     const files = [...new Set(run.results.map((r) => r.file))];
     assert.deepEqual(files, VECTOR_FILES);
+  });
+  test("an omitted now reads the browser's clock", () => {
+    assert.deepEqual(clock.atVectorNow, ["active", clock.expectedNow]);
+    assert.equal(clock.afterGrace, "expired");
   });
   for (const file of VECTOR_FILES) {
     const doc = JSON.parse(readFileSync(`${vectors}${file}.json`, "utf8"));

@@ -159,6 +159,18 @@ describe("license viewer in Chromium", () => {
     await page.screenshot({ path: join(OUTPUT, "grace.png"), fullPage: true });
   });
 
+  test("a license file chosen with the file picker is read and checked", async () => {
+    await page.fill("#license-text", "");
+    await page.setInputFiles("#license-file", {
+      name: "acme.lic",
+      mimeType: "text/plain",
+      buffer: Buffer.from(`${licenses.valid}\n`),
+    });
+    await page.waitForSelector('[data-testid="license-id"]');
+    assert.equal(await text("license-id"), "lic_viewer_valid");
+    assert.match(await text("verdict"), /^Valid — active/);
+  });
+
   test("keyboard only: tab to the license box, type, check with Enter on the button", async () => {
     await page.fill("#license-text", "");
     await page.focus("#jwks-url");
