@@ -6,8 +6,8 @@
 //! Concurrency: every change runs in one transaction. On PostgreSQL (several server instances
 //! may share one database) the org row is locked with `FOR UPDATE` and the unique key of
 //! `stripe_events.id` makes a second delivery of an event wait for the first and then see it. On
-//! SQLite (one process) write transactions are serialized by an in-process lock, so they never
-//! meet SQLite's `SQLITE_BUSY` on lock upgrade.
+//! SQLite (one process) one connection does every write, behind an in-process lock, so writes
+//! never meet SQLite's `SQLITE_BUSY` on lock upgrade, and its page cache stays warm.
 
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use dev_health_entitlements::Tier;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -51,25 +52,48 @@ const MIGRATION_LOCK_KEY: i64 = 0x0de7_4ea1_7401;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    write_lock: Mutex<()>,
+    /// SQLite: the one connection that writes, kept out of the pool so that its page cache
+    /// survives from one transaction to the next.
+    writer: Option<Mutex<SqliteWriter>>,
 }
 
-/// A write transaction (and, on SQLite, the process-wide write lock).
+/// The SQLite writer connection and whether a transaction of it is still open (dropped without
+/// commit; rolled back before the next one begins).
+pub struct SqliteWriter {
+    conn: PoolConnection<Any>,
+    open: bool,
+}
+
+/// A write transaction: a pooled transaction on PostgreSQL; the writer connection (held
+/// exclusively) on SQLite. Dropped without `commit`, it is rolled back.
 pub struct WriteTx<'a> {
-    /// The transaction.
-    pub tx: Transaction<'static, Any>,
-    _guard: Option<MutexGuard<'a, ()>>,
+    inner: TxInner<'a>,
+}
+
+enum TxInner<'a> {
+    Pool(Transaction<'static, Any>),
+    Writer(MutexGuard<'a, SqliteWriter>),
 }
 
 impl WriteTx<'_> {
     /// The connection to run queries on.
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.inner {
+            TxInner::Pool(tx) => tx,
+            TxInner::Writer(w) => &mut w.conn,
+        }
     }
 
     /// Commits.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        match self.inner {
+            TxInner::Pool(tx) => tx.commit().await,
+            TxInner::Writer(mut w) => {
+                sqlx::raw_sql("COMMIT").execute(&mut *w.conn).await?;
+                w.open = false;
+                Ok(())
+            }
+        }
     }
 }
 
@@ -105,10 +129,17 @@ impl Db {
             })
             .connect(url)
             .await?;
+        let writer = match backend {
+            Backend::Sqlite => Some(Mutex::new(SqliteWriter {
+                conn: pool.acquire().await?,
+                open: false,
+            })),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             backend,
-            write_lock: Mutex::new(()),
+            writer,
         })
     }
 
@@ -173,12 +204,26 @@ impl Db {
 
     /// Begins a write transaction.
     pub async fn begin_write(&self) -> Result<WriteTx<'_>, sqlx::Error> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().await),
-            Backend::Postgres => None,
-        };
-        let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        match &self.writer {
+            None => Ok(WriteTx {
+                inner: TxInner::Pool(self.pool.begin().await?),
+            }),
+            Some(writer) => {
+                let mut w = writer.lock().await;
+                if w.open {
+                    sqlx::raw_sql("ROLLBACK").execute(&mut *w.conn).await?;
+                    w.open = false;
+                }
+                // IMMEDIATE: take SQLite's write lock now, not halfway through.
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut *w.conn)
+                    .await?;
+                w.open = true;
+                Ok(WriteTx {
+                    inner: TxInner::Writer(w),
+                })
+            }
+        }
     }
 
     /// ` FOR UPDATE` on PostgreSQL (SQLite's writers are already serialized).
