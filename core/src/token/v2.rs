@@ -34,6 +34,30 @@ struct HeaderExtensions {
     crit: Option<serde::de::IgnoredAny>,
 }
 
+/// The usual header, `{"alg","kid","typ"}` with string values (`kid` and `typ` may be absent or
+/// `null`), read directly: jwt-compact reads exactly the same `alg` and `kid` from it, with no
+/// `cty` and no `crit`. Any other header (more members, a duplicate, another type) is parsed by
+/// jwt-compact, which words every error.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainHeader {
+    alg: String,
+    kid: Option<String>,
+    /// Read only so that a `typ` that is not a string is left to jwt-compact.
+    #[allow(dead_code)]
+    typ: Option<String>,
+}
+
+impl PlainHeader {
+    fn parse(json: &[u8]) -> Option<PlainHeader> {
+        // serde would also read a struct from a JSON array: only an object takes this path.
+        let is_object = json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        is_object
+            .then(|| serde_json::from_slice(json).ok())
+            .flatten()
+    }
+}
+
 fn not_well_formed(e: ParseError) -> Error {
     Error::malformed(format!("the token is not a well-formed JWS: {e}"))
 }
@@ -41,10 +65,11 @@ fn not_well_formed(e: ParseError) -> Error {
 /// [`verify_jws`] up to the signature: the keyring entry that verified it and the decoded (not
 /// yet parsed) claims JSON.
 ///
-/// The claims and the signature are decoded once, here, with the same strict unpadded base64url
-/// that jwt-compact's parser applies (a property test holds the two decoders to the same inputs),
-/// and jwt-compact parses the header alone (`header..`). Every structural error is
-/// `malformed_token` before the `alg` is looked at, as when jwt-compact decoded all three parts.
+/// The three parts are decoded once, here, with the same strict unpadded base64url that
+/// jwt-compact's parser applies (a property test holds the two decoders to the same inputs); the
+/// usual header is read directly ([`PlainHeader`]), any other by jwt-compact (`header..`). Every
+/// structural error is `malformed_token` before the `alg` is looked at, as when jwt-compact
+/// parsed the whole token.
 pub(crate) fn verify_signature<'k>(
     token: &str,
     keyring: &'k Keyring,
@@ -58,12 +83,24 @@ pub(crate) fn verify_signature<'k>(
     let invalid_base64 = |_| not_well_formed(ParseError::InvalidBase64Encoding);
     let claims_json = URL_SAFE_NO_PAD.decode(claims).map_err(invalid_base64)?;
     let raw_signature = URL_SAFE_NO_PAD.decode(signature).map_err(invalid_base64)?;
-    let mut header_only = String::with_capacity(header.len() + 2);
-    header_only.push_str(header);
-    header_only.push_str("..");
-    let untrusted = UntrustedToken::<HeaderExtensions>::try_from(header_only.as_str())
-        .map_err(not_well_formed)?;
-    let alg = untrusted.algorithm();
+    let header_json = URL_SAFE_NO_PAD.decode(header).map_err(invalid_base64)?;
+    let (alg, kid, has_crit) = match PlainHeader::parse(&header_json) {
+        Some(plain) => (plain.alg, plain.kid, false),
+        None => {
+            let mut header_only = String::with_capacity(header.len() + 2);
+            header_only.push_str(header);
+            header_only.push_str("..");
+            let untrusted = UntrustedToken::<HeaderExtensions>::try_from(header_only.as_str())
+                .map_err(not_well_formed)?;
+            let parsed = untrusted.header();
+            (
+                untrusted.algorithm().to_owned(),
+                parsed.key_id.clone(),
+                parsed.other_fields.crit.is_some(),
+            )
+        }
+    };
+    let alg = alg.as_str();
     if alg != "EdDSA" {
         let shown = if alg.len() <= 20 {
             alg
@@ -75,15 +112,13 @@ pub(crate) fn verify_signature<'k>(
             format!("the header's alg is {shown:?}; only \"EdDSA\" is accepted"),
         ));
     }
-    if untrusted.header().other_fields.crit.is_some() {
+    if has_crit {
         // RFC 7515 §4.1.11: critical extensions this verifier does not implement must be refused.
         return Err(Error::malformed(
             "the header lists critical extensions (`crit`), which this verifier does not support",
         ));
     }
-    let kid = untrusted
-        .header()
-        .key_id
+    let kid = kid
         .as_deref()
         .ok_or_else(|| Error::malformed("the header has no `kid`"))?;
     let entry = keyring.get(kid).ok_or_else(|| unknown_kid(kid))?;
@@ -165,6 +200,67 @@ mod tests {
             let segment = URL_SAFE_NO_PAD.encode(&bytes);
             let token = format!("{HEADER}.{segment}.{segment}");
             prop_assert!(UntrustedToken::new(&token).is_ok());
+        }
+    }
+
+    /// What the direct header reader gives, against jwt-compact: `None` when it leaves the
+    /// header to jwt-compact; otherwise jwt-compact must accept it with the same `alg` and `kid`
+    /// and no `crit`.
+    fn same_header_as_jwt_compact(json: &str) -> bool {
+        let Some(plain) = PlainHeader::parse(json.as_bytes()) else {
+            return false;
+        };
+        let token = format!("{}..", URL_SAFE_NO_PAD.encode(json));
+        let untrusted = UntrustedToken::<HeaderExtensions>::try_from(token.as_str())
+            .unwrap_or_else(|e| panic!("jwt-compact refuses {json}: {e}"));
+        assert_eq!(untrusted.algorithm(), plain.alg, "{json}");
+        assert_eq!(untrusted.header().key_id, plain.kid, "{json}");
+        assert!(untrusted.header().other_fields.crit.is_none(), "{json}");
+        true
+    }
+
+    #[test]
+    fn the_direct_header_reader_takes_only_plain_headers() {
+        for json in [
+            r#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#,
+            r#"{"typ":"JWT","kid":"k1","alg":"EdDSA"}"#,
+            r#" {"alg":"HS256"} "#,
+            r#"{"alg":"EdDSA","kid":null,"typ":null}"#,
+            r#"{"alg":"EdDS\u0041","kid":"k\"1"}"#,
+        ] {
+            assert!(same_header_as_jwt_compact(json), "{json}");
+        }
+        for json in [
+            r#"{"alg":"EdDSA","kid":"k1","crit":["exp"]}"#,
+            r#"{"alg":"EdDSA","kid":"k1","cty":"json"}"#,
+            r#"{"alg":"EdDSA","kid":"k1","kid":"k2"}"#,
+            r#"{"alg":"EdDSA","kid":1}"#,
+            r#"{"alg":"EdDSA","typ":1}"#,
+            r#"{"alg":null,"kid":"k1"}"#,
+            r#"{"kid":"k1"}"#,
+            r#"["EdDSA","k1","JWT"]"#,
+            r#"{"alg":"EdDSA"} x"#,
+            "\u{c}{\"alg\":\"EdDSA\"}",
+        ] {
+            assert!(!same_header_as_jwt_compact(json), "{json}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_direct_header_reader_agrees_with_jwt_compact(
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["alg", "kid", "typ", "cty", "crit", "jku", "x"]),
+                    proptest::sample::select(vec![
+                        "\"EdDSA\"", "\"k1\"", "\"JWT\"", "\"json\"", "null", "1", "[\"exp\"]", "{}",
+                    ]),
+                ),
+                0..5,
+            )
+        ) {
+            let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            same_header_as_jwt_compact(&format!("{{{}}}", body.join(",")));
         }
     }
 
