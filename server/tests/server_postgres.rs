@@ -125,7 +125,8 @@ fn two_instances_share_one_database() {
         assert_eq!(h.join().unwrap(), 200);
     }
     // Another instance's change shows within the 1 s cache lifetime.
-    assert!(wait_until(Duration::from_secs(3), || b.tier("org_shared") == "enterprise"));
+    assert!(wait_until(Duration::from_secs(3), || b.tier("org_shared")
+        == "enterprise"));
     assert_eq!(a.tier("org_shared"), "enterprise");
     let audit = a.audit("org_shared");
     assert_eq!(

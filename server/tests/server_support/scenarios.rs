@@ -501,9 +501,16 @@ pub fn overrides_and_flags(s: &Server) {
     let org = "org_ovr";
     s.create_org(org, "stripe");
     // A refused write (409) leaves nothing behind and does not block the next one.
-    let r = s.admin("POST", "/api/v1/admin/orgs", &json!({"id": org, "name": "Again"}));
+    let r = s.admin(
+        "POST",
+        "/api/v1/admin/orgs",
+        &json!({"id": org, "name": "Again"}),
+    );
     assert_eq!(r.status, 409, "{}", r.text());
-    assert_eq!(s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json()["name"], "Org org_ovr");
+    assert_eq!(
+        s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json()["name"],
+        "Org org_ovr"
+    );
     let base = format!("/api/v1/admin/orgs/{org}/feature-overrides");
     let r = s.admin(
         "POST",
