@@ -224,26 +224,27 @@ impl LicenseClaims {
 /// Well-formed v2 claims: only members the schema reads, each of its JSON type, none twice (serde
 /// refuses a duplicate), `null` where the object path also reads "absent". Whatever fails here,
 /// the object path reads instead.
+/// (`tier` and `license_type` are borrowed: one written with escapes takes the object path.)
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WellFormedV2 {
+struct WellFormedV2<'a> {
     iss: String,
     sub: String,
     iat: i64,
     exp: i64,
-    tier: Option<Value>,
+    tier: &'a str,
     features: Option<BTreeMap<String, bool>>,
-    limits: Option<Value>,
+    limits: Option<BTreeMap<String, Option<f64>>>,
     grace_days: Option<Value>,
     org_name: Option<String>,
     contact_email: Option<String>,
     jti: String,
     nbf: Option<i64>,
     aud: Option<Value>,
-    license_type: Option<Value>,
+    license_type: Option<&'a str>,
 }
 
-impl WellFormedV2 {
+impl WellFormedV2<'_> {
     /// The claims, checked by the same functions as the object path; `None` when any check fails
     /// (the object path then reports it).
     fn into_claims(self) -> Option<LicenseClaims> {
@@ -255,13 +256,24 @@ impl WellFormedV2 {
             nbf: self.nbf,
             exp: self.exp,
             license_id: required_string(Some(Value::String(self.jti)), "jti").ok()?,
-            tier: tier(self.tier).ok()?,
+            tier: Tier::parse(self.tier)?,
             features: self.features.unwrap_or_default(),
-            limits: limits(self.limits).ok()?,
+            limits: match self.limits {
+                None => BTreeMap::new(),
+                Some(entries) => limit_entries(
+                    entries
+                        .into_iter()
+                        .map(|(key, v)| (key, v.map_or(Value::Null, Value::from))),
+                )
+                .ok()?,
+            },
             grace_days: grace_days(self.grace_days).ok()?,
             org_name: self.org_name,
             contact_email: self.contact_email,
-            license_type: license_type(self.license_type).ok()?,
+            license_type: match self.license_type {
+                None => LicenseType::default(),
+                Some(name) => LicenseType::parse(name)?,
+            },
             extra: Map::new(),
         })
     }
@@ -417,8 +429,15 @@ fn limits(value: Option<Value>) -> Result<BTreeMap<String, LimitValue>> {
             describe(Some(&value))
         )));
     };
+    limit_entries(map)
+}
+
+/// The entries of a `limits` claim, by catalog name.
+fn limit_entries(
+    entries: impl IntoIterator<Item = (String, Value)>,
+) -> Result<BTreeMap<String, LimitValue>> {
     let mut limits = BTreeMap::new();
-    for (key, v) in map {
+    for (key, v) in entries {
         let limit = limit_from_json(&v).ok_or_else(|| {
             Error::claims(format!(
                 "claim `limits.{key}` must be a number ≥ 0, -1 or null, found {}",
@@ -549,6 +568,11 @@ mod tests {
             format!(r#"{{{base},"iat":-9223372036854775808}}"#),
             format!(r#"{{{base},"features":null,"limits":null,"tier":"enterprise"}}"#),
             format!(r#"{{{base},"features":{{"a":true,"a":false}}}}"#),
+            format!(r#"{{{base},"tier":"te\u0061m","license_type":"tri\u0061l"}}"#),
+            format!(r#"{{{base},"license_type":null,"grace_days":null}}"#),
+            format!(
+                r#"{{{base},"limits":{{"max_users":18446744073709551615,"max_orgs":1e2,"users_x":-1.0}}}}"#
+            ),
             "\"a string\"".to_owned(),
             "null".to_owned(),
             "".to_owned(),
