@@ -72,10 +72,17 @@ pub fn require_org(
     if is_admin_token(state, token) {
         return Ok(Actor::Admin);
     }
-    let session = state.sessions.verify(token, now).map_err(|e| {
-        tracing::info!(code = e.code().as_str(), "session token refused");
-        ApiError::unauthorized(format!("Invalid session token ({})", e.code().as_str()))
-    })?;
+    let session = match state.cached_session(token, now) {
+        Some(session) => session,
+        None => {
+            let session = state.sessions.verify(token, now).map_err(|e| {
+                tracing::info!(code = e.code().as_str(), "session token refused");
+                ApiError::unauthorized(format!("Invalid session token ({})", e.code().as_str()))
+            })?;
+            state.remember_session(token, &session, now);
+            session
+        }
+    };
     if session.is_superuser {
         return Ok(Actor::User(session));
     }

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use dev_health_entitlements::issue::{sign_revocation_list, sign_v2, SigningKey};
 use dev_health_entitlements::stripe::BillingConfig;
 use dev_health_entitlements::{
-    Catalog, ErrorCode, Keyring, License, LicenseClaims, Override, PublicKey, SessionVerifier,
-    Tier, Verifier,
+    Catalog, ErrorCode, Keyring, License, LicenseClaims, Override, PublicKey, Session,
+    SessionVerifier, Tier, Verifier,
 };
 
 use super::config::{Config, Secret};
 use super::db::{self, Db};
 use super::stripe::Job;
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 /// How long a signed revocation list is valid (`exp - iat`).
@@ -57,7 +58,16 @@ pub struct AppState {
     /// drop them at once (and `generation` keeps a read that raced a write from being cached).
     org_inputs: Mutex<OrgCache>,
     generation: AtomicU64,
+    /// Sessions the core verified, by SHA-256 of the token, so that a user's next requests skip
+    /// the signature check. An entry is used only while `now <= exp` and for at most
+    /// SESSION_CACHE_TTL; anything else goes back to the core.
+    sessions_seen: Mutex<HashMap<[u8; 32], (i64, Session)>>,
 }
+
+/// How long a verified session is remembered (Unix seconds).
+const SESSION_CACHE_TTL: i64 = 60;
+/// At most this many sessions are remembered.
+const SESSION_CACHE_MAX: usize = 100_000;
 
 /// What entitlements read from the database for one org.
 #[derive(Debug)]
@@ -138,6 +148,7 @@ impl AppState {
             kill_switches: Mutex::new(None),
             org_inputs: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            sessions_seen: Mutex::new(HashMap::new()),
         };
         state.reload_keys().await.map_err(|e| e.to_string())?;
         Ok((state, queue))
@@ -281,6 +292,26 @@ impl AppState {
             }
         }
         Ok(Some(inputs))
+    }
+
+    /// A session the core verified for this very token, still before its `exp`.
+    pub fn cached_session(&self, token: &str, now: i64) -> Option<Session> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let cache = self.sessions_seen.lock().ok()?;
+        let (until, session) = cache.get(&key)?;
+        (now <= *until).then(|| session.clone())
+    }
+
+    /// Remembers a session the core verified.
+    pub fn remember_session(&self, token: &str, session: &Session, now: i64) {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let until = session.exp.min(now.saturating_add(SESSION_CACHE_TTL));
+        if let Ok(mut cache) = self.sessions_seen.lock() {
+            if cache.len() >= SESSION_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, (until, session.clone()));
+        }
     }
 
     /// Drops an org's cached inputs (after this instance changed it).
