@@ -22,8 +22,12 @@ $(E2E_STAMP): $(E2E_DIR)/package-lock.json
 
 test-server: test-server-rust test-server-e2e ## server: SQLite + PostgreSQL integration, auth, reliability, end to end
 
+# The PostgreSQL tests use the cluster started here (the outage test starts and stops its own).
 test-server-rust: deps-postgres
-	cargo test -p dev-health-license-server --test 'server_*'
+	@pg=$$(mktemp -d /tmp/dhl-test-pg.XXXXXX); port=$(FREE_PORT); \
+	  trap 'bash $(CURDIR)/$(E2E_DIR)/pg-cluster.sh stop '"$$pg" EXIT; \
+	  bash $(E2E_DIR)/pg-cluster.sh start "$$pg" "$$port"; \
+	  DEV_HEALTH_TEST_PG_PORT="$$port" cargo test -p dev-health-license-server --test 'server_*'
 
 # The built binary over HTTP, webhooks signed by npm `stripe`: on SQLite, then on PostgreSQL.
 test-server-e2e: deps-postgres $(E2E_STAMP)

@@ -1,5 +1,6 @@
-//! The server over HTTP, on a real PostgreSQL server started on loopback for these tests (its
-//! own data dir in a temp folder, stopped afterwards): the §5 scenarios shared with
+//! The server over HTTP, on a real PostgreSQL server on loopback: the one `make test-server`
+//! starts (`DEV_HEALTH_TEST_PG_PORT`), else one these tests start (its own data dir in a temp
+//! folder, stopped afterwards): the §5 scenarios shared with
 //! `server_sqlite.rs`, several instances on one database, and the database going away.
 #![allow(
     clippy::unwrap_used,
@@ -18,15 +19,20 @@ use serde_json::json;
 use server_support::scenarios;
 use server_support::*;
 
-/// One cluster for this test binary; each test gets its own database.
+/// One cluster for this test binary (the Makefile's, or our own); each test gets its own database.
 fn cluster() -> &'static Pg {
     static PG: OnceLock<Pg> = OnceLock::new();
-    PG.get_or_init(Pg::start)
+    PG.get_or_init(Pg::shared)
 }
 
 fn database() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    cluster().database(&format!("t{}", N.fetch_add(1, Ordering::SeqCst)))
+    let name = format!(
+        "t{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    cluster().database(&name)
 }
 
 fn server() -> (TempDir, Server) {

@@ -448,6 +448,8 @@ pub struct Pg {
     pub port: u16,
     bindir: PathBuf,
     as_nobody: bool,
+    /// Started by someone else (the Makefile), who stops it.
+    external: bool,
 }
 
 fn free_port() -> u16 {
@@ -481,6 +483,24 @@ fn is_root() -> bool {
 }
 
 impl Pg {
+    /// The cluster named by `DEV_HEALTH_TEST_PG_PORT` (started by `make test-server` on
+    /// 127.0.0.1, superuser `postgres`, trust auth), else a cluster of our own.
+    pub fn shared() -> Pg {
+        match std::env::var("DEV_HEALTH_TEST_PG_PORT") {
+            Ok(port) => Pg {
+                dir: std::env::temp_dir(),
+                port: port
+                    .trim()
+                    .parse()
+                    .expect("DEV_HEALTH_TEST_PG_PORT is a port"),
+                bindir: pg_bindir(),
+                as_nobody: is_root(),
+                external: true,
+            },
+            Err(_) => Pg::start(),
+        }
+    }
+
     pub fn start() -> Pg {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -504,6 +524,7 @@ impl Pg {
             port: free_port(),
             bindir: pg_bindir(),
             as_nobody,
+            external: false,
         };
         let data = pg.dir.join("data");
         pg.run(
@@ -641,6 +662,9 @@ impl Pg {
 
 impl Drop for Pg {
     fn drop(&mut self) {
+        if self.external {
+            return;
+        }
         let data = self.dir.join("data");
         let _ = self
             .command(
