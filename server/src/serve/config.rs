@@ -247,8 +247,7 @@ fn normalize_database_url(url: &str) -> Result<String, ConfigError> {
 /// Reads `LICENSE_SIGNING_KEY`: a path to a key file, or the key itself (base64 seed or PEM).
 fn read_signing_key(value: &str) -> Result<SigningKey, ConfigError> {
     let value = value.trim();
-    let looks_inline = value.starts_with("-----BEGIN") || value.len() == 44;
-    let text = if !looks_inline && Path::new(value).is_file() {
+    let text = if !value.starts_with("-----BEGIN") && Path::new(value).is_file() {
         std::fs::read_to_string(value).map_err(|e| {
             err(format!(
                 "LICENSE_SIGNING_KEY: cannot read the key file: {e}"
@@ -378,6 +377,24 @@ mod tests {
         .unwrap_err();
         assert!(e.0.contains("LICENSE_SIGNING_KEY"));
         assert!(!e.0.contains("nope"));
+    }
+
+    #[test]
+    fn the_signing_key_is_a_file_or_the_key_itself() {
+        let dir = std::env::temp_dir().join(format!("dhl-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("seed");
+        std::fs::write(&file, format!("{SEED}\n")).unwrap();
+        let from_file = read_signing_key(file.to_str().unwrap()).unwrap();
+        let inline = read_signing_key(SEED).unwrap();
+        assert_eq!(from_file.public_key(), inline.public_key());
+        let pem = inline.to_pkcs8_pem().unwrap();
+        assert_eq!(
+            read_signing_key(pem.as_str()).unwrap().public_key(),
+            inline.public_key()
+        );
+        assert!(read_signing_key(dir.join("missing").to_str().unwrap()).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
