@@ -196,6 +196,7 @@ fn admin_endpoints_need_the_admin_token() {
     let cases = [
         ("POST", "/api/v1/admin/orgs", json!({"name": "X"})),
         ("GET", "/api/v1/admin/orgs/org_a", json!(null)),
+        ("PATCH", "/api/v1/admin/orgs/org_a", json!({"tier": "enterprise"})),
         (
             "POST",
             "/api/v1/admin/licenses",
@@ -227,6 +228,7 @@ fn admin_endpoints_need_the_admin_token() {
     }
     // Nothing changed.
     assert_eq!(s.entitlements("org_a")["features"]["git_sync"], true);
+    assert_eq!(s.tier("org_a"), "community");
     // Public endpoints need nothing.
     assert_eq!(s.get("/healthz", None).status, 200);
     assert_eq!(s.get("/.well-known/jwks.json", None).status, 200);

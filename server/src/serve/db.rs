@@ -337,6 +337,23 @@ pub async fn insert_org(conn: &mut AnyConnection, org: &Org) -> Result<bool, sql
     Ok(result.rows_affected() == 1)
 }
 
+/// Writes an org's name, tier, `managed_by` and settings.
+pub async fn update_org(conn: &mut AnyConnection, org: &Org, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organizations SET name = $1, tier = $2, managed_by = $3, settings = $4, \
+         updated_at = $5 WHERE id = $6",
+    )
+    .bind(&org.name)
+    .bind(org.tier.as_str())
+    .bind(managed_by_str(org.managed_by))
+    .bind(org.settings.to_string())
+    .bind(now)
+    .bind(&org.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The id of the org an event concerns: its `org_id` when that org exists, else the org linked
 /// to its customer, else the org whose subscription it is (as the core's `BillingLedger` does).
 pub async fn find_org_for_event(

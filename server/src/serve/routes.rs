@@ -48,7 +48,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/admin/licenses", post(issue_license))
         .route("/api/v1/admin/licenses/{id}/revoke", post(revoke_license))
         .route("/api/v1/admin/orgs", post(create_org))
-        .route("/api/v1/admin/orgs/{org_id}", get(get_org))
+        .route("/api/v1/admin/orgs/{org_id}", get(get_org).patch(patch_org))
         .route(
             "/api/v1/admin/orgs/{org_id}/feature-overrides",
             get(list_overrides).post(create_override),
@@ -531,6 +531,96 @@ async fn get_org(
     let mut conn = state.db.pool().acquire().await?;
     let org = load_org(&mut conn, &org_id).await?;
     Ok(Json(org_json(&org)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchOrg {
+    name: Option<String>,
+    tier: Option<String>,
+    managed_by: Option<String>,
+    settings: Option<Value>,
+}
+
+/// `PATCH /api/v1/admin/orgs/{org_id}`: an operator sets a (manual) org's tier, who manages it,
+/// its name or settings. Each change is audited.
+async fn patch_org(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+    payload: Result<Json<PatchOrg>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let actor = require_admin(&state, &headers)?.name();
+    let req = body(payload)?;
+    let unprocessable = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let now = super::now();
+    let mut tx = state.db.begin_write().await?;
+    let before = db::get_org(tx.conn(), &org_id, state.db.for_update())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Organization not found"))?;
+    let mut after = before.clone();
+    if let Some(name) = req.name {
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(unprocessable("name is empty"));
+        }
+        after.name = name;
+    }
+    if let Some(tier) = req.tier.as_deref() {
+        after.tier = Tier::parse(tier)
+            .ok_or_else(|| unprocessable("tier must be community, team or enterprise"))?;
+    }
+    match req.managed_by.as_deref() {
+        None => {}
+        Some("stripe") => after.managed_by = ManagedBy::Stripe,
+        Some("manual") => after.managed_by = ManagedBy::Manual,
+        Some(_) => return Err(unprocessable("managed_by must be stripe or manual")),
+    }
+    match req.settings {
+        None => {}
+        Some(v @ Value::Object(_)) => after.settings = v,
+        Some(_) => return Err(unprocessable("settings must be an object")),
+    }
+    db::update_org(tx.conn(), &after, now).await?;
+    if before.tier != after.tier {
+        db::audit(
+            tx.conn(),
+            &actor,
+            "org.tier_change",
+            Some(&org_id),
+            json!(before.tier),
+            json!(after.tier),
+            now,
+        )
+        .await?;
+    }
+    if before.managed_by != after.managed_by {
+        db::audit(
+            tx.conn(),
+            &actor,
+            "org.managed_by_change",
+            Some(&org_id),
+            json!(before.managed_by),
+            json!(after.managed_by),
+            now,
+        )
+        .await?;
+    }
+    if before.name != after.name || before.settings != after.settings {
+        db::audit(
+            tx.conn(),
+            &actor,
+            "org.update",
+            Some(&org_id),
+            json!({"name": before.name, "settings": before.settings}),
+            json!({"name": after.name, "settings": after.settings}),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.forget_org(&org_id);
+    Ok(Json(org_json(&after)))
 }
 
 fn override_json(o: &OverrideRow) -> Value {

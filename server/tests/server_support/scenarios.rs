@@ -346,6 +346,47 @@ pub fn ignored_events(s: &Server) {
             .count(),
         0
     );
+    // The operator sets a manual org's tier; it is audited.
+    let r = s.admin(
+        "PATCH",
+        "/api/v1/admin/orgs/org_manual",
+        &json!({"tier": "team"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.tier("org_manual"), "team");
+    let audit = s.audit("org_manual");
+    assert_eq!(audit[0]["action"], "org.tier_change");
+    assert_eq!(
+        (audit[0]["before"].clone(), audit[0]["after"].clone()),
+        (json!("enterprise"), json!("team"))
+    );
+    assert_eq!(audit[0]["actor"], "admin");
+    let r = s.admin(
+        "PATCH",
+        "/api/v1/admin/orgs/org_manual",
+        &json!({"tier": "gold"}),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        s.admin(
+            "PATCH",
+            "/api/v1/admin/orgs/org_nope",
+            &json!({"tier": "team"})
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        s.send(
+            "PATCH",
+            "/api/v1/admin/orgs/org_manual",
+            None,
+            &json!({"tier": "enterprise"})
+        )
+        .status,
+        401
+    );
+    assert_eq!(s.tier("org_manual"), "team");
 
     let other = json!({"id": "evt_invoice", "type": "invoice.paid", "created": t,
         "data": {"object": {"id": "in_1", "customer": "cus_price"}}})
