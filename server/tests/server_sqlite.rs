@@ -211,3 +211,61 @@ fn signing_key_rotation() {
         .unwrap_err();
     assert_eq!(err.code().as_str(), "key_not_valid_now");
 }
+
+/// Each request carries an id (the caller's `X-Request-Id`, or a fresh one) into the logs and
+/// back in the response; tokens, secrets and bodies never reach the logs.
+#[test]
+fn request_ids_in_logs_and_no_secrets() {
+    use server_support::*;
+
+    let (_d, s) = server();
+    s.create_org("org_log", "stripe");
+    let body = subscription_event(
+        "evt_log",
+        "customer.subscription.created",
+        now() - 5,
+        "sub_log",
+        "cus_log",
+        Some("org_log"),
+        "active",
+        PRICE_TEAM,
+        now() + 86_400 * 30,
+    );
+    let header =
+        dev_health_entitlements::stripe::signature_header(body.as_bytes(), WEBHOOK_SECRET, now());
+    let r = http(
+        &s.addr,
+        "POST",
+        "/api/v1/billing/webhooks/stripe",
+        None,
+        Some(body.as_bytes()),
+        &[
+            ("Stripe-Signature", &header),
+            ("X-Request-Id", "trace-abc-123"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-request-id"), Some("trace-abc-123"));
+    let fresh = s.get("/healthz", None);
+    let id = fresh.header("x-request-id").unwrap().to_owned();
+    assert!(id.starts_with("req-"), "{id}");
+    let session = session("org_log", "owner", 600, false);
+    let license = s.get("/api/v1/licensing/license/org_log", Some(&session));
+    assert_eq!(license.status, 200);
+    let logs = s.logs();
+    assert!(
+        logs.contains("request_id=trace-abc-123") && logs.contains("event applied"),
+        "{logs}"
+    );
+    for secret in [
+        WEBHOOK_SECRET,
+        ADMIN_TOKEN,
+        LICENSE_SEED,
+        session.as_str(),
+        license.json()["license"].as_str().unwrap(),
+        header.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+}
