@@ -196,7 +196,11 @@ fn admin_endpoints_need_the_admin_token() {
     let cases = [
         ("POST", "/api/v1/admin/orgs", json!({"name": "X"})),
         ("GET", "/api/v1/admin/orgs/org_a", json!(null)),
-        ("PATCH", "/api/v1/admin/orgs/org_a", json!({"tier": "enterprise"})),
+        (
+            "PATCH",
+            "/api/v1/admin/orgs/org_a",
+            json!({"tier": "enterprise"}),
+        ),
         (
             "POST",
             "/api/v1/admin/licenses",
