@@ -20,7 +20,9 @@ test-rust: deps-postgres
 $(E2E_STAMP): $(E2E_DIR)/package-lock.json
 	cd $(E2E_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
-test-server: test-server-rust test-server-e2e ## server: SQLite + PostgreSQL integration, auth, reliability, end to end
+# The server's Rust integration tests (SQLite, PostgreSQL, auth, reliability) already run in
+# test-rust (`cargo test --workspace`); test-server adds the end-to-end run over HTTP.
+test-server: test-server-e2e ## server: end to end over HTTP (its Rust tests run in test-rust)
 
 # The PostgreSQL tests use the cluster started here (the outage test starts and stops its own).
 test-server-rust: deps-postgres
