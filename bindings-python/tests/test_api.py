@@ -224,7 +224,7 @@ def test_resolution_and_every_check() -> None:
         "reason": "enabled_by_tier",
         "current_tier": "team",
         "required_tier": "team",
-        "expires_at": lic.expires_at,
+        "expires_at": lic.grace_ends_at,
     }
     assert ent.check("nope").reason == "feature_not_registered"
     assert ent.check_limit("max_users", 10_000).allowed
