@@ -24,9 +24,14 @@ WASM_OPT := $(WASM_DIR)/node_modules/.bin/wasm-opt
 WASM_CARGO_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat \
 	CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 WASM_CARGO_FLAGS := $(foreach p,curve25519-dalek ed25519-dalek sha2,--config profile.release.package.$(p).opt-level=3)
-# The gzipped size the web module must not exceed (bytes): a regression guard at 192 KiB. The
-# issue's goal of 80 KB is not reached (measured 168-172 KB); see README "Browser (WebAssembly)".
-WASM_GZIP_BUDGET ?= 196608
+# The web module is built without ed25519-dalek's precomputed tables (the wasm crate depends on the
+# core with default-features = false, leaving out its `fast-tables`): 8.5 KB gzipped less, verify
+# about 8 % slower (bench-wasm measures both sides without them).
+# The gzipped size the web module must not exceed (bytes): a regression guard at 176 KiB. The
+# issue's goal of 80 KB is not reached (measured 166 KB); see README "Browser (WebAssembly)".
+WASM_GZIP_BUDGET ?= 180224
+# The issue's goal (80 KB, gzip -9): reported by wasm-size; the check fails above WASM_GZIP_BUDGET.
+WASM_GZIP_GOAL := 81920
 WASM_NPM_STAMP := $(WASM_DIR)/node_modules/.installed
 
 deps-wasm: $(WASM_NPM_STAMP) ## wasm32 target, wasm-bindgen CLI (pinned), npm tools (binaryen, tsc, playwright-core)
@@ -64,7 +69,7 @@ wasm: deps-wasm ## build bindings-wasm/pkg (web, node, web-full)
 wasm-size: wasm ## the web module's gzipped size against the budget
 	@size=$$(gzip -9 -c $(WASM_PKG)/web/index_bg.wasm | wc -c); \
 	  raw=$$(wc -c < $(WASM_PKG)/web/index_bg.wasm); \
-	  echo "wasm web module: $$raw bytes, $$size bytes gzipped (budget $(WASM_GZIP_BUDGET))"; \
+	  echo "wasm web module: $$raw bytes, $$size bytes gzipped (budget $(WASM_GZIP_BUDGET); goal $(WASM_GZIP_GOAL): $$(test $$size -le $(WASM_GZIP_GOAL) && echo met || echo not met))"; \
 	  test $$size -le $(WASM_GZIP_BUDGET) || { echo "wasm web module is over its size budget" >&2; exit 1; }
 
 wasm-verify-only: ## the wasm crate must not enable the core's `issue` (signing) feature
