@@ -354,44 +354,42 @@ pub async fn update_org(conn: &mut AnyConnection, org: &Org, now: i64) -> Result
     Ok(())
 }
 
-/// The id of the org an event concerns: its `org_id` when that org exists, else the org linked
-/// to its customer, else the org whose subscription it is (as the core's `BillingLedger` does).
+/// The id of the org an event concerns, by the core's rule (`BillingLedger::find_org`): the org
+/// its `org_id` names (an `org_id` naming no org finds nothing: fail closed, never a fall-through
+/// to the customer link), else the org linked to its customer, else the org whose subscription it is.
 pub async fn find_org_for_event(
     conn: &mut AnyConnection,
     org_ref: &OrgRef,
 ) -> Result<Option<String>, sqlx::Error> {
     if let Some(id) = &org_ref.org_id {
-        let found = sqlx::query("SELECT id FROM organizations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(row) = found {
-            return Ok(Some(row.try_get("id")?));
-        }
+        return org_id_where(conn, "SELECT id FROM organizations WHERE id = $1", id).await;
     }
     if let Some(customer) = &org_ref.customer_id {
-        let found = sqlx::query(
-            "SELECT id FROM organizations WHERE stripe_customer_id = $1 ORDER BY created_at, id LIMIT 1",
-        )
-        .bind(customer)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(row) = found {
-            return Ok(Some(row.try_get("id")?));
+        let sql = "SELECT id FROM organizations WHERE stripe_customer_id = $1 ORDER BY created_at, id LIMIT 1";
+        if let Some(found) = org_id_where(conn, sql, customer).await? {
+            return Ok(Some(found));
         }
     }
-    if let Some(subscription) = &org_ref.subscription_id {
-        let found = sqlx::query(
-            "SELECT o.id AS id FROM organizations o WHERE o.subscription_id = $1 LIMIT 1",
-        )
-        .bind(subscription)
+    match &org_ref.subscription_id {
+        Some(subscription) => {
+            let sql = "SELECT id FROM organizations WHERE subscription_id = $1 LIMIT 1";
+            org_id_where(conn, sql, subscription).await
+        }
+        None => Ok(None),
+    }
+}
+
+/// The `id` column of the first row `sql` (one `$1` parameter) returns.
+async fn org_id_where(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    value: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(sql)
+        .bind(value)
         .fetch_optional(&mut *conn)
         .await?;
-        if let Some(row) = found {
-            return Ok(Some(row.try_get("id")?));
-        }
-    }
-    Ok(None)
+    row.map(|row| row.try_get("id")).transpose()
 }
 
 /// The org (locked on PostgreSQL) and its billing state, in one query.

@@ -10,8 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use dev_health_entitlements::issue::new_license_id;
 use dev_health_entitlements::stripe::{
-    apply_event, verify_signature, Action, BillingState, OrgRef as OrgRefLinks, StripeEvent,
-    DEFAULT_TOLERANCE_SECS,
+    apply_event, verify_signature, Action, BillingState, StripeEvent, DEFAULT_TOLERANCE_SECS,
 };
 use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
 use serde_json::{json, Value};
@@ -232,20 +231,16 @@ async fn apply_in(
     }
     let org_ref = event.org_ref();
     let backend = state.db.backend();
-    // By `metadata.org_id` first (one query), else by customer or subscription.
-    let mut found = match &org_ref.org_id {
+    // By `metadata.org_id` (one query): an id naming no org finds nothing, as in the core's
+    // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
+    // on another org). Without an org_id, by customer or subscription.
+    let found = match &org_ref.org_id {
         Some(id) => db::locked_billing_state(&mut *conn, id, backend).await?,
-        None => None,
+        None => match db::find_org_for_event(&mut *conn, &org_ref).await? {
+            Some(id) => db::locked_billing_state(&mut *conn, &id, backend).await?,
+            None => None,
+        },
     };
-    if found.is_none() {
-        let by_link = OrgRefLinks {
-            org_id: None,
-            ..org_ref.clone()
-        };
-        if let Some(id) = db::find_org_for_event(&mut *conn, &by_link).await? {
-            found = db::locked_billing_state(&mut *conn, &id, backend).await?;
-        }
-    }
     let (org, current) = match found {
         Some((org, state)) => (Some(org), Some(state)),
         None => (None, None),

@@ -315,6 +315,30 @@ pub fn ignored_events(s: &Server) {
         end,
     )));
     assert_eq!(s.event_outcome("evt_noorg").as_deref(), Some("unknown_org"));
+    // An org_id naming no org finds nothing, even when the customer is linked to an existing org
+    // (the core's rule): no fall-through that would let the event upgrade org_price.
+    ok(&s.webhook(&checkout_event(
+        "evt_link_price",
+        t,
+        "cus_price",
+        "org_price",
+    )));
+    ok(&s.webhook(&subscription_event(
+        "evt_gone_org_linked_customer",
+        "customer.subscription.created",
+        t,
+        "sub_gone",
+        "cus_price",
+        Some("org_gone"),
+        "active",
+        PRICE_ENTERPRISE,
+        end,
+    )));
+    assert_eq!(
+        s.event_outcome("evt_gone_org_linked_customer").as_deref(),
+        Some("unknown_org")
+    );
+    assert_eq!(s.tier("org_price"), "community");
     assert_eq!(
         s.admin_get("/api/v1/admin/orgs/org_does_not_exist").status,
         404
