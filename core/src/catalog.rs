@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::bitset::BitSet;
 use crate::claims::{limit_from_json, LimitValue};
@@ -97,86 +97,153 @@ pub struct Catalog {
     permission_index: FxHashMap<Box<str>, usize>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCatalog {
-    name: String,
-    tiers: Vec<RawTier>,
-    features: Vec<RawFeature>,
-    #[serde(default)]
-    limits: Vec<RawLimit>,
-    #[serde(default)]
-    roles: Vec<RawRole>,
+/// Where a JSON value sits in the catalog, for error messages: the catalog object itself, or
+/// entry `index` of one of its lists.
+#[derive(Clone, Copy)]
+enum At {
+    Root,
+    Entry(&'static str, usize),
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTier {
-    key: String,
-    name: String,
-    grace_days: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFeature {
-    key: String,
-    name: String,
-    #[serde(default)]
-    category: String,
-    min_tier: String,
-    #[serde(default)]
-    explicit_purchase: bool,
-    #[serde(default)]
-    tier_bound: bool,
-    #[serde(default)]
-    description: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLimit {
-    key: String,
-    #[serde(default)]
-    name: String,
-    direction: LimitDirection,
-    values: Entries,
-}
-
-/// A JSON object read as its entries in order, duplicates kept (a map would silently keep the
-/// last of two equal keys, and a catalog with `"community"` twice is a mistake to report).
-struct Entries(Vec<(String, Value)>);
-
-impl<'de> Deserialize<'de> for Entries {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Entries;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object of tier → value")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Entries, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry::<String, Value>()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
+impl At {
+    /// The path of member `name` of this object, e.g. `features[3].min_tier`.
+    fn member(self, name: &str) -> String {
+        match self {
+            At::Root => name.to_owned(),
+            At::Entry(list, index) => format!("{list}[{index}].{name}"),
         }
-        deserializer.deserialize_map(Visitor)
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRole {
-    name: String,
-    #[serde(default)]
-    inherits: Option<String>,
-    permissions: Vec<String>,
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root => f.write_str("the catalog"),
+            At::Entry(list, index) => write!(f, "{list}[{index}]"),
+        }
+    }
+}
+
+/// A JSON object of the catalog whose members have been checked against the names it may have.
+/// Duplicate names inside one object resolve to the last one, as everywhere else the engine
+/// reads JSON.
+struct Members<'a> {
+    map: &'a Map<String, Value>,
+    at: At,
+}
+
+impl<'a> Members<'a> {
+    /// `value` as an object with no member outside `known`.
+    fn new(value: &'a Value, at: At, known: &[&str]) -> Result<Members<'a>> {
+        let Value::Object(map) = value else {
+            return Err(invalid(format!("{at} must be an object")));
+        };
+        for name in map.keys() {
+            if !known.contains(&name.as_str()) {
+                return Err(invalid(format!("unknown field {name:?} in {at}")));
+            }
+        }
+        Ok(Members { map, at })
+    }
+
+    fn required(&self, name: &str) -> Result<&'a Value> {
+        self.map
+            .get(name)
+            .ok_or_else(|| invalid(format!("{} is missing", self.at.member(name))))
+    }
+
+    fn wrong_type(&self, name: &str, expected: &str) -> Error {
+        invalid(format!("{} must be {expected}", self.at.member(name)))
+    }
+
+    fn as_string(&self, name: &str, value: &Value) -> Result<String> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(self.wrong_type(name, "a string")),
+        }
+    }
+
+    /// A required string member.
+    fn string(&self, name: &str) -> Result<String> {
+        self.as_string(name, self.required(name)?)
+    }
+
+    /// An optional string member; absent is `""`.
+    fn string_or_empty(&self, name: &str) -> Result<String> {
+        self.map
+            .get(name)
+            .map_or(Ok(String::new()), |v| self.as_string(name, v))
+    }
+
+    /// An optional string member; absent or null is `None`.
+    fn string_or_null(&self, name: &str) -> Result<Option<String>> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => self.as_string(name, v).map(Some),
+        }
+    }
+
+    /// An optional boolean member; absent is `false`.
+    fn bool_or_false(&self, name: &str) -> Result<bool> {
+        match self.map.get(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(self.wrong_type(name, "true or false")),
+        }
+    }
+
+    /// A required member holding a whole number that fits `u32`.
+    fn u32(&self, name: &str) -> Result<u32> {
+        self.required(name)?
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| self.wrong_type(name, "a whole number from 0 to 4294967295"))
+    }
+
+    fn as_array(&self, name: &str, value: &'a Value) -> Result<&'a [Value]> {
+        match value {
+            Value::Array(items) => Ok(items),
+            _ => Err(self.wrong_type(name, "an array")),
+        }
+    }
+
+    /// A required array member.
+    fn array(&self, name: &str) -> Result<&'a [Value]> {
+        self.as_array(name, self.required(name)?)
+    }
+
+    /// An optional array member; absent is empty.
+    fn array_or_empty(&self, name: &str) -> Result<&'a [Value]> {
+        self.map
+            .get(name)
+            .map_or(Ok(&[]), |v| self.as_array(name, v))
+    }
+
+    /// A required array member of strings.
+    fn strings(&self, name: &str) -> Result<Vec<String>> {
+        let items = self.array(name)?;
+        let mut strings = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) => strings.push(s.clone()),
+                _ => {
+                    return Err(invalid(format!(
+                        "{}[{index}] must be a string",
+                        self.at.member(name)
+                    )))
+                }
+            }
+        }
+        Ok(strings)
+    }
+
+    /// A required object member.
+    fn object(&self, name: &str) -> Result<&'a Map<String, Value>> {
+        match self.required(name)? {
+            Value::Object(map) => Ok(map),
+            _ => Err(self.wrong_type(name, "an object")),
+        }
+    }
 }
 
 fn invalid(message: String) -> Error {
@@ -193,8 +260,8 @@ fn known_tier(name: &str, context: &str) -> Result<Tier> {
 
 impl Catalog {
     /// Loads and validates a catalog from JSON. An unknown tier, a duplicate key, a limit for an
-    /// unknown tier, a role inheriting an unknown role: each is an `invalid_catalog` error that
-    /// names it.
+    /// unknown tier, a role inheriting an unknown role, an unknown or missing member, a member of
+    /// the wrong type: each is an `invalid_catalog` error that names it.
     pub fn from_json(json: &str) -> Result<Catalog> {
         if json.len() > MAX_CATALOG_BYTES {
             return Err(invalid(format!(
@@ -202,31 +269,46 @@ impl Catalog {
                 json.len()
             )));
         }
-        let raw: RawCatalog = serde_json::from_str(json)
-            .map_err(|e| invalid(format!("the catalog is not valid: {e}")))?;
-        Catalog::from_raw(raw)
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| invalid(format!("the catalog is not valid JSON: {e}")))?;
+        Catalog::from_value(&value)
     }
 
-    fn from_raw(raw: RawCatalog) -> Result<Catalog> {
-        if raw.name.is_empty() {
+    fn from_value(value: &Value) -> Result<Catalog> {
+        let root = Members::new(
+            value,
+            At::Root,
+            &["name", "tiers", "features", "limits", "roles"],
+        )?;
+        let name = root.string("name")?;
+        if name.is_empty() {
             return Err(invalid("the catalog needs a name".into()));
         }
+
+        let tier_values = root.array("tiers")?;
         let mut tiers = Vec::with_capacity(3);
-        for (position, t) in raw.tiers.into_iter().enumerate() {
-            let tier = known_tier(&t.key, "tiers")?;
+        for (position, value) in tier_values.iter().enumerate() {
+            let t = Members::new(
+                value,
+                At::Entry("tiers", position),
+                &["key", "name", "grace_days"],
+            )?;
+            let key = t.string("key")?;
+            let name = t.string("name")?;
+            let grace_days = t.u32("grace_days")?;
+            let tier = known_tier(&key, "tiers")?;
             if tiers.iter().any(|i: &TierInfo| i.tier == tier) {
-                return Err(invalid(format!("tiers: {:?} appears twice", t.key)));
+                return Err(invalid(format!("tiers: {key:?} appears twice")));
             }
             if tier.index() != position {
                 return Err(invalid(format!(
-                    "tiers: {:?} is out of order; list community, team, enterprise",
-                    t.key
+                    "tiers: {key:?} is out of order; list community, team, enterprise"
                 )));
             }
             tiers.push(TierInfo {
                 tier,
-                name: t.name,
-                grace_days: t.grace_days,
+                name,
+                grace_days,
             });
         }
         if tiers.len() != 3 {
@@ -235,49 +317,74 @@ impl Catalog {
             ));
         }
 
-        let mut features = Vec::with_capacity(raw.features.len());
+        let feature_values = root.array("features")?;
+        let mut features = Vec::with_capacity(feature_values.len());
         let mut feature_index = FxHashMap::default();
-        for f in raw.features {
-            if f.key.is_empty() {
+        for (position, value) in feature_values.iter().enumerate() {
+            let f = Members::new(
+                value,
+                At::Entry("features", position),
+                &[
+                    "key",
+                    "name",
+                    "category",
+                    "min_tier",
+                    "explicit_purchase",
+                    "tier_bound",
+                    "description",
+                ],
+            )?;
+            let key = f.string("key")?;
+            let name = f.string("name")?;
+            let category = f.string_or_empty("category")?;
+            let min_tier_name = f.string("min_tier")?;
+            let explicit_purchase = f.bool_or_false("explicit_purchase")?;
+            let tier_bound = f.bool_or_false("tier_bound")?;
+            let description = f.string_or_empty("description")?;
+            if key.is_empty() {
                 return Err(invalid("features: a feature has an empty key".into()));
             }
-            let min_tier = known_tier(&f.min_tier, &format!("feature {:?}", f.key))?;
+            let min_tier = known_tier(&min_tier_name, &format!("feature {key:?}"))?;
             if feature_index
-                .insert(f.key.clone().into_boxed_str(), features.len())
+                .insert(key.clone().into_boxed_str(), features.len())
                 .is_some()
             {
-                return Err(invalid(format!(
-                    "features: the key {:?} appears twice",
-                    f.key
-                )));
+                return Err(invalid(format!("features: the key {key:?} appears twice")));
             }
             features.push(Feature {
-                key: f.key,
-                name: f.name,
-                category: f.category,
+                key,
+                name,
+                category,
                 min_tier,
-                explicit_purchase: f.explicit_purchase,
-                tier_bound: f.tier_bound,
-                description: f.description,
+                explicit_purchase,
+                tier_bound,
+                description,
             });
         }
 
-        let mut limits = Vec::with_capacity(raw.limits.len());
+        let limit_values = root.array_or_empty("limits")?;
+        let mut limits = Vec::with_capacity(limit_values.len());
         let mut limit_index = FxHashMap::default();
-        for l in raw.limits {
+        for (position, value) in limit_values.iter().enumerate() {
+            let l = Members::new(
+                value,
+                At::Entry("limits", position),
+                &["key", "name", "direction", "values"],
+            )?;
+            let key = l.string("key")?;
+            let name = l.string_or_empty("name")?;
+            let direction = match l.required("direction")? {
+                Value::String(s) if s == "max" => LimitDirection::Max,
+                Value::String(s) if s == "min" => LimitDirection::Min,
+                _ => return Err(l.wrong_type("direction", "\"max\" or \"min\"")),
+            };
+            // One entry per tier name: duplicates inside the object resolve to the last one.
             let mut values: [Option<LimitValue>; 3] = [None; 3];
-            for (tier_name, value) in &l.values.0 {
-                let tier = known_tier(tier_name, &format!("limit {:?}", l.key))?;
-                if values.get(tier.index()).is_some_and(Option::is_some) {
-                    return Err(invalid(format!(
-                        "limit {:?}: the value for {tier_name} appears twice",
-                        l.key
-                    )));
-                }
+            for (tier_name, value) in l.object("values")? {
+                let tier = known_tier(tier_name, &format!("limit {key:?}"))?;
                 let parsed = limit_from_json(value).ok_or_else(|| {
                     invalid(format!(
-                        "limit {:?}: the value for {tier_name} must be a number ≥ 0, -1 or null",
-                        l.key
+                        "limit {key:?}: the value for {tier_name} must be a number ≥ 0, -1 or null"
                     ))
                 })?;
                 if let Some(slot) = values.get_mut(tier.index()) {
@@ -288,8 +395,7 @@ impl Catalog {
             for tier in Tier::ALL {
                 let value = values.get(tier.index()).copied().flatten().ok_or_else(|| {
                     invalid(format!(
-                        "limit {:?}: no value for {tier} (use null for unlimited)",
-                        l.key
+                        "limit {key:?}: no value for {tier} (use null for unlimited)"
                     ))
                 })?;
                 if let Some(slot) = per_tier.get_mut(tier.index()) {
@@ -297,25 +403,36 @@ impl Catalog {
                 }
             }
             if limit_index
-                .insert(l.key.clone().into_boxed_str(), limits.len())
+                .insert(key.clone().into_boxed_str(), limits.len())
                 .is_some()
             {
-                return Err(invalid(format!(
-                    "limits: the key {:?} appears twice",
-                    l.key
-                )));
+                return Err(invalid(format!("limits: the key {key:?} appears twice")));
             }
             limits.push(LimitDef {
-                key: l.key,
-                name: l.name,
-                direction: l.direction,
+                key,
+                name,
+                direction,
                 values: PerTier(per_tier),
             });
         }
 
+        let role_values = root.array_or_empty("roles")?;
+        let mut listed = Vec::with_capacity(role_values.len());
+        for (position, value) in role_values.iter().enumerate() {
+            let r = Members::new(
+                value,
+                At::Entry("roles", position),
+                &["name", "inherits", "permissions"],
+            )?;
+            listed.push(Role {
+                name: r.string("name")?,
+                inherits: r.string_or_null("inherits")?,
+                permissions: r.strings("permissions")?,
+            });
+        }
         let mut permissions: Vec<String> = Vec::new();
         let mut permission_index: FxHashMap<Box<str>, usize> = FxHashMap::default();
-        for role in &raw.roles {
+        for role in &listed {
             for p in &role.permissions {
                 if !permission_index.contains_key(p.as_str()) {
                     permission_index.insert(p.clone().into_boxed_str(), permissions.len());
@@ -323,10 +440,10 @@ impl Catalog {
                 }
             }
         }
-        let mut roles = Vec::with_capacity(raw.roles.len());
+        let mut roles = Vec::with_capacity(listed.len());
         let mut role_index = FxHashMap::default();
-        let mut role_permissions: Vec<BitSet> = Vec::with_capacity(raw.roles.len());
-        for r in raw.roles {
+        let mut role_permissions: Vec<BitSet> = Vec::with_capacity(listed.len());
+        for r in listed {
             let mut set = BitSet::with_len(permissions.len());
             if let Some(parent) = &r.inherits {
                 // Only an earlier role may be inherited, which also rules out cycles.
@@ -353,15 +470,11 @@ impl Catalog {
                 return Err(invalid(format!("roles: {:?} appears twice", r.name)));
             }
             role_permissions.push(set);
-            roles.push(Role {
-                name: r.name,
-                inherits: r.inherits,
-                permissions: r.permissions,
-            });
+            roles.push(r);
         }
 
         Ok(Catalog {
-            name: raw.name,
+            name,
             tiers,
             features,
             feature_index,
@@ -552,11 +665,26 @@ mod tests {
     }
 
     #[test]
-    fn a_limit_with_a_tier_twice_is_named() {
+    fn a_limit_with_a_tier_twice_keeps_the_last_value() {
+        // Duplicates inside one JSON object resolve to the last one, as everywhere else.
         let json = format!(
             r#"{{"name":"x","tiers":{TIERS},"features":[],"limits":[{{"key":"seats","direction":"max","values":{{"community":1,"community":100,"team":2,"enterprise":3}}}}]}}"#
         );
-        assert!(err(&json).contains("community appears twice"));
+        let c = Catalog::from_json(&json).unwrap();
+        assert_eq!(
+            c.limit("seats").unwrap().values,
+            PerTier([Some(100.0), Some(2.0), Some(3.0)])
+        );
+    }
+
+    #[test]
+    fn a_duplicate_limit_or_role_key_across_entries_is_named() {
+        let l = r#"{"key":"seats","direction":"max","values":{"community":1,"team":2,"enterprise":null}}"#;
+        let json = format!(r#"{{"name":"x","tiers":{TIERS},"features":[],"limits":[{l},{l}]}}"#);
+        assert_eq!(err(&json), "limits: the key \"seats\" appears twice");
+        let r = r#"{"name":"a","permissions":[]}"#;
+        let json = format!(r#"{{"name":"x","tiers":{TIERS},"features":[],"roles":[{r},{r}]}}"#);
+        assert_eq!(err(&json), "roles: \"a\" appears twice");
     }
 
     #[test]
@@ -585,5 +713,129 @@ mod tests {
             r#"{{"name":"x","tiers":{TIERS},"features":[],"roles":[{{"name":"a","inherits":"ghost","permissions":[]}}]}}"#
         );
         assert!(err(&json).contains("ghost"));
+    }
+
+    /// A catalog with the default tiers and these members added to the root object.
+    fn with(members: &str) -> String {
+        format!(r#"{{"name":"x","tiers":{TIERS},{members}}}"#)
+    }
+
+    #[test]
+    fn structural_problems_are_named_by_path() {
+        let feature = r#"{"key":"a","name":"A","min_tier":"team"}"#;
+        let cases: [(String, &str); 27] = [
+            ("[]".into(), "the catalog must be an object"),
+            ("{".into(), "the catalog is not valid JSON: "),
+            (with(r#""features":[],"extra":1"#), r#"unknown field "extra" in the catalog"#),
+            (r#"{"tiers":[],"features":[]}"#.into(), "name is missing"),
+            (r#"{"name":7,"tiers":[],"features":[]}"#.into(), "name must be a string"),
+            (r#"{"name":"","tiers":[],"features":[]}"#.into(), "the catalog needs a name"),
+            (r#"{"name":"x","features":[]}"#.into(), "tiers is missing"),
+            (r#"{"name":"x","tiers":{},"features":[]}"#.into(), "tiers must be an array"),
+            (with(r#""limits":[]"#), "features is missing"),
+            (with(r#""features":[],"limits":null"#), "limits must be an array"),
+            (with(r#""features":[],"roles":{}"#), "roles must be an array"),
+            (
+                r#"{"name":"x","tiers":[{"key":"community","name":"C","grace_days":0,"foo":1}],"features":[]}"#.into(),
+                r#"unknown field "foo" in tiers[0]"#,
+            ),
+            (
+                r#"{"name":"x","tiers":[{"key":"community","grace_days":0}],"features":[]}"#.into(),
+                "tiers[0].name is missing",
+            ),
+            (
+                r#"{"name":"x","tiers":[{"key":"community","name":"C","grace_days":-1}],"features":[]}"#.into(),
+                "tiers[0].grace_days must be a whole number from 0 to 4294967295",
+            ),
+            (
+                r#"{"name":"x","tiers":[{"key":"community","name":"C","grace_days":4294967296}],"features":[]}"#.into(),
+                "tiers[0].grace_days must be a whole number from 0 to 4294967295",
+            ),
+            (
+                r#"{"name":"x","tiers":[{"key":"community","name":"C","grace_days":1.5}],"features":[]}"#.into(),
+                "tiers[0].grace_days must be a whole number from 0 to 4294967295",
+            ),
+            (
+                r#"{"name":"x","tiers":["community"],"features":[]}"#.into(),
+                "tiers[0] must be an object",
+            ),
+            (
+                with(&format!(r#""features":[{feature},{{"key":"b","name":"B","min_tier":1}}]"#)),
+                "features[1].min_tier must be a string",
+            ),
+            (
+                with(r#""features":[{"key":"b","name":"B"}]"#),
+                "features[0].min_tier is missing",
+            ),
+            (
+                with(r#""features":[{"key":"b","name":"B","min_tier":"team","tier_bound":"yes"}]"#),
+                "features[0].tier_bound must be true or false",
+            ),
+            (
+                with(r#""features":[{"key":"b","name":"B","min_tier":"team","category":null}]"#),
+                "features[0].category must be a string",
+            ),
+            (
+                with(r#""features":[{"key":"b","name":"B","min_tier":"team","price":5}]"#),
+                r#"unknown field "price" in features[0]"#,
+            ),
+            (
+                with(r#""features":[],"limits":[{"key":"s","direction":"up","values":{}}]"#),
+                r#"limits[0].direction must be "max" or "min""#,
+            ),
+            (
+                with(r#""features":[],"limits":[{"key":"s","direction":"max","values":[1,2,3]}]"#),
+                "limits[0].values must be an object",
+            ),
+            (
+                with(r#""features":[],"limits":[{"key":"s","direction":"max"}]"#),
+                "limits[0].values is missing",
+            ),
+            (
+                with(r#""features":[],"roles":[{"name":"a","permissions":["x",3]}]"#),
+                "roles[0].permissions[1] must be a string",
+            ),
+            (
+                with(r#""features":[],"roles":[{"name":"a","inherits":5,"permissions":[]}]"#),
+                "roles[0].inherits must be a string",
+            ),
+        ];
+        for (json, expected) in &cases {
+            let m = err(json);
+            assert!(m.starts_with(expected), "{json}: {m}");
+            assert_eq!(
+                Catalog::from_json(json).unwrap_err().code(),
+                ErrorCode::InvalidCatalog
+            );
+        }
+    }
+
+    #[test]
+    fn optional_members_take_their_defaults() {
+        let json = with(
+            r#""features":[{"key":"a","name":"A","min_tier":"team"}],"limits":[{"key":"s","direction":"min","values":{"community":-1,"team":null,"enterprise":2.5}}],"roles":[{"name":"v","inherits":null,"permissions":["p"]},{"name":"w","permissions":[]}]"#,
+        );
+        let c = Catalog::from_json(&json).unwrap();
+        assert_eq!(c.name(), "x");
+        assert_eq!(c.grace_days(), PerTier([0, 14, 30]));
+        assert_eq!(c.tier_name(Tier::Enterprise), "E");
+        let f = c.feature("a").unwrap();
+        assert_eq!((f.category.as_str(), f.description.as_str()), ("", ""));
+        assert!(!f.explicit_purchase && !f.tier_bound);
+        assert_eq!(f.min_tier, Tier::Team);
+        let l = c.limit("s").unwrap();
+        assert_eq!(l.name, "");
+        assert_eq!(l.direction, LimitDirection::Min);
+        assert_eq!(l.values, PerTier([None, None, Some(2.5)]));
+        assert_eq!(c.roles()[0].inherits, None);
+        assert!(c.can("v", "p") && !c.can("w", "p"));
+        let bare = Catalog::from_json(&with(r#""features":[]"#)).unwrap();
+        assert!(bare.limits().is_empty() && bare.roles().is_empty());
+    }
+
+    #[test]
+    fn an_oversized_catalog_is_refused_before_parsing() {
+        let json = " ".repeat(MAX_CATALOG_BYTES + 1);
+        assert!(err(&json).contains("bytes; the limit is"));
     }
 }
