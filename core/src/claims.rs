@@ -108,8 +108,8 @@ impl LicenseClaims {
     /// path, which words every error.
     pub(crate) fn from_v2_json(json: &[u8]) -> Result<LicenseClaims> {
         // serde would also read a struct from a JSON array: only an object may take the fast path.
-        let is_object = json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-        if is_object {
+        #[cfg(feature = "fast-json")]
+        if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
             if let Some(claims) = serde_json::from_slice::<WellFormedV2>(json)
                 .ok()
                 .and_then(WellFormedV2::into_claims)
@@ -189,24 +189,16 @@ impl LicenseClaims {
         put("exp", self.exp.into());
         put("jti", self.license_id.clone().into());
         put("tier", self.tier.as_str().into());
-        put(
-            "features",
-            Value::Object(
-                self.features
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::Bool(*v)))
-                    .collect(),
-            ),
-        );
-        put(
-            "limits",
-            Value::Object(
-                self.limits
-                    .iter()
-                    .map(|(k, v)| (k.clone(), limit_to_json(*v)))
-                    .collect(),
-            ),
-        );
+        let mut features = Map::new();
+        for (k, v) in &self.features {
+            features.insert(k.clone(), Value::Bool(*v));
+        }
+        put("features", Value::Object(features));
+        let mut limits = Map::new();
+        for (k, v) in &self.limits {
+            limits.insert(k.clone(), limit_to_json(*v));
+        }
+        put("limits", Value::Object(limits));
         if let Some(days) = self.grace_days {
             put("grace_days", days.into());
         }
@@ -225,6 +217,8 @@ impl LicenseClaims {
 /// refuses a duplicate), `null` where the object path also reads "absent". Whatever fails here,
 /// the object path reads instead.
 /// (`tier` and `license_type` are borrowed: one written with escapes takes the object path.)
+/// A speed path only, built with the `fast-json` feature.
+#[cfg(feature = "fast-json")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WellFormedV2<'a> {
@@ -244,6 +238,7 @@ struct WellFormedV2<'a> {
     license_type: Option<&'a str>,
 }
 
+#[cfg(feature = "fast-json")]
 impl WellFormedV2<'_> {
     /// The claims, checked by the same functions as the object path; `None` when any check fails
     /// (the object path then reports it).
@@ -408,15 +403,18 @@ fn features(value: Option<Value>) -> Result<BTreeMap<String, bool>> {
             describe(Some(&value))
         )));
     };
-    map.into_iter()
-        .map(|(key, v)| match v {
-            Value::Bool(b) => Ok((key, b)),
-            other => Err(Error::claims(format!(
+    // Inserted one by one: `collect` into a map would add a sort to the (size-budgeted) binary.
+    let mut features = BTreeMap::new();
+    for (key, v) in map {
+        let Value::Bool(b) = v else {
+            return Err(Error::claims(format!(
                 "claim `features.{key}` must be true or false, found {}",
-                describe(Some(&other))
-            ))),
-        })
-        .collect()
+                describe(Some(&v))
+            )));
+        };
+        features.insert(key, b);
+    }
+    Ok(features)
 }
 
 fn limits(value: Option<Value>) -> Result<BTreeMap<String, LimitValue>> {

@@ -584,27 +584,32 @@ impl Entitlements {
     /// in_grace_period, grace_ends_at, license_id}`, plus `reasons` (feature → the §3 reason), so
     /// that [`Entitlements::from_json`] rebuilds the same decisions. Times are RFC 3339 UTC strings.
     pub fn to_json(&self) -> Value {
-        let features: Map<String, Value> = self
-            .catalog
-            .features()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.key.clone(), Value::Bool(self.allowed.contains(i))))
-            .collect();
-        let reasons: Map<String, Value> = self
+        // Maps are filled one entry at a time: `collect` into a map would add a sort to the
+        // (size-budgeted) wasm binary for each map type.
+        let mut features = Map::new();
+        let mut reasons = Map::new();
+        for (i, (f, state)) in self
             .catalog
             .features()
             .iter()
             .zip(self.states.iter())
-            .map(|(f, state)| (f.key.clone(), Value::from(state.reason.as_str())))
-            .collect();
-        let limits: Map<String, Value> = self
-            .catalog
-            .limits()
-            .iter()
-            .zip(self.limits.iter())
-            .map(|(def, value)| (def.key.clone(), limit_to_json(*value)))
-            .collect();
+            .enumerate()
+        {
+            features.insert(f.key.clone(), Value::Bool(self.allowed.contains(i)));
+            reasons.insert(f.key.clone(), Value::from(state.reason.as_str()));
+        }
+        let mut limits = Map::new();
+        for (def, value) in self.catalog.limits().iter().zip(self.limits.iter()) {
+            limits.insert(def.key.clone(), limit_to_json(*value));
+        }
+        let mut features_override = Map::new();
+        for (k, v) in &self.features_override {
+            features_override.insert(k.clone(), Value::Bool(*v));
+        }
+        let mut limits_override = Map::new();
+        for (k, v) in &self.limits_override {
+            limits_override.insert(k.clone(), limit_to_json(*v));
+        }
         // A license may limit what the catalog does not (the default catalog has no `max_repos`).
         let licensed = |key: &str| match self.limits_override.get(key) {
             Some(value) => limit_to_json(*value),
@@ -618,12 +623,8 @@ impl Entitlements {
             "licensed_repos": licensed("max_repos"),
             "features": features,
             "reasons": reasons,
-            "features_override": self.features_override,
-            "limits_override": self
-                .limits_override
-                .iter()
-                .map(|(k, v)| (k.clone(), limit_to_json(*v)))
-                .collect::<Map<String, Value>>(),
+            "features_override": features_override,
+            "limits_override": limits_override,
             "expires_at": license.map(|l| rfc3339(l.expires_at)),
             "is_valid": license.is_none_or(|l| l.status.is_valid()),
             "limits": limits,
@@ -735,25 +736,22 @@ impl Entitlements {
             }),
             _ => None,
         };
-        let bools = |name: &str| -> BTreeMap<String, bool> {
-            obj.get(name)
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_bool()?)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let limits_override = obj
-            .get("limits_override")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), crate::claims::limit_from_json(v)?)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut features_override = BTreeMap::new();
+        if let Some(m) = obj.get("features_override").and_then(Value::as_object) {
+            for (k, v) in m {
+                if let Some(b) = v.as_bool() {
+                    features_override.insert(k.clone(), b);
+                }
+            }
+        }
+        let mut limits_override = BTreeMap::new();
+        if let Some(m) = obj.get("limits_override").and_then(Value::as_object) {
+            for (k, v) in m {
+                if let Some(limit) = crate::claims::limit_from_json(v) {
+                    limits_override.insert(k.clone(), limit);
+                }
+            }
+        }
         Ok(Entitlements {
             org_id: obj.get("org_id").and_then(Value::as_str).map(str::to_owned),
             tier,
@@ -761,7 +759,7 @@ impl Entitlements {
             allowed,
             limits: limits.into_boxed_slice(),
             license,
-            features_override: bools("features_override"),
+            features_override,
             limits_override,
             resolved_at: i64::MIN,
             stale_at: None,

@@ -3,10 +3,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::Signature;
-use jwt_compact::{Algorithm, ParseError, UntrustedToken};
+use jwt_compact::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::MembersError;
 use crate::keys::{unknown_kid, KeyEntry, Keyring};
 use crate::token::eddsa::EdDSA;
 
@@ -27,27 +28,22 @@ pub fn verify_jws<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedJws<'
     Ok(VerifiedJws { key, claims })
 }
 
-/// Header members beyond those jwt-compact reads.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct HeaderExtensions {
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
-}
-
 /// The usual header, `{"alg","kid","typ"}` with string values (`kid` and `typ` may be absent or
-/// `null`), read directly: jwt-compact reads exactly the same `alg` and `kid` from it, with no
-/// `cty` and no `crit`. Any other header (more members, a duplicate, another type) is parsed by
-/// jwt-compact, which words every error.
+/// `null`), read straight into its fields: the same `alg` and `kid` as [`read_header`], which
+/// reads every other header (more members, a duplicate, another type). A speed path only, built
+/// with the `fast-json` feature (the size-budgeted wasm build leaves it out).
+#[cfg(feature = "fast-json")]
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlainHeader {
     alg: String,
     kid: Option<String>,
-    /// Read only so that a `typ` that is not a string is left to jwt-compact.
+    /// Read only so that a `typ` that is not a string is left to [`read_header`].
     #[allow(dead_code)]
     typ: Option<String>,
 }
 
+#[cfg(feature = "fast-json")]
 impl PlainHeader {
     fn parse(json: &[u8]) -> Option<PlainHeader> {
         // serde would also read a struct from a JSON array: only an object takes this path.
@@ -58,8 +54,62 @@ impl PlainHeader {
     }
 }
 
-fn not_well_formed(e: ParseError) -> Error {
-    Error::malformed(format!("the token is not a well-formed JWS: {e}"))
+/// What the verifier acts on in a JWS header.
+#[derive(Debug, PartialEq, Eq)]
+struct JwsHeader {
+    alg: String,
+    kid: Option<String>,
+    /// Whether the header lists critical extensions (a non-null `crit`).
+    crit: bool,
+}
+
+/// Reads a JWS header object, with the rules of jwt-compact's header parser (a test holds the
+/// two together): `alg` is a required string; `kid`, `typ`, `jku`, `x5u`, `x5t` and `x5t#S256`
+/// are strings when present (`null` is absent); a `cty` other than `json` is refused; other
+/// members are ignored. A member named twice is refused: no reading of an ambiguous header is
+/// trusted (RFC 7515 §4 allows either refusing or taking the last).
+fn read_header(json: &[u8]) -> Result<JwsHeader> {
+    let members = crate::json::members(json).map_err(|problem| match problem {
+        MembersError::Syntax(e) => {
+            Error::malformed(format!("the token's header is not valid JSON: {e}"))
+        }
+        MembersError::NotAnObject => Error::malformed("the token's header is not a JSON object"),
+        MembersError::Duplicate(name) => {
+            let shown = if name.len() <= 20 {
+                &name
+            } else {
+                "(a long name)"
+            };
+            Error::malformed(format!("the token's header names `{shown}` twice"))
+        }
+    })?;
+    let mut header: Map<String, Value> = Map::new();
+    for (name, value) in members {
+        header.insert(name, value);
+    }
+    let mut string = |name: &str| match header.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(Error::malformed(format!(
+            "the header's `{name}` is not a string"
+        ))),
+    };
+    let alg = string("alg")?.ok_or_else(|| Error::malformed("the header has no `alg`"))?;
+    let kid = string("kid")?;
+    for name in ["typ", "jku", "x5u", "x5t", "x5t#S256"] {
+        string(name)?;
+    }
+    if string("cty")?.is_some_and(|cty| !cty.eq_ignore_ascii_case("json")) {
+        return Err(Error::malformed(
+            "the header's `cty` names a content type other than JSON",
+        ));
+    }
+    let crit = header.get("crit").is_some_and(|v| !v.is_null());
+    Ok(JwsHeader { alg, kid, crit })
+}
+
+fn not_well_formed(what: &str) -> Error {
+    Error::malformed(format!("the token is not a well-formed JWS: {what}"))
 }
 
 /// [`verify_jws`] up to the signature: the keyring entry that verified it and the decoded (not
@@ -67,9 +117,8 @@ fn not_well_formed(e: ParseError) -> Error {
 ///
 /// The three parts are decoded once, here, with the same strict unpadded base64url that
 /// jwt-compact's parser applies (a property test holds the two decoders to the same inputs); the
-/// usual header is read directly ([`PlainHeader`]), any other by jwt-compact (`header..`). Every
-/// structural error is `malformed_token` before the `alg` is looked at, as when jwt-compact
-/// parsed the whole token.
+/// header by [`read_header`] (or, with `fast-json`, the usual one by `PlainHeader`). Every
+/// structural error is `malformed_token` before the `alg` is looked at.
 pub(crate) fn verify_signature<'k>(
     token: &str,
     keyring: &'k Keyring,
@@ -78,27 +127,27 @@ pub(crate) fn verify_signature<'k>(
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(not_well_formed(ParseError::InvalidTokenStructure));
+        return Err(not_well_formed("it needs three parts separated by dots"));
     };
-    let invalid_base64 = |_| not_well_formed(ParseError::InvalidBase64Encoding);
+    let invalid_base64 = |_| not_well_formed("a part is not unpadded base64url");
     let claims_json = URL_SAFE_NO_PAD.decode(claims).map_err(invalid_base64)?;
     let raw_signature = URL_SAFE_NO_PAD.decode(signature).map_err(invalid_base64)?;
     let header_json = URL_SAFE_NO_PAD.decode(header).map_err(invalid_base64)?;
-    let (alg, kid, has_crit) = match PlainHeader::parse(&header_json) {
-        Some(plain) => (plain.alg, plain.kid, false),
-        None => {
-            let mut header_only = String::with_capacity(header.len() + 2);
-            header_only.push_str(header);
-            header_only.push_str("..");
-            let untrusted = UntrustedToken::<HeaderExtensions>::try_from(header_only.as_str())
-                .map_err(not_well_formed)?;
-            let parsed = untrusted.header();
-            (
-                untrusted.algorithm().to_owned(),
-                parsed.key_id.clone(),
-                parsed.other_fields.crit.is_some(),
-            )
-        }
+    #[cfg(feature = "fast-json")]
+    let plain = PlainHeader::parse(&header_json).map(|h| JwsHeader {
+        alg: h.alg,
+        kid: h.kid,
+        crit: false,
+    });
+    #[cfg(not(feature = "fast-json"))]
+    let plain = None;
+    let JwsHeader {
+        alg,
+        kid,
+        crit: has_crit,
+    } = match plain {
+        Some(header) => header,
+        None => read_header(&header_json)?,
     };
     let alg = alg.as_str();
     if alg != "EdDSA" {
@@ -171,6 +220,7 @@ pub(crate) fn claims_object(json: &[u8]) -> Result<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jwt_compact::UntrustedToken;
     use proptest::prelude::*;
 
     const HEADER: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0";
@@ -203,64 +253,123 @@ mod tests {
         }
     }
 
-    /// What the direct header reader gives, against jwt-compact: `None` when it leaves the
-    /// header to jwt-compact; otherwise jwt-compact must accept it with the same `alg` and `kid`
+    /// Header members beyond those jwt-compact reads: the oracle's view of `crit`.
+    #[derive(Debug, Clone, serde::Deserialize)]
+    struct HeaderExtensions {
+        #[serde(default)]
+        crit: Option<serde::de::IgnoredAny>,
+    }
+
+    /// jwt-compact's reading of a header (the oracle): `alg`, `kid` and whether `crit` is set.
+    fn jwt_compact_header(json: &str) -> Option<JwsHeader> {
+        let token = format!("{}..", URL_SAFE_NO_PAD.encode(json));
+        let untrusted = UntrustedToken::<HeaderExtensions>::try_from(token.as_str()).ok()?;
+        Some(JwsHeader {
+            alg: untrusted.algorithm().to_owned(),
+            kid: untrusted.header().key_id.clone(),
+            crit: untrusted.header().other_fields.crit.is_some(),
+        })
+    }
+
+    /// The general reader agrees with jwt-compact: both refuse, or both read the same members.
+    fn same_as_jwt_compact(json: &str) {
+        let ours = read_header(json.as_bytes());
+        match (&ours, jwt_compact_header(json)) {
+            (Ok(ours), Some(theirs)) => assert_eq!(ours, &theirs, "{json}"),
+            (Err(e), None) => assert_eq!(e.code(), ErrorCode::MalformedToken, "{json}"),
+            (ours, theirs) => panic!("{json}: ours {ours:?}, jwt-compact {theirs:?}"),
+        }
+    }
+
+    /// What the direct header reader gives, against the general one: `false` when it leaves the
+    /// header to [`read_header`]; otherwise the general reader gives the same `alg` and `kid`
     /// and no `crit`.
-    fn same_header_as_jwt_compact(json: &str) -> bool {
+    #[cfg(feature = "fast-json")]
+    fn plain_reads_as_general(json: &str) -> bool {
         let Some(plain) = PlainHeader::parse(json.as_bytes()) else {
             return false;
         };
-        let token = format!("{}..", URL_SAFE_NO_PAD.encode(json));
-        let untrusted = UntrustedToken::<HeaderExtensions>::try_from(token.as_str())
-            .unwrap_or_else(|e| panic!("jwt-compact refuses {json}: {e}"));
-        assert_eq!(untrusted.algorithm(), plain.alg, "{json}");
-        assert_eq!(untrusted.header().key_id, plain.kid, "{json}");
-        assert!(untrusted.header().other_fields.crit.is_none(), "{json}");
+        let general = read_header(json.as_bytes())
+            .unwrap_or_else(|e| panic!("the general reader refuses {json}: {e}"));
+        assert_eq!(general.alg, plain.alg, "{json}");
+        assert_eq!(general.kid, plain.kid, "{json}");
+        assert!(!general.crit, "{json}");
         true
     }
 
+    const PLAIN: [&str; 5] = [
+        r#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#,
+        r#"{"typ":"JWT","kid":"k1","alg":"EdDSA"}"#,
+        r#" {"alg":"HS256"} "#,
+        r#"{"alg":"EdDSA","kid":null,"typ":null}"#,
+        r#"{"alg":"EdDS\u0041","kid":"k\"1"}"#,
+    ];
+    const NOT_PLAIN: [&str; 13] = [
+        r#"{"alg":"EdDSA","kid":"k1","crit":["exp"]}"#,
+        r#"{"alg":"EdDSA","kid":"k1","crit":null}"#,
+        r#"{"alg":"EdDSA","kid":"k1","cty":"json"}"#,
+        r#"{"alg":"EdDSA","kid":"k1","cty":"JWT"}"#,
+        r#"{"alg":"EdDSA","kid":"k1","jku":7}"#,
+        r#"{"alg":"EdDSA","kid":1}"#,
+        r#"{"alg":"EdDSA","typ":1}"#,
+        r#"{"alg":null,"kid":"k1"}"#,
+        r#"{"kid":"k1"}"#,
+        r#"["EdDSA","k1","JWT"]"#,
+        r#"{"alg":"EdDSA"} x"#,
+        "\u{c}{\"alg\":\"EdDSA\"}",
+        r#"{"alg":"EdDSA","kid":"k1","x":{"y":[1,2]}}"#,
+    ];
+
+    #[test]
+    fn the_header_reader_agrees_with_jwt_compact() {
+        for json in PLAIN.iter().chain(NOT_PLAIN.iter()) {
+            same_as_jwt_compact(json);
+        }
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused() {
+        for json in [
+            r#"{"alg":"EdDSA","kid":"k1","kid":"k2"}"#,
+            r#"{"alg":"none","alg":"EdDSA","kid":"k1"}"#,
+            r#"{"alg":"EdDSA","kid":"k1","x":1,"x":1}"#,
+        ] {
+            let err = read_header(json.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::MalformedToken, "{json}");
+            assert!(err.message().contains("twice"), "{json}: {err}");
+        }
+    }
+
+    #[cfg(feature = "fast-json")]
     #[test]
     fn the_direct_header_reader_takes_only_plain_headers() {
-        for json in [
-            r#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#,
-            r#"{"typ":"JWT","kid":"k1","alg":"EdDSA"}"#,
-            r#" {"alg":"HS256"} "#,
-            r#"{"alg":"EdDSA","kid":null,"typ":null}"#,
-            r#"{"alg":"EdDS\u0041","kid":"k\"1"}"#,
-        ] {
-            assert!(same_header_as_jwt_compact(json), "{json}");
+        for json in PLAIN {
+            assert!(plain_reads_as_general(json), "{json}");
         }
-        for json in [
-            r#"{"alg":"EdDSA","kid":"k1","crit":["exp"]}"#,
-            r#"{"alg":"EdDSA","kid":"k1","cty":"json"}"#,
-            r#"{"alg":"EdDSA","kid":"k1","kid":"k2"}"#,
-            r#"{"alg":"EdDSA","kid":1}"#,
-            r#"{"alg":"EdDSA","typ":1}"#,
-            r#"{"alg":null,"kid":"k1"}"#,
-            r#"{"kid":"k1"}"#,
-            r#"["EdDSA","k1","JWT"]"#,
-            r#"{"alg":"EdDSA"} x"#,
-            "\u{c}{\"alg\":\"EdDSA\"}",
-        ] {
-            assert!(!same_header_as_jwt_compact(json), "{json}");
+        for json in NOT_PLAIN {
+            assert!(!plain_reads_as_general(json), "{json}");
         }
+        assert!(!plain_reads_as_general(
+            r#"{"alg":"EdDSA","kid":"k1","kid":"k2"}"#
+        ));
     }
 
     proptest! {
         #[test]
-        fn the_direct_header_reader_agrees_with_jwt_compact(
-            members in proptest::collection::vec(
-                (
-                    proptest::sample::select(vec!["alg", "kid", "typ", "cty", "crit", "jku", "x"]),
-                    proptest::sample::select(vec![
-                        "\"EdDSA\"", "\"k1\"", "\"JWT\"", "\"json\"", "null", "1", "[\"exp\"]", "{}",
-                    ]),
-                ),
-                0..5,
+        fn the_header_readers_agree(
+            members in proptest::collection::btree_map(
+                proptest::sample::select(vec!["alg", "kid", "typ", "cty", "crit", "jku", "x5u", "x"]),
+                proptest::sample::select(vec![
+                    "\"EdDSA\"", "\"k1\"", "\"JWT\"", "\"json\"", "null", "1", "[\"exp\"]", "{}",
+                ]),
+                0..6,
             )
         ) {
             let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-            same_header_as_jwt_compact(&format!("{{{}}}", body.join(",")));
+            let json = format!("{{{}}}", body.join(","));
+            same_as_jwt_compact(&json);
+            #[cfg(feature = "fast-json")]
+            plain_reads_as_general(&json);
         }
     }
 
