@@ -111,15 +111,13 @@ impl Catalog {
             .limits()
             .iter()
             .map(|l| {
-                let values: serde_json::Map<String, Value> = Tier::ALL
-                    .iter()
-                    .map(|t| {
-                        (
-                            t.as_str().to_owned(),
-                            core::claims::limit_to_json(l.values.get(*t)),
-                        )
-                    })
-                    .collect();
+                let mut values = serde_json::Map::new();
+                for t in Tier::ALL {
+                    values.insert(
+                        t.as_str().to_owned(),
+                        core::claims::limit_to_json(l.values.get(t)),
+                    );
+                }
                 json!({
                     "key": l.key,
                     "name": l.name,

@@ -14,7 +14,11 @@ pub(crate) fn to_js(value: &Value) -> JsResult<JsValue> {
         Value::Bool(b) => Ok(JsValue::from_bool(*b)),
         Value::String(s) => Ok(JsValue::from_str(s)),
         Value::Number(n) => Ok(JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN))),
-        Value::Array(_) | Value::Object(_) => JSON::parse(&value.to_string()),
+        // `serde_json::to_string`, not `Display`: Display also links the pretty printer.
+        Value::Array(_) | Value::Object(_) => match serde_json::to_string(value) {
+            Ok(text) => JSON::parse(&text),
+            Err(e) => Err(invalid_input(format!("cannot write JSON: {e}"))),
+        },
     }
 }
 
@@ -28,7 +32,8 @@ pub(crate) fn from_js(value: &JsValue, what: &str) -> JsResult<Value> {
     let text = text
         .as_string()
         .ok_or_else(|| invalid_input(format!("{what} cannot be read as JSON")))?;
-    serde_json::from_str(&text).map_err(|e| invalid_input(format!("{what}: {e}")))
+    // `from_slice` like the core: one JSON reader in the module.
+    serde_json::from_slice(text.as_bytes()).map_err(|e| invalid_input(format!("{what}: {e}")))
 }
 
 /// A document given either as JSON text or as a plain object: returns the JSON text.

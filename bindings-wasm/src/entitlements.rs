@@ -77,13 +77,15 @@ fn kill_switches(value: Option<&Value>) -> JsResult<BTreeMap<String, bool>> {
             "`killSwitches` must be an object {feature: enabled}",
         ));
     };
-    map.iter()
-        .map(|(k, v)| {
-            v.as_bool()
-                .map(|b| (k.clone(), b))
-                .ok_or_else(|| invalid_input(format!("killSwitches.{k} must be a boolean")))
-        })
-        .collect()
+    // Inserted one by one: `collect` into a map adds a sort to the size-budgeted module.
+    let mut switches = BTreeMap::new();
+    for (k, v) in map {
+        let enabled = v
+            .as_bool()
+            .ok_or_else(|| invalid_input(format!("killSwitches.{k} must be a boolean")))?;
+        switches.insert(k.clone(), enabled);
+    }
+    Ok(switches)
 }
 
 fn tier_or_null(tier: Option<core::Tier>) -> Value {
@@ -164,7 +166,7 @@ impl Entitlements {
         #[wasm_bindgen(unchecked_param_type = "EntitlementsJSON | string")] json: JsValue,
     ) -> JsResult<Entitlements> {
         let value = match json.as_string() {
-            Some(text) => serde_json::from_str(&text)
+            Some(text) => serde_json::from_slice(text.as_bytes())
                 .map_err(|e| invalid_input(format!("entitlements JSON: {e}")))?,
             None => from_js(&json, "entitlements JSON")?,
         };

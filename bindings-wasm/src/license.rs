@@ -318,13 +318,10 @@ impl License {
     /// Limits in the license, by catalog name (`null` is unlimited).
     #[wasm_bindgen(getter, unchecked_return_type = "Record<string, number | null>")]
     pub fn limits(&self) -> JsResult<JsValue> {
-        let limits: Map<String, Value> = self
-            .inner
-            .claims
-            .limits
-            .iter()
-            .map(|(k, v)| (k.clone(), core::claims::limit_to_json(*v)))
-            .collect();
+        let mut limits = Map::new();
+        for (k, v) in &self.inner.claims.limits {
+            limits.insert(k.clone(), core::claims::limit_to_json(*v));
+        }
         to_js(&Value::Object(limits))
     }
 

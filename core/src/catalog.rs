@@ -269,7 +269,7 @@ impl Catalog {
                 json.len()
             )));
         }
-        let value: Value = serde_json::from_str(json)
+        let value: Value = serde_json::from_slice(json.as_bytes())
             .map_err(|e| invalid(format!("the catalog is not valid JSON: {e}")))?;
         Catalog::from_value(&value)
     }

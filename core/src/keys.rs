@@ -216,7 +216,7 @@ impl Keyring {
                 json.len()
             )));
         }
-        let doc: Value = serde_json::from_str(json)
+        let doc: Value = serde_json::from_slice(json.as_bytes())
             .map_err(|e| Error::key(format!("the JWKS document is not valid JSON: {e}")))?;
         let keys = doc
             .get("keys")
