@@ -117,12 +117,46 @@ impl LicenseClaims {
                 return Ok(claims);
             }
         }
-        LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
+        LicenseClaims::from_members(crate::token::v2::claims_members(json)?, TokenFormat::V2)
     }
 
     /// Reads claims from a decoded JSON object of the given format.
-    pub fn from_json(mut map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
-        let mut take = |name: &str| map.remove(name).filter(|v| !v.is_null());
+    pub fn from_json(map: Map<String, Value>, format: TokenFormat) -> Result<LicenseClaims> {
+        LicenseClaims::from_members(map, format)
+    }
+
+    /// Reads claims from the members of a JSON object, in order; of a member named twice, the
+    /// last counts (as in a map). Claims the format does not read are kept in `extra`.
+    fn from_members<Name: AsRef<str> + Into<String>>(
+        members: impl IntoIterator<Item = (Name, Value)>,
+        format: TokenFormat,
+    ) -> Result<LicenseClaims> {
+        let names: &[&str] = match format {
+            TokenFormat::V1 => &V1_CLAIMS,
+            TokenFormat::V2 => &V2_CLAIMS,
+        };
+        let mut known: [Option<Value>; 14] = Default::default();
+        let mut map = Map::new();
+        for (name, value) in members {
+            match names.iter().position(|n| *n == name.as_ref()) {
+                Some(i) => {
+                    if let Some(slot) = known.get_mut(i) {
+                        *slot = Some(value);
+                    }
+                }
+                None => {
+                    map.insert(name.into(), value);
+                }
+            }
+        }
+        let mut take = |name: &str| {
+            names
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|i| known.get_mut(i))
+                .and_then(Option::take)
+                .filter(|v| !v.is_null())
+        };
         let iss = required_string(take("iss"), "iss")?;
         let sub = required_string(take("sub"), "sub")?;
         let iat = required_int(take("iat"), "iat")?;
@@ -212,6 +246,38 @@ impl LicenseClaims {
         Value::Object(out)
     }
 }
+
+/// The claims each format reads (at most 14, the size of the slots in `from_members`); any other
+/// member is kept in `extra`.
+const V1_CLAIMS: [&str; 11] = [
+    "iss",
+    "sub",
+    "iat",
+    "exp",
+    "tier",
+    "features",
+    "limits",
+    "grace_days",
+    "org_name",
+    "contact_email",
+    "license_id",
+];
+const V2_CLAIMS: [&str; 14] = [
+    "iss",
+    "sub",
+    "iat",
+    "exp",
+    "tier",
+    "features",
+    "limits",
+    "grace_days",
+    "org_name",
+    "contact_email",
+    "jti",
+    "nbf",
+    "aud",
+    "license_type",
+];
 
 /// Well-formed v2 claims: only members the schema reads, each of its JSON type, none twice (serde
 /// refuses a duplicate), `null` where the object path also reads "absent". Whatever fails here,

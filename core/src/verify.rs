@@ -348,10 +348,10 @@ impl Verifier {
     /// with a status. Checks run in this order: size, structure, algorithm, key id, signature,
     /// claims schema, key window, issuer, audience, clock rollback, `iat`, `nbf`, revocation.
     pub fn verify(&self, token: &str, now: i64) -> Result<License> {
-        // The limit applies to what was handed over, before surrounding whitespace is dropped.
-        detect_format(token)?;
-        let token = token.trim();
+        // The limit applies to what was handed over, before surrounding whitespace is dropped
+        // (which leaves the number of dots, and so the format, as it was).
         let format = detect_format(token)?;
+        let token = token.trim();
         let (entry, claims) = match format {
             TokenFormat::V2 => {
                 let (key, claims_json) = v2::verify_signature(token, &self.keyring)?;

@@ -54,7 +54,7 @@ pub fn detect_format(token: &str) -> Result<TokenFormat> {
     match dots {
         1 => Ok(TokenFormat::V1),
         2 => Ok(TokenFormat::V2),
-        0 if token.is_empty() => Err(Error::malformed("the token is empty")),
+        0 if token.trim().is_empty() => Err(Error::malformed("the token is empty")),
         n => Err(Error::malformed(format!(
             "a license token has 1 dot (v1) or 2 dots (v2); this one has {n}"
         ))),

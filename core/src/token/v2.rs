@@ -7,7 +7,7 @@ use jwt_compact::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::MembersError;
+use crate::json::{Duplicates, MembersError};
 use crate::keys::{unknown_kid, KeyEntry, Keyring};
 use crate::token::eddsa::EdDSA;
 
@@ -69,43 +69,62 @@ struct JwsHeader {
 /// members are ignored. A member named twice is refused: no reading of an ambiguous header is
 /// trusted (RFC 7515 §4 allows either refusing or taking the last).
 fn read_header(json: &[u8]) -> Result<JwsHeader> {
-    let members = crate::json::members(json).map_err(|problem| match problem {
-        MembersError::Syntax(e) => {
-            Error::malformed(format!("the token's header is not valid JSON: {e}"))
-        }
-        MembersError::NotAnObject => Error::malformed("the token's header is not a JSON object"),
-        MembersError::Duplicate(name) => {
-            let shown = if name.len() <= 20 {
-                &name
-            } else {
-                "(a long name)"
-            };
-            Error::malformed(format!("the token's header names `{shown}` twice"))
-        }
-    })?;
-    let mut header: Map<String, Value> = Map::new();
-    for (name, value) in members {
-        header.insert(name, value);
-    }
-    let mut string = |name: &str| match header.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(Error::malformed(format!(
-            "the header's `{name}` is not a string"
-        ))),
+    let members =
+        crate::json::members(json, Duplicates::Refuse).map_err(|problem| match problem {
+            MembersError::Syntax(e) => {
+                Error::malformed(format!("the token's header is not valid JSON: {e}"))
+            }
+            MembersError::NotAnObject => {
+                Error::malformed("the token's header is not a JSON object")
+            }
+            MembersError::Duplicate(name) => {
+                let shown = if name.len() <= 20 {
+                    &name
+                } else {
+                    "(a long name)"
+                };
+                Error::malformed(format!("the token's header names `{shown}` twice"))
+            }
+        })?;
+    let mut header = JwsHeader {
+        alg: String::new(),
+        kid: None,
+        crit: false,
     };
-    let alg = string("alg")?.ok_or_else(|| Error::malformed("the header has no `alg`"))?;
-    let kid = string("kid")?;
-    for name in ["typ", "jku", "x5u", "x5t", "x5t#S256"] {
-        string(name)?;
+    let mut alg = None;
+    for (name, value) in members {
+        let string = match value {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            _ if name == "crit" => {
+                header.crit = true;
+                continue;
+            }
+            _ if matches!(
+                &*name,
+                "alg" | "kid" | "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256"
+            ) =>
+            {
+                return Err(Error::malformed(format!(
+                    "the header's `{name}` is not a string"
+                )))
+            }
+            _ => continue,
+        };
+        match &*name {
+            "alg" => alg = string,
+            "kid" => header.kid = string,
+            "crit" => header.crit = string.is_some(),
+            "cty" if string.is_some_and(|cty| !cty.eq_ignore_ascii_case("json")) => {
+                return Err(Error::malformed(
+                    "the header's `cty` names a content type other than JSON",
+                ))
+            }
+            _ => {}
+        }
     }
-    if string("cty")?.is_some_and(|cty| !cty.eq_ignore_ascii_case("json")) {
-        return Err(Error::malformed(
-            "the header's `cty` names a content type other than JSON",
-        ));
-    }
-    let crit = header.get("crit").is_some_and(|v| !v.is_null());
-    Ok(JwsHeader { alg, kid, crit })
+    header.alg = alg.ok_or_else(|| Error::malformed("the header has no `alg`"))?;
+    Ok(header)
 }
 
 fn not_well_formed(what: &str) -> Error {
@@ -206,6 +225,15 @@ pub(crate) fn decode_claims(signed_data: &str) -> Result<Map<String, Value>> {
         .decode(payload)
         .map_err(|_| Error::malformed("the claims are not unpadded base64url"))?;
     claims_object(&bytes)
+}
+
+/// Parses decoded claims JSON into the members of its object, in order (a member named twice is
+/// kept twice: a reader taking the last agrees with [`claims_object`]).
+pub(crate) fn claims_members(json: &[u8]) -> Result<Vec<crate::json::Member<'_>>> {
+    crate::json::members(json, Duplicates::Keep).map_err(|problem| match problem {
+        MembersError::Syntax(e) => Error::claims(format!("the claims are not valid JSON: {e}")),
+        _ => Error::claims("the claims are not a JSON object"),
+    })
 }
 
 /// Parses decoded claims JSON into an object.
