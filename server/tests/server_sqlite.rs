@@ -269,3 +269,113 @@ fn request_ids_in_logs_and_no_secrets() {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
+
+/// The SQLite writer applies waiting webhooks in one transaction. When one of them fails (here an
+/// event the database refuses, through a trigger the test installs), the whole batch is rolled
+/// back and each event is applied again on its own: the failing one answers 500 (Stripe retries
+/// it), every other one is applied exactly once and answered 200, and the retry succeeds once the
+/// database accepts it.
+#[test]
+fn one_failing_event_in_a_batch_fails_alone() {
+    use server_support::{now, post_webhook, subscription_event, PRICE_TEAM};
+    use sqlx::{Connection, SqliteConnection};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const EVENTS: usize = 24;
+    const POISON: usize = 17;
+    let (dir, s) = server();
+    for i in 0..EVENTS {
+        s.create_org(&format!("org_b{i}"), "stripe");
+    }
+    let body = |i: usize| {
+        subscription_event(
+            &format!("evt_b{i}"),
+            "customer.subscription.created",
+            now() - 10,
+            &format!("sub_b{i}"),
+            &format!("cus_b{i}"),
+            Some(&format!("org_b{i}")),
+            "active",
+            PRICE_TEAM,
+            now() + 30 * 86_400,
+        )
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut db = rt
+        .block_on(SqliteConnection::connect(&sqlite_url(&dir.0)))
+        .unwrap();
+    let sql = |db: &mut SqliteConnection, sql: &str| {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        rt.block_on(sqlx::raw_sql(sql).execute(&mut *db)).unwrap();
+    };
+    sql(
+        &mut db,
+        &format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON stripe_events WHEN NEW.id = 'evt_b{POISON}' \
+             BEGIN SELECT RAISE(ABORT, 'the test refuses this event'); END"
+        ),
+    );
+    // Hold SQLite's write lock so that the deliveries queue up behind the writer, then release
+    // it: the writer takes what is waiting as one batch (the first arrival may go alone).
+    sql(&mut db, "BEGIN IMMEDIATE");
+    let addr = Arc::new(s.addr.clone());
+    let send = |i: usize| {
+        let (addr, body) = (Arc::clone(&addr), body(i));
+        std::thread::spawn(move || (i, post_webhook(&addr, &body).status))
+    };
+    let mut senders = vec![send(0)];
+    std::thread::sleep(Duration::from_millis(300));
+    senders.extend((1..EVENTS).map(send));
+    std::thread::sleep(Duration::from_millis(700));
+    sql(&mut db, "COMMIT");
+    let mut statuses: Vec<(usize, u16)> = senders.into_iter().map(|h| h.join().unwrap()).collect();
+    statuses.sort();
+
+    for (i, status) in &statuses {
+        let expected = if *i == POISON { 500 } else { 200 };
+        assert_eq!(*status, expected, "event {i}: {statuses:?}");
+    }
+    assert!(
+        s.logs()
+            .contains("a webhook batch failed and was rolled back; applying its events one by one"),
+        "the refused event did not fail inside a batch: {}",
+        s.logs()
+    );
+    for i in (0..EVENTS).filter(|&i| i != POISON) {
+        let org = format!("org_b{i}");
+        assert_eq!(s.tier(&org), "team", "{org}");
+        let signs = s
+            .audit(&org)
+            .iter()
+            .filter(|a| a["action"] == "license.sign")
+            .count();
+        assert_eq!(
+            signs, 1,
+            "{org}: one license, however many transactions ran"
+        );
+        assert_eq!(
+            s.event_outcome(&format!("evt_b{i}")).as_deref(),
+            Some("applied")
+        );
+    }
+    let poisoned = format!("org_b{POISON}");
+    assert_eq!(
+        s.tier(&poisoned),
+        "community",
+        "the refused event changed nothing"
+    );
+    assert_eq!(s.event_outcome(&format!("evt_b{POISON}")), None);
+
+    // Stripe's retry, once the database accepts the event: applied once.
+    sql(&mut db, "DROP TRIGGER poison");
+    assert_eq!(post_webhook(&s.addr, &body(POISON)).status, 200);
+    assert_eq!(s.tier(&poisoned), "team");
+    assert_eq!(
+        s.event_outcome(&format!("evt_b{POISON}")).as_deref(),
+        Some("applied")
+    );
+}

@@ -171,7 +171,12 @@ pub async fn webhook_writer(state: Arc<AppState>, mut queue: mpsc::Receiver<Job>
         let results: Vec<Result<Delivery, String>> = match apply_batch(&state, &batch).await {
             Ok(Ok(deliveries)) => deliveries.into_iter().map(Ok).collect(),
             Ok(Err(e)) | Err(e) if batch.len() == 1 => vec![Err(e)],
-            Ok(Err(_)) | Err(_) => {
+            Ok(Err(e)) | Err(e) => {
+                tracing::warn!(
+                    events = batch.len(),
+                    error = %e,
+                    "a webhook batch failed and was rolled back; applying its events one by one"
+                );
                 let mut one_by_one = Vec::with_capacity(batch.len());
                 for job in &batch {
                     one_by_one.push(match apply_batch(&state, std::slice::from_ref(job)).await {
