@@ -1,6 +1,7 @@
 //! Conversions between JS values and the core's types: plain objects go through JSON, which the
 //! core already speaks, so the module needs no second serialisation library.
 
+use dev_health_entitlements as core;
 use js_sys::JSON;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
@@ -32,8 +33,8 @@ pub(crate) fn from_js(value: &JsValue, what: &str) -> JsResult<Value> {
     let text = text
         .as_string()
         .ok_or_else(|| invalid_input(format!("{what} cannot be read as JSON")))?;
-    // `from_slice` like the core: one JSON reader in the module.
-    serde_json::from_slice(text.as_bytes()).map_err(|e| invalid_input(format!("{what}: {e}")))
+    // The core's reader: one JSON reader in the module.
+    core::json::parse(text.as_bytes()).map_err(|e| invalid_input(format!("{what}: {e}")))
 }
 
 /// A document given either as JSON text or as a plain object: returns the JSON text.

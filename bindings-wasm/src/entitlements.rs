@@ -166,7 +166,7 @@ impl Entitlements {
         #[wasm_bindgen(unchecked_param_type = "EntitlementsJSON | string")] json: JsValue,
     ) -> JsResult<Entitlements> {
         let value = match json.as_string() {
-            Some(text) => serde_json::from_slice(text.as_bytes())
+            Some(text) => core::json::parse(text.as_bytes())
                 .map_err(|e| invalid_input(format!("entitlements JSON: {e}")))?,
             None => from_js(&json, "entitlements JSON")?,
         };

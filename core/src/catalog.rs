@@ -125,8 +125,7 @@ impl std::fmt::Display for At {
 }
 
 /// A JSON object of the catalog whose members have been checked against the names it may have.
-/// Duplicate names inside one object resolve to the last one, as everywhere else the engine
-/// reads JSON.
+/// (A member named twice was already refused when the document was parsed.)
 struct Members<'a> {
     map: &'a Map<String, Value>,
     at: At,
@@ -269,7 +268,7 @@ impl Catalog {
                 json.len()
             )));
         }
-        let value: Value = serde_json::from_slice(json.as_bytes())
+        let value: Value = crate::json::parse(json.as_bytes())
             .map_err(|e| invalid(format!("the catalog is not valid JSON: {e}")))?;
         Catalog::from_value(&value)
     }
@@ -378,7 +377,7 @@ impl Catalog {
                 Value::String(s) if s == "min" => LimitDirection::Min,
                 _ => return Err(l.wrong_type("direction", "\"max\" or \"min\"")),
             };
-            // One entry per tier name: duplicates inside the object resolve to the last one.
+            // One entry per tier name (the parser refused a tier named twice).
             let mut values: [Option<LimitValue>; 3] = [None; 3];
             for (tier_name, value) in l.object("values")? {
                 let tier = known_tier(tier_name, &format!("limit {key:?}"))?;
@@ -665,16 +664,30 @@ mod tests {
     }
 
     #[test]
-    fn a_limit_with_a_tier_twice_keeps_the_last_value() {
-        // Duplicates inside one JSON object resolve to the last one, as everywhere else.
-        let json = format!(
-            r#"{{"name":"x","tiers":{TIERS},"features":[],"limits":[{{"key":"seats","direction":"max","values":{{"community":1,"community":100,"team":2,"enterprise":3}}}}]}}"#
-        );
-        let c = Catalog::from_json(&json).unwrap();
-        assert_eq!(
-            c.limit("seats").unwrap().values,
-            PerTier([Some(100.0), Some(2.0), Some(3.0)])
-        );
+    fn a_member_named_twice_is_refused_at_any_depth() {
+        // A vendor's mistake to report: silently taking the last `min_tier` would mis-tier.
+        for (member, json) in [
+            (
+                "community",
+                format!(
+                    r#"{{"name":"x","tiers":{TIERS},"features":[],"limits":[{{"key":"seats","direction":"max","values":{{"community":1,"community":100,"team":2,"enterprise":3}}}}]}}"#
+                ),
+            ),
+            (
+                "min_tier",
+                format!(
+                    r#"{{"name":"x","tiers":{TIERS},"features":[{{"key":"a","name":"A","min_tier":"enterprise","min_tier":"community"}}]}}"#
+                ),
+            ),
+            (
+                "features",
+                format!(r#"{{"name":"x","tiers":{TIERS},"features":[],"features":[]}}"#),
+            ),
+        ] {
+            let m = err(&json);
+            assert!(m.starts_with("the catalog is not valid JSON"), "{m}");
+            assert!(m.contains(&format!("{member:?} appears twice")), "{m}");
+        }
     }
 
     #[test]

@@ -117,7 +117,13 @@ impl LicenseClaims {
                 return Ok(claims);
             }
         }
-        LicenseClaims::from_members(crate::token::v2::claims_members(json)?, TokenFormat::V2)
+        match crate::token::v2::claims_members(json)? {
+            Some(members) => LicenseClaims::from_members(members, TokenFormat::V2),
+            // More members than the member reader takes: read them through a map.
+            None => {
+                LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
+            }
+        }
     }
 
     /// Reads claims from a decoded JSON object of the given format.
@@ -135,7 +141,8 @@ impl LicenseClaims {
             TokenFormat::V1 => &V1_CLAIMS,
             TokenFormat::V2 => &V2_CLAIMS,
         };
-        let mut known: [Option<Value>; 14] = Default::default();
+        // One slot per claim the format reads, by its position in `names`.
+        let mut known: [Option<Value>; V2_CLAIMS.len()] = std::array::from_fn(|_| None);
         let mut map = Map::new();
         for (name, value) in members {
             match names.iter().position(|n| *n == name.as_ref()) {
@@ -150,6 +157,10 @@ impl LicenseClaims {
             }
         }
         let mut take = |name: &str| {
+            debug_assert!(
+                names.contains(&name),
+                "`{name}` is not a claim of this format"
+            );
             names
                 .iter()
                 .position(|n| *n == name)
@@ -247,8 +258,8 @@ impl LicenseClaims {
     }
 }
 
-/// The claims each format reads (at most 14, the size of the slots in `from_members`); any other
-/// member is kept in `extra`.
+/// The claims each format reads; any other member is kept in `extra`. `from_members` has one slot
+/// per name of the longer list.
 const V1_CLAIMS: [&str; 11] = [
     "iss",
     "sub",
@@ -293,7 +304,9 @@ struct WellFormedV2<'a> {
     iat: i64,
     exp: i64,
     tier: &'a str,
+    #[serde(default, deserialize_with = "unique_members")]
     features: Option<BTreeMap<String, bool>>,
+    #[serde(default, deserialize_with = "unique_members")]
     limits: Option<BTreeMap<String, Option<f64>>>,
     grace_days: Option<Value>,
     org_name: Option<String>,
@@ -302,6 +315,48 @@ struct WellFormedV2<'a> {
     nbf: Option<i64>,
     aud: Option<Value>,
     license_type: Option<&'a str>,
+}
+
+/// `null` or an object naming each member once (serde's map reader would keep the last of two,
+/// where the general path refuses the claims: the fast path must then leave them to it).
+#[cfg(feature = "fast-json")]
+fn unique_members<'de, D, V>(
+    deserializer: D,
+) -> std::result::Result<Option<BTreeMap<String, V>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    use serde::de::{Error as _, MapAccess, Visitor};
+
+    struct UniqueMembers<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueMembers<V> {
+        type Value = Option<BTreeMap<String, V>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("null or an object naming each member once")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut members = BTreeMap::new();
+            while let Some((name, value)) = map.next_entry::<String, V>()? {
+                if members.insert(name, value).is_some() {
+                    return Err(A::Error::custom("a member named twice"));
+                }
+            }
+            Ok(Some(members))
+        }
+    }
+
+    deserializer.deserialize_any(UniqueMembers(std::marker::PhantomData))
 }
 
 #[cfg(feature = "fast-json")]

@@ -216,7 +216,7 @@ impl Keyring {
                 json.len()
             )));
         }
-        let doc: Value = serde_json::from_slice(json.as_bytes())
+        let doc: Value = crate::json::parse(json.as_bytes())
             .map_err(|e| Error::key(format!("the JWKS document is not valid JSON: {e}")))?;
         let keys = doc
             .get("keys")
@@ -499,5 +499,20 @@ mod tests {
             .to_jwk("k");
         let err = Keyring::from_jwks(&json!({"keys":[jwk, jwk]}).to_string()).unwrap_err();
         assert!(err.message().contains("twice"));
+    }
+
+    #[test]
+    fn a_jwk_naming_a_member_twice_is_refused() {
+        // Which of two `x` is the trusted key must not depend on the reader.
+        let other = URL_SAFE_NO_PAD.encode([1u8; 32]);
+        let jwk = PublicKey::from_base64(ZERO_SEED_PUBLIC)
+            .unwrap()
+            .to_jwk("k");
+        let text = jwk
+            .to_string()
+            .replacen("\"x\":", &format!("\"x\":\"{other}\",\"x\":"), 1);
+        let err = Keyring::from_jwks(&format!(r#"{{"keys":[{text}]}}"#)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidKey);
+        assert!(err.message().contains("\"x\" appears twice"), "{err}");
     }
 }

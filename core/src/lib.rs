@@ -32,7 +32,7 @@ pub mod claims;
 pub mod error;
 #[cfg(feature = "issue")]
 pub mod issue;
-mod json;
+pub mod json;
 pub mod keys;
 pub mod resolve;
 pub mod session;

@@ -585,7 +585,8 @@ impl Entitlements {
     /// that [`Entitlements::from_json`] rebuilds the same decisions. Times are RFC 3339 UTC strings.
     pub fn to_json(&self) -> Value {
         // Maps are filled one entry at a time: `collect` into a map would add a sort to the
-        // (size-budgeted) wasm binary for each map type.
+        // (size-budgeted) wasm binary for each map type. `states` holds one entry per catalog
+        // feature, in catalog order (as `limits` does per catalog limit).
         let mut features = Map::new();
         let mut reasons = Map::new();
         for (i, (f, state)) in self

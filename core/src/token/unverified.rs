@@ -98,7 +98,7 @@ impl UnverifiedToken {
 }
 
 fn object(bytes: &[u8], what: &str) -> std::result::Result<Map<String, Value>, String> {
-    match serde_json::from_slice::<Value>(bytes) {
+    match crate::json::parse(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(format!("the {what} is not a JSON object")),
         Err(e) => Err(format!("the {what} is not valid JSON: {e}")),

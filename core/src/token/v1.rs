@@ -60,7 +60,7 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
                 ),
             )
         })?;
-    let claims = match serde_json::from_slice::<Value>(&payload) {
+    let claims = match crate::json::parse(&payload) {
         Ok(Value::Object(map)) => map,
         Ok(_) => return Err(Error::claims("the v1 payload is not a JSON object")),
         Err(e) => {

@@ -7,7 +7,7 @@ use jwt_compact::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::{Duplicates, MembersError};
+use crate::json::{MembersError, MAX_MEMBERS};
 use crate::keys::{unknown_kid, KeyEntry, Keyring};
 use crate::token::eddsa::EdDSA;
 
@@ -63,43 +63,34 @@ struct JwsHeader {
     crit: bool,
 }
 
-/// Reads a JWS header object, with the rules of jwt-compact's header parser (a test holds the
-/// two together): `alg` is a required string; `kid`, `typ`, `jku`, `x5u`, `x5t` and `x5t#S256`
-/// are strings when present (`null` is absent); a `cty` other than `json` is refused; other
-/// members are ignored. A member named twice is refused: no reading of an ambiguous header is
-/// trusted (RFC 7515 §4 allows either refusing or taking the last).
+/// Reads a JWS header object with jwt-compact's rules for the members it reads (a property test
+/// holds the two together): `alg` is a required string; `kid`, `typ`, `jku`, `x5u`, `x5t` and
+/// `x5t#S256` are strings when present (`null` is absent; the certificate members are not used,
+/// so unlike jwt-compact their content is not checked); a `cty` other than `json` is refused; a
+/// non-null `crit` is reported; other members are ignored. A member named twice is refused (no
+/// reading of an ambiguous header is trusted; RFC 7515 §4 allows refusing or taking the last),
+/// and so is a header of more than [`MAX_MEMBERS`] members (a real one has a handful).
 fn read_header(json: &[u8]) -> Result<JwsHeader> {
-    let members =
-        crate::json::members(json, Duplicates::Refuse).map_err(|problem| match problem {
-            MembersError::Syntax(e) => {
-                Error::malformed(format!("the token's header is not valid JSON: {e}"))
-            }
-            MembersError::NotAnObject => {
-                Error::malformed("the token's header is not a JSON object")
-            }
-            MembersError::Duplicate(name) => {
-                let shown = if name.len() <= 20 {
-                    &name
-                } else {
-                    "(a long name)"
-                };
-                Error::malformed(format!("the token's header names `{shown}` twice"))
-            }
-        })?;
-    let mut header = JwsHeader {
-        alg: String::new(),
-        kid: None,
-        crit: false,
-    };
+    let members = crate::json::members(json).map_err(|problem| match problem {
+        MembersError::Syntax(e) => {
+            Error::malformed(format!("the token's header is not valid JSON: {e}"))
+        }
+        MembersError::NotAnObject => Error::malformed("the token's header is not a JSON object"),
+        MembersError::TooMany => Error::malformed(format!(
+            "the token's header has more than {MAX_MEMBERS} members"
+        )),
+    })?;
     let mut alg = None;
+    let mut kid = None;
+    let mut crit = false;
     for (name, value) in members {
+        if name == "crit" {
+            crit = !value.is_null();
+            continue;
+        }
         let string = match value {
             Value::Null => None,
             Value::String(s) => Some(s),
-            _ if name == "crit" => {
-                header.crit = true;
-                continue;
-            }
             _ if matches!(
                 &*name,
                 "alg" | "kid" | "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256"
@@ -113,8 +104,7 @@ fn read_header(json: &[u8]) -> Result<JwsHeader> {
         };
         match &*name {
             "alg" => alg = string,
-            "kid" => header.kid = string,
-            "crit" => header.crit = string.is_some(),
+            "kid" => kid = string,
             "cty" if string.is_some_and(|cty| !cty.eq_ignore_ascii_case("json")) => {
                 return Err(Error::malformed(
                     "the header's `cty` names a content type other than JSON",
@@ -123,8 +113,8 @@ fn read_header(json: &[u8]) -> Result<JwsHeader> {
             _ => {}
         }
     }
-    header.alg = alg.ok_or_else(|| Error::malformed("the header has no `alg`"))?;
-    Ok(header)
+    let alg = alg.ok_or_else(|| Error::malformed("the header has no `alg`"))?;
+    Ok(JwsHeader { alg, kid, crit })
 }
 
 fn not_well_formed(what: &str) -> Error {
@@ -227,21 +217,27 @@ pub(crate) fn decode_claims(signed_data: &str) -> Result<Map<String, Value>> {
     claims_object(&bytes)
 }
 
-/// Parses decoded claims JSON into the members of its object, in order (a member named twice is
-/// kept twice: a reader taking the last agrees with [`claims_object`]).
-pub(crate) fn claims_members(json: &[u8]) -> Result<Vec<crate::json::Member<'_>>> {
-    crate::json::members(json, Duplicates::Keep).map_err(|problem| match problem {
-        MembersError::Syntax(e) => Error::claims(format!("the claims are not valid JSON: {e}")),
-        _ => Error::claims("the claims are not a JSON object"),
-    })
+/// Parses decoded claims JSON into the members of its object, in order. `None` when the object
+/// has more than [`MAX_MEMBERS`] members (read those with [`claims_object`]).
+pub(crate) fn claims_members(json: &[u8]) -> Result<Option<Vec<crate::json::Member<'_>>>> {
+    match crate::json::members(json) {
+        Ok(members) => Ok(Some(members)),
+        Err(MembersError::TooMany) => Ok(None),
+        Err(MembersError::Syntax(e)) => Err(claims_not_json(&e)),
+        Err(MembersError::NotAnObject) => Err(Error::claims("the claims are not a JSON object")),
+    }
 }
 
-/// Parses decoded claims JSON into an object.
+fn claims_not_json(e: &serde_json::Error) -> Error {
+    Error::claims(format!("the claims are not valid JSON: {e}"))
+}
+
+/// Parses decoded claims JSON into an object (a member named twice is refused, at any depth).
 pub(crate) fn claims_object(json: &[u8]) -> Result<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(json) {
+    match crate::json::parse(json) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::claims("the claims are not a JSON object")),
-        Err(e) => Err(Error::claims(format!("the claims are not valid JSON: {e}"))),
+        Err(e) => Err(claims_not_json(&e)),
     }
 }
 
@@ -385,20 +381,59 @@ mod tests {
     proptest! {
         #[test]
         fn the_header_readers_agree(
-            members in proptest::collection::btree_map(
-                proptest::sample::select(vec!["alg", "kid", "typ", "cty", "crit", "jku", "x5u", "x"]),
-                proptest::sample::select(vec![
-                    "\"EdDSA\"", "\"k1\"", "\"JWT\"", "\"json\"", "null", "1", "[\"exp\"]", "{}",
-                ]),
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "alg", "kid", "typ", "cty", "crit", "jku", "x5u", "x",
+                    ]),
+                    proptest::sample::select(vec![
+                        "\"EdDSA\"", "\"k1\"", "\"JWT\"", "\"json\"", "null", "1", "[\"exp\"]", "{}",
+                    ]),
+                ),
                 0..6,
             )
         ) {
             let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
             let json = format!("{{{}}}", body.join(","));
-            same_as_jwt_compact(&json);
+            let mut names: Vec<&str> = members.iter().map(|(k, _)| *k).collect();
+            names.sort_unstable();
+            names.dedup();
+            if names.len() == members.len() {
+                // No member named twice: the same reading as jwt-compact's.
+                same_as_jwt_compact(&json);
+            } else {
+                let err = read_header(json.as_bytes()).unwrap_err();
+                prop_assert_eq!(err.code(), ErrorCode::MalformedToken);
+                prop_assert!(err.message().contains("twice"), "{}: {}", json, err);
+            }
             #[cfg(feature = "fast-json")]
             plain_reads_as_general(&json);
         }
+    }
+
+    #[test]
+    fn the_certificate_members_need_only_be_strings() {
+        // Not used by the verifier, so their content is not checked (jwt-compact decoded them).
+        for json in [
+            r#"{"alg":"EdDSA","kid":"k1","x5t":"abc"}"#,
+            r#"{"alg":"EdDSA","kid":"k1","x5t#S256":"!!"}"#,
+        ] {
+            assert_eq!(
+                read_header(json.as_bytes()).unwrap().kid.as_deref(),
+                Some("k1")
+            );
+        }
+        let err = read_header(br#"{"alg":"EdDSA","kid":"k1","x5t":7}"#).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedToken);
+    }
+
+    #[test]
+    fn a_header_of_too_many_members_is_refused() {
+        let body: Vec<String> = (0..=MAX_MEMBERS).map(|i| format!("\"m{i}\":0")).collect();
+        let json = format!("{{\"alg\":\"EdDSA\",{}}}", body.join(","));
+        let err = read_header(json.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedToken);
+        assert!(err.message().contains("more than"), "{err}");
     }
 
     #[test]
