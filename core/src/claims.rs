@@ -137,17 +137,12 @@ impl LicenseClaims {
         members: impl IntoIterator<Item = (Name, Value)>,
         format: TokenFormat,
     ) -> Result<LicenseClaims> {
-        let names: &[&str] = match format {
-            TokenFormat::V1 => &V1_CLAIMS,
-            TokenFormat::V2 => &V2_CLAIMS,
-        };
-        // One slot per claim the format reads, by its position in `names`.
-        let mut known: [Option<Value>; V2_CLAIMS.len()] = std::array::from_fn(|_| None);
+        let mut known: [Option<Value>; Claim::COUNT] = Default::default();
         let mut map = Map::new();
         for (name, value) in members {
-            match names.iter().position(|n| *n == name.as_ref()) {
-                Some(i) => {
-                    if let Some(slot) = known.get_mut(i) {
+            match Claim::of(name.as_ref(), format) {
+                Some(claim) => {
+                    if let Some(slot) = known.get_mut(claim as usize) {
                         *slot = Some(value);
                     }
                 }
@@ -156,43 +151,38 @@ impl LicenseClaims {
                 }
             }
         }
-        let mut take = |name: &str| {
-            debug_assert!(
-                names.contains(&name),
-                "`{name}` is not a claim of this format"
-            );
-            names
-                .iter()
-                .position(|n| *n == name)
-                .and_then(|i| known.get_mut(i))
+        // A claim given as `null` reads as absent.
+        let mut take = |claim: Claim| {
+            known
+                .get_mut(claim as usize)
                 .and_then(Option::take)
                 .filter(|v| !v.is_null())
         };
-        let iss = required_string(take("iss"), "iss")?;
-        let sub = required_string(take("sub"), "sub")?;
-        let iat = required_int(take("iat"), "iat")?;
-        let exp = required_int(take("exp"), "exp")?;
-        let tier = tier(take("tier"))?;
-        let features = features(take("features"))?;
-        let limits = limits(take("limits"))?;
-        let grace_days = grace_days(take("grace_days"))?;
-        let org_name = optional_string(take("org_name"), "org_name")?;
-        let contact_email = optional_string(take("contact_email"), "contact_email")?;
+        let iss = required_string(take(Claim::Iss), "iss")?;
+        let sub = required_string(take(Claim::Sub), "sub")?;
+        let iat = required_int(take(Claim::Iat), "iat")?;
+        let exp = required_int(take(Claim::Exp), "exp")?;
+        let tier = tier(take(Claim::Tier))?;
+        let features = features(take(Claim::Features))?;
+        let limits = limits(take(Claim::Limits))?;
+        let grace_days = grace_days(take(Claim::GraceDays))?;
+        let org_name = optional_string(take(Claim::OrgName), "org_name")?;
+        let contact_email = optional_string(take(Claim::ContactEmail), "contact_email")?;
         let (license_id, nbf, aud, license_type) = match format {
             TokenFormat::V1 => (
-                required_string(take("license_id"), "license_id")?,
+                required_string(take(Claim::LicenseId), "license_id")?,
                 None,
                 Vec::new(),
                 LicenseType::SelfHosted,
             ),
             TokenFormat::V2 => {
-                let license_id = required_string(take("jti"), "jti")?;
-                let nbf = match take("nbf") {
+                let license_id = required_string(take(Claim::LicenseId), "jti")?;
+                let nbf = match take(Claim::Nbf) {
                     None => None,
                     v => Some(required_int(v, "nbf")?),
                 };
-                let aud = audience(take("aud"))?;
-                let license_type = license_type(take("license_type"))?;
+                let aud = audience(take(Claim::Aud))?;
+                let license_type = license_type(take(Claim::LicenseType))?;
                 (license_id, nbf, aud, license_type)
             }
         };
@@ -258,37 +248,51 @@ impl LicenseClaims {
     }
 }
 
-/// The claims each format reads; any other member is kept in `extra`. `from_members` has one slot
-/// per name of the longer list.
-const V1_CLAIMS: [&str; 11] = [
-    "iss",
-    "sub",
-    "iat",
-    "exp",
-    "tier",
-    "features",
-    "limits",
-    "grace_days",
-    "org_name",
-    "contact_email",
-    "license_id",
-];
-const V2_CLAIMS: [&str; 14] = [
-    "iss",
-    "sub",
-    "iat",
-    "exp",
-    "tier",
-    "features",
-    "limits",
-    "grace_days",
-    "org_name",
-    "contact_email",
-    "jti",
-    "nbf",
-    "aud",
-    "license_type",
-];
+/// The claims the formats read, each with its slot in `from_members`; any other member is kept in
+/// `extra`.
+#[derive(Debug, Clone, Copy)]
+enum Claim {
+    Iss,
+    Sub,
+    Iat,
+    Exp,
+    Tier,
+    Features,
+    Limits,
+    GraceDays,
+    OrgName,
+    ContactEmail,
+    /// `jti` in v2, `license_id` in v1.
+    LicenseId,
+    Nbf,
+    Aud,
+    LicenseType,
+}
+
+impl Claim {
+    const COUNT: usize = Claim::LicenseType as usize + 1;
+
+    /// The claim `name` is in `format`, if the format reads it.
+    fn of(name: &str, format: TokenFormat) -> Option<Claim> {
+        Some(match (name, format) {
+            ("iss", _) => Claim::Iss,
+            ("sub", _) => Claim::Sub,
+            ("iat", _) => Claim::Iat,
+            ("exp", _) => Claim::Exp,
+            ("tier", _) => Claim::Tier,
+            ("features", _) => Claim::Features,
+            ("limits", _) => Claim::Limits,
+            ("grace_days", _) => Claim::GraceDays,
+            ("org_name", _) => Claim::OrgName,
+            ("contact_email", _) => Claim::ContactEmail,
+            ("license_id", TokenFormat::V1) | ("jti", TokenFormat::V2) => Claim::LicenseId,
+            ("nbf", TokenFormat::V2) => Claim::Nbf,
+            ("aud", TokenFormat::V2) => Claim::Aud,
+            ("license_type", TokenFormat::V2) => Claim::LicenseType,
+            _ => return None,
+        })
+    }
+}
 
 /// Well-formed v2 claims: only members the schema reads, each of its JSON type, none twice (serde
 /// refuses a duplicate), `null` where the object path also reads "absent". Whatever fails here,
