@@ -1,6 +1,7 @@
 //! Invariants checked on generated inputs (proptest): any one-byte change of a v1 or v2 token is
 //! rejected; sign → verify round-trips arbitrary claims; a higher tier never has fewer features
-//! under the same overrides and kill switches, in both shipped catalogs.
+//! under the same overrides and kill switches, in both shipped catalogs; the engine's JSON reader
+//! reads what serde_json reads, and refuses a member repeated anywhere.
 #![cfg(feature = "issue")]
 #![allow(
     clippy::unwrap_used,
@@ -376,4 +377,87 @@ fn no_second_base64_spelling_of_a_token_is_accepted() {
             );
         }
     }
+}
+
+/// Any JSON value: nested arrays and objects of strings (escapes included), numbers and literals.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-1e12f64..1e12).prop_map(Value::from),
+        "[a-z\"\\\\\u{0}-\u{1f}é€😀]{0,6}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z\"é]{0,4}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+proptest! {
+    /// The engine's JSON reader reads what serde_json reads, for any document without a repeated
+    /// member, compact or pretty.
+    #[test]
+    fn the_json_reader_agrees_with_serde_json(value in json_value()) {
+        for text in [serde_json::to_string(&value).unwrap(), serde_json::to_string_pretty(&value).unwrap()] {
+            let ours = dev_health_entitlements::json::parse(text.as_bytes()).unwrap();
+            let theirs: Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&ours, &theirs);
+        }
+    }
+
+    /// Repeating any member of any object, anywhere in a document, makes it unreadable.
+    #[test]
+    fn a_repeated_member_anywhere_is_refused(value in json_value(), pick in any::<prop::sample::Index>()) {
+        let text = serde_json::to_string(&value).unwrap();
+        // The members of every object, as (start, end) of `"name":value` in the text.
+        let mut members = Vec::new();
+        collect_members(&value, &text, &mut members);
+        prop_assume!(!members.is_empty());
+        let (start, end) = members[pick.index(members.len())];
+        // `…"name":value…` becomes `…"name":value,"name":value…`.
+        let repeated = format!("{},{}{}", &text[..end], &text[start..end], &text[end..]);
+        let err = dev_health_entitlements::json::parse(repeated.as_bytes()).unwrap_err();
+        prop_assert!(err.to_string().contains("appears twice"), "{}: {}", repeated, err);
+    }
+}
+
+/// Finds each object member's `"name":value` span in `text` (the compact serialisation of
+/// `value`), by re-serialising: serde_json writes members in the map's order.
+fn collect_members(value: &Value, text: &str, out: &mut Vec<(usize, usize)>) {
+    fn walk(value: &Value, text: &str, at: &mut usize, out: &mut Vec<(usize, usize)>) {
+        match value {
+            Value::Object(map) => {
+                *at += 1; // {
+                for (i, (name, member)) in map.iter().enumerate() {
+                    if i > 0 {
+                        *at += 1; // ,
+                    }
+                    let start = *at;
+                    *at += serde_json::to_string(name).unwrap().len() + 1; // "name":
+                    walk(member, text, at, out);
+                    out.push((start, *at));
+                }
+                *at += 1; // }
+            }
+            Value::Array(items) => {
+                *at += 1;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        *at += 1;
+                    }
+                    walk(item, text, at, out);
+                }
+                *at += 1;
+            }
+            leaf => *at += serde_json::to_string(leaf).unwrap().len(),
+        }
+    }
+    let mut at = 0;
+    walk(value, text, &mut at, out);
+    assert_eq!(at, text.len(), "{text}");
 }
