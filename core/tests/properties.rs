@@ -429,7 +429,7 @@ proptest! {
 /// Finds each object member's `"name":value` span in `text` (the compact serialisation of
 /// `value`), by re-serialising: serde_json writes members in the map's order.
 fn collect_members(value: &Value, text: &str, out: &mut Vec<(usize, usize)>) {
-    fn walk(value: &Value, text: &str, at: &mut usize, out: &mut Vec<(usize, usize)>) {
+    fn walk(value: &Value, at: &mut usize, out: &mut Vec<(usize, usize)>) {
         match value {
             Value::Object(map) => {
                 *at += 1; // {
@@ -439,7 +439,7 @@ fn collect_members(value: &Value, text: &str, out: &mut Vec<(usize, usize)>) {
                     }
                     let start = *at;
                     *at += serde_json::to_string(name).unwrap().len() + 1; // "name":
-                    walk(member, text, at, out);
+                    walk(member, at, out);
                     out.push((start, *at));
                 }
                 *at += 1; // }
@@ -450,7 +450,7 @@ fn collect_members(value: &Value, text: &str, out: &mut Vec<(usize, usize)>) {
                     if i > 0 {
                         *at += 1;
                     }
-                    walk(item, text, at, out);
+                    walk(item, at, out);
                 }
                 *at += 1;
             }
@@ -458,6 +458,6 @@ fn collect_members(value: &Value, text: &str, out: &mut Vec<(usize, usize)>) {
         }
     }
     let mut at = 0;
-    walk(value, text, &mut at, out);
+    walk(value, &mut at, out);
     assert_eq!(at, text.len(), "{text}");
 }
