@@ -641,6 +641,22 @@ mod tests {
         assert_eq!(c.to_json()["seats_note"], json!("hello"));
     }
 
+    #[test]
+    fn claims_of_more_members_than_the_member_reader_takes_are_read_through_a_map() {
+        let mut c = base();
+        for i in 0..crate::json::MAX_MEMBERS {
+            c[format!("note_{i}")] = json!(i);
+        }
+        let text = c.to_string();
+        let read = LicenseClaims::from_v2_json(text.as_bytes()).unwrap();
+        assert_eq!(read.extra.len(), crate::json::MAX_MEMBERS);
+        assert_eq!(read, v2(c).unwrap());
+        // A repeated member is refused on this path too.
+        let repeated = text.replacen("\"note_0\":0", "\"note_0\":0,\"note_0\":1", 1);
+        let err = LicenseClaims::from_v2_json(repeated.as_bytes()).unwrap_err();
+        assert!(err.message().contains("appears twice"), "{err}");
+    }
+
     /// The streaming v2 reader must give exactly what the object path gives, errors included.
     fn same_as_object_path(json: &str) {
         let streamed = LicenseClaims::from_v2_json(json.as_bytes());
