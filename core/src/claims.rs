@@ -308,9 +308,9 @@ struct WellFormedV2<'a> {
     iat: i64,
     exp: i64,
     tier: &'a str,
-    #[serde(default, deserialize_with = "unique_members")]
+    #[serde(default, deserialize_with = "crate::json::unique_members")]
     features: Option<BTreeMap<String, bool>>,
-    #[serde(default, deserialize_with = "unique_members")]
+    #[serde(default, deserialize_with = "crate::json::unique_members")]
     limits: Option<BTreeMap<String, Option<f64>>>,
     grace_days: Option<Value>,
     org_name: Option<String>,
@@ -319,48 +319,6 @@ struct WellFormedV2<'a> {
     nbf: Option<i64>,
     aud: Option<Value>,
     license_type: Option<&'a str>,
-}
-
-/// `null` or an object naming each member once (serde's map reader would keep the last of two,
-/// where the general path refuses the claims: the fast path must then leave them to it).
-#[cfg(feature = "fast-json")]
-fn unique_members<'de, D, V>(
-    deserializer: D,
-) -> std::result::Result<Option<BTreeMap<String, V>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    V: Deserialize<'de>,
-{
-    use serde::de::{Error as _, MapAccess, Visitor};
-
-    struct UniqueMembers<V>(std::marker::PhantomData<V>);
-
-    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueMembers<V> {
-        type Value = Option<BTreeMap<String, V>>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("null or an object naming each member once")
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_map<A: MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let mut members = BTreeMap::new();
-            while let Some((name, value)) = map.next_entry::<String, V>()? {
-                if members.insert(name, value).is_some() {
-                    return Err(A::Error::custom("a member named twice"));
-                }
-            }
-            Ok(Some(members))
-        }
-    }
-
-    deserializer.deserialize_any(UniqueMembers(std::marker::PhantomData))
 }
 
 #[cfg(feature = "fast-json")]

@@ -180,6 +180,16 @@ impl std::error::Error for Error {}
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `value` as an error message may quote it: itself when at most `max` bytes, otherwise the
+/// placeholder `long` (token fields are untrusted; a message must not carry kilobytes of them).
+pub(crate) fn shown<'a>(value: &'a str, max: usize, long: &'a str) -> &'a str {
+    if value.len() <= max {
+        value
+    } else {
+        long
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

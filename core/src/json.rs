@@ -119,12 +119,50 @@ impl<'de> Visitor<'de> for MembersVisitor {
 
 /// The error for a member named twice (serde_json adds the line and column).
 fn twice<E: de::Error>(name: &str) -> E {
-    let shown = if name.len() <= 40 {
-        name
-    } else {
-        "(a long name)"
-    };
+    let shown = crate::error::shown(name, 40, "(a long name)");
     E::custom(format_args!("the member {shown:?} appears twice"))
+}
+
+/// For the typed (`fast-json`) readers: `null`, or an object naming each member once, as a map
+/// (serde's own map reader keeps the last of two; under this module's rule the typed reader must
+/// then fail and leave the document to the general one, which words the refusal).
+#[cfg(feature = "fast-json")]
+pub(crate) fn unique_members<'de, D, V>(
+    deserializer: D,
+) -> Result<Option<std::collections::BTreeMap<String, V>>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: de::Deserialize<'de>,
+{
+    use std::collections::BTreeMap;
+    use std::marker::PhantomData;
+
+    struct UniqueMembers<V>(PhantomData<V>);
+
+    impl<'de, V: de::Deserialize<'de>> Visitor<'de> for UniqueMembers<V> {
+        type Value = Option<BTreeMap<String, V>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null or an object naming each member once")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = BTreeMap::new();
+            while let Some((name, value)) = map.next_entry::<String, V>()? {
+                if members.contains_key(&name) {
+                    return Err(twice(&name));
+                }
+                members.insert(name, value);
+            }
+            Ok(Some(members))
+        }
+    }
+
+    deserializer.deserialize_any(UniqueMembers(PhantomData))
 }
 
 /// A member name, borrowed from the document when it holds no escapes (no allocation).

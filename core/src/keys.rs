@@ -395,7 +395,7 @@ pub(crate) fn describe(value: Option<&Value>) -> String {
 
 /// Creates the error for an unknown `kid` (shared by license and session verification).
 pub(crate) fn unknown_kid(kid: &str) -> Error {
-    let shown = if kid.len() <= 64 { kid } else { "(a long kid)" };
+    let shown = crate::error::shown(kid, 64, "(a long kid)");
     Error::new(
         ErrorCode::UnknownKeyId,
         format!("no trusted key has the kid {shown:?}"),

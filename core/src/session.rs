@@ -123,11 +123,7 @@ impl SessionVerifier {
                 .map(|sig| Hs256.verify_signature(&sig, key, signed_data.as_bytes()))
                 .unwrap_or(false),
             (alg, _) => {
-                let shown = if alg.len() <= 20 {
-                    alg
-                } else {
-                    "(a long name)"
-                };
+                let shown = crate::error::shown(alg, 20, "(a long name)");
                 return Err(Error::new(
                     ErrorCode::UnsupportedAlgorithm,
                     format!("session tokens signed with {shown:?} are not accepted here"),

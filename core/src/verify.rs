@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::catalog::Catalog;
 use crate::claims::LicenseClaims;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{shown, Error, ErrorCode, Result};
 use crate::keys::Keyring;
 use crate::tier::{PerTier, Tier};
 use crate::token::{detect_format, v1, v2, TokenFormat};
@@ -393,7 +393,7 @@ impl Verifier {
                 ErrorCode::IssuerMismatch,
                 format!(
                     "the issuer is {:?}; expected {:?}",
-                    shorten(&claims.iss),
+                    shown(&claims.iss, 64, "(a long value)"),
                     self.issuer
                 ),
             ));
@@ -441,7 +441,10 @@ impl Verifier {
             if list.contains(&claims.license_id) {
                 return Err(Error::new(
                     ErrorCode::Revoked,
-                    format!("the license {:?} is revoked", shorten(&claims.license_id)),
+                    format!(
+                        "the license {:?} is revoked",
+                        shown(&claims.license_id, 64, "(a long value)")
+                    ),
                 ));
             }
         }
@@ -521,12 +524,4 @@ pub fn license_token_from_env_with(
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::malformed("DEV_HEALTH_LICENSE_FILE is not UTF-8 text"))?;
     Ok(Some(text.trim().to_owned()))
-}
-
-fn shorten(s: &str) -> &str {
-    if s.len() <= 64 {
-        s
-    } else {
-        "(a long value)"
-    }
 }

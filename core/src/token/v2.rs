@@ -160,11 +160,7 @@ pub(crate) fn verify_signature<'k>(
     };
     let alg = alg.as_str();
     if alg != "EdDSA" {
-        let shown = if alg.len() <= 20 {
-            alg
-        } else {
-            "(a long name)"
-        };
+        let shown = crate::error::shown(alg, 20, "(a long name)");
         return Err(Error::new(
             ErrorCode::UnsupportedAlgorithm,
             format!("the header's alg is {shown:?}; only \"EdDSA\" is accepted"),
