@@ -76,14 +76,15 @@ pub(crate) fn invalid_input(env: &Env, message: impl Into<String>) -> napi::Erro
     )
 }
 
-/// A JSON argument given either as JSON text or as a JS value: the text is parsed.
+/// A JSON argument given either as JSON text or as a JS value: the text is parsed by the core's
+/// reader (a member named twice is refused), as in the wasm binding.
 pub(crate) fn json_arg(
     env: &Env,
     what: &str,
     value: serde_json::Value,
 ) -> napi::Result<serde_json::Value> {
     match value {
-        serde_json::Value::String(text) => serde_json::from_str(&text)
+        serde_json::Value::String(text) => dev_health_entitlements::json::parse(text.as_bytes())
             .map_err(|e| invalid_input(env, format!("{what} is not valid JSON: {e}"))),
         other => Ok(other),
     }

@@ -211,6 +211,9 @@ test('Entitlements: resolve defaults, has/check/checkLimit/limit/can/toJSON/from
   assert.equal(back.has('capacity_forecast'), true)
   assert.equal(codeOf(() => Entitlements.fromJSON('{"tier":"gold"}')), 'invalid_input')
   assert.equal(codeOf(() => Entitlements.fromJSON('not json')), 'invalid_input')
+  // JSON text naming a member twice is refused (the core's reader, as in the wasm binding).
+  assert.throws(() => Entitlements.fromJSON('{"tier":"community","tier":"enterprise"}'), /"tier" appears twice/)
+  assert.equal(codeOf(() => Entitlements.fromJSON('{"tier":"community","tier":"enterprise"}')), 'invalid_input')
   assert.equal(codeOf(() => Entitlements.resolve({ orgTier: 'gold' })), 'invalid_input')
 })
 

@@ -112,6 +112,11 @@ describe("handles and plain objects", () => {
     assert.equal(api.upgradeGate(ent, { feature: "api_access" }).state, "allowed");
     const back = api.Entitlements.fromJSON(api.Catalog.default(), JSON.stringify(ent));
     assert.deepEqual(back.toJSON().features, ent.toJSON().features);
+    // JSON text naming a member twice is refused, as the Node binding refuses it.
+    assert.throws(
+      () => api.Entitlements.fromJSON(api.Catalog.default(), '{"tier":"community","tier":"enterprise"}'),
+      (e) => isCode("invalid_input")(e) && /"tier" appears twice/.test(e.message),
+    );
   });
 });
 
