@@ -46,3 +46,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+/// The allocator: talc instead of the standard library's dlmalloc (smaller, as fast here).
+#[cfg(target_family = "wasm")]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

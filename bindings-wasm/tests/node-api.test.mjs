@@ -94,6 +94,34 @@ describe("handles and plain objects", () => {
     assert.throws(() => api.Catalog.fromJson("{}"), isCode("invalid_catalog"));
   });
 
+  test("large catalogs, made and freed many times, keep resolving right (the allocator grows and reuses)", () => {
+    // A catalog near the 1 MiB limit: thousands of features, each with a long description.
+    const tiers = [
+      { key: "community", name: "Community", grace_days: 0 },
+      { key: "team", name: "Team", grace_days: 14 },
+      { key: "enterprise", name: "Enterprise", grace_days: 30 },
+    ];
+    const features = Array.from({ length: 4000 }, (_, i) => ({
+      key: `feature_${i}`,
+      name: `Feature ${i}`,
+      category: "bulk",
+      min_tier: ["community", "team", "enterprise"][i % 3],
+      description: "x".repeat(150),
+    }));
+    const document = JSON.stringify({ name: "bulk", tiers, features, limits: [], roles: [] });
+    assert.ok(document.length > 700_000 && document.length < 1024 * 1024, `${document.length}`);
+    for (let round = 0; round < 12; round++) {
+      const catalog = api.Catalog.fromJson(document);
+      const ent = api.Entitlements.resolve(catalog, null, { orgTier: "team" });
+      assert.equal(ent.has("feature_3998"), false, "an enterprise feature on team");
+      assert.equal(ent.has("feature_3997"), true, "a team feature on team");
+      assert.equal(ent.has("feature_3999"), true, "a community feature on team");
+      assert.equal(ent.decisions().length, 4000);
+      ent.free();
+      catalog.free();
+    }
+  });
+
   test("entitlements: decisions, limits, gates, JSON round trip", () => {
     const ent = api.Entitlements.resolve(api.Catalog.default(), null, { orgTier: "team", now: 0 });
     assert.equal(ent.decisions().length, api.Catalog.default().features.length);
