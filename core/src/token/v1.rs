@@ -32,6 +32,14 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
     let signature = STANDARD
         .decode(signature_b64)
         .map_err(|_| Error::malformed("the v1 signature is not padded standard base64"))?;
+    // Key id before signature (the documented order, as for v2): a v1 token names no key, so
+    // "no key to try" is the empty keyring, whatever the signature holds.
+    if keyring.is_empty() {
+        return Err(Error::new(
+            ErrorCode::UnknownKeyId,
+            "no trusted key is configured to verify a v1 token",
+        ));
+    }
     let signature = Signature::from_slice(&signature).map_err(|_| {
         Error::new(
             ErrorCode::InvalidSignature,
@@ -41,12 +49,6 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
             ),
         )
     })?;
-    if keyring.is_empty() {
-        return Err(Error::new(
-            ErrorCode::UnknownKeyId,
-            "no trusted key is configured to verify a v1 token",
-        ));
-    }
     let key = keyring
         .entries()
         .iter()
@@ -70,4 +72,34 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
         }
     };
     Ok(VerifiedV1 { key, claims })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A v1 token whose signature decodes to `signature_len` bytes.
+    fn token_with_signature_of(signature_len: usize) -> String {
+        let payload = STANDARD.encode(br#"{"tier":"team"}"#);
+        let signature = STANDARD.encode(vec![7u8; signature_len]);
+        format!("{payload}.{signature}")
+    }
+
+    #[test]
+    fn with_no_trusted_key_the_key_is_reported_before_the_signature() {
+        // The documented order is key id, then signature: with an empty keyring the answer is
+        // `unknown_key_id` whatever the signature's length.
+        for len in [0, 63, 64, 65] {
+            let err = verify_v1(&token_with_signature_of(len), &Keyring::new()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::UnknownKeyId, "{len} bytes: {err}");
+        }
+    }
+
+    #[test]
+    fn with_trusted_keys_a_signature_of_the_wrong_length_is_invalid_signature() {
+        let ring = Keyring::parse("k1=O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=").unwrap();
+        let err = verify_v1(&token_with_signature_of(63), &ring).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidSignature);
+        assert!(err.message().contains("63 bytes"), "{err}");
+    }
 }
