@@ -38,9 +38,11 @@ type HmacSha256 = Hmac<Sha256>;
 /// Errors, checked in this order:
 /// * [`ErrorCode::InvalidInput`]: `tolerance_secs` is negative.
 /// * [`ErrorCode::StripeSignatureMalformed`]: the header is empty or over 8 KiB, has no `t`, more
-///   than one `t`, a `t` that is not a non-negative integer, no `v1`, or a `v1` that is not 64 hex
-///   characters (the message says which).
-/// * [`ErrorCode::StripeSignatureMismatch`]: no `v1` matches any secret, or no secret is configured.
+///   than one `t`, a `t` that is not a non-negative integer, no `v1`, or no `v1` that is 64 hex
+///   characters (the message says which). A malformed `v1` beside a well-formed one is skipped,
+///   as Stripe's own libraries do.
+/// * [`ErrorCode::StripeSignatureMismatch`]: no well-formed `v1` matches any secret, or no secret
+///   is configured.
 /// * [`ErrorCode::StripeTimestampOutOfTolerance`]: `|now - t| > tolerance_secs`.
 ///
 /// Messages never contain secrets or signatures.
@@ -151,6 +153,7 @@ impl ParsedHeader {
 
         let mut timestamp = None;
         let mut v1 = Vec::new();
+        let mut v1_entries = 0usize;
         // Like Stripe's libraries, items without `=` and keys we do not know (v0, future schemes)
         // are skipped; only `t` and `v1` are interpreted.
         for (key, value) in header
@@ -174,13 +177,12 @@ impl ParsedHeader {
                     })?);
                 }
                 "v1" => {
-                    let digest = decode_hex_digest(value).ok_or_else(|| {
-                        malformed(format!(
-                            "v1 signature number {} in the Stripe-Signature header is not 64 hex characters",
-                            v1.len() + 1
-                        ))
-                    })?;
-                    v1.push(digest);
+                    // Like Stripe's libraries, an entry that is not a digest is skipped: it
+                    // could match nothing, and another `v1` may still verify.
+                    v1_entries += 1;
+                    if let Some(digest) = decode_hex_digest(value) {
+                        v1.push(digest);
+                    }
                 }
                 _ => {}
             }
@@ -188,10 +190,22 @@ impl ParsedHeader {
 
         let timestamp = timestamp
             .ok_or_else(|| malformed("the Stripe-Signature header has no `t` timestamp".into()))?;
-        if v1.is_empty() {
-            return Err(malformed(
-                "the Stripe-Signature header has no v1 signature".into(),
-            ));
+        match (v1_entries, v1.is_empty()) {
+            (0, _) => {
+                return Err(malformed(
+                    "the Stripe-Signature header has no v1 signature".into(),
+                ))
+            }
+            (1, true) => {
+                return Err(malformed(
+                    "the v1 signature in the Stripe-Signature header is not 64 hex characters"
+                        .into(),
+                ))
+            }
+            (n, true) => return Err(malformed(format!(
+                "none of the {n} v1 signatures in the Stripe-Signature header is 64 hex characters"
+            ))),
+            (_, false) => {}
         }
         Ok(ParsedHeader { timestamp, v1 })
     }
@@ -404,6 +418,28 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_v1_beside_a_matching_one_is_skipped() {
+        // As in Stripe's own libraries: an entry that is not a digest matches nothing, and any
+        // one matching v1 is enough.
+        for header in [
+            format!("t={T},v1=zz,v1={KNOWN_V1}"),
+            format!("t={T},v1={KNOWN_V1},v1=abc"),
+            format!("t={T},v1=,v1={},v1={KNOWN_V1}", "g".repeat(64)),
+        ] {
+            assert_eq!(verify(&header, &[SECRET], T).unwrap(), T, "{header}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_v1_beside_a_well_formed_one_that_does_not_match_is_a_mismatch() {
+        let header = format!("t={T},v1=zz,v1={}", "0".repeat(64));
+        assert_eq!(
+            code(verify(&header, &[SECRET], T)),
+            ErrorCode::StripeSignatureMismatch
+        );
+    }
+
+    #[test]
     fn rotated_secrets_accept_either_secret() {
         let secrets = ["whsec_rotated", SECRET];
         assert_eq!(
@@ -449,8 +485,11 @@ mod tests {
             ),
             (format!("t={T},t={T},v1={KNOWN_V1}"), "more than one `t`"),
             (format!("t={T}"), "no v1"),
-            (format!("t={T},v1={KNOWN_V1},v1=abc"), "number 2"),
-            (format!("t={T},v1="), "number 1"),
+            (format!("t={T},v1="), "the v1 signature in the"),
+            (
+                format!("t={T},v1=abc,v1={}", "z".repeat(64)),
+                "none of the 2",
+            ),
             (format!("t={T},v1={}", "g".repeat(64)), "64 hex"),
             (format!("t={T},v1={KNOWN_V1}00"), "64 hex"),
             ("garbage".into(), "no `t`"),
