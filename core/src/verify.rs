@@ -494,7 +494,9 @@ impl Verifier {
 }
 
 /// The license token from the environment (SPEC §1.3): `DEV_HEALTH_LICENSE`, then `LICENSE_KEY`,
-/// then the file named by `DEV_HEALTH_LICENSE_FILE`. `Ok(None)` when none is set.
+/// then the file named by `DEV_HEALTH_LICENSE_FILE`. `Ok(None)` when none is set. A file longer
+/// than a license can be (16 KiB, plus 1 KiB of whitespace) is `token_too_large`, and no more of
+/// it than that is read.
 pub fn license_token_from_env() -> Result<Option<String>> {
     license_token_from_env_with(|name| std::env::var(name).ok())
 }
@@ -510,13 +512,23 @@ pub fn license_token_from_env_with(
     let Some(path) = set("DEV_HEALTH_LICENSE_FILE") else {
         return Ok(None);
     };
-    let bytes = std::fs::read(path.trim()).map_err(|e| {
+    // A license plus room for surrounding whitespace. Reading stops one byte past it, so a huge
+    // file (or /dev/zero) costs no more than that before it is refused.
+    const MAX_FILE_BYTES: usize = crate::token::MAX_TOKEN_BYTES + 1024;
+    let cannot_read = |e: std::io::Error| {
         Error::new(
             ErrorCode::LicenseNotFound,
             format!("DEV_HEALTH_LICENSE_FILE cannot be read: {e}"),
         )
-    })?;
-    if bytes.len() > crate::token::MAX_TOKEN_BYTES + 1024 {
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path.trim())
+        .and_then(|file| {
+            use std::io::Read;
+            file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)
+        })
+        .map_err(cannot_read)?;
+    if bytes.len() > MAX_FILE_BYTES {
         return Err(Error::new(
             ErrorCode::TokenTooLarge,
             "DEV_HEALTH_LICENSE_FILE is larger than a license can be",
@@ -525,4 +537,74 @@ pub fn license_token_from_env_with(
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::malformed("DEV_HEALTH_LICENSE_FILE is not UTF-8 text"))?;
     Ok(Some(text.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::MAX_TOKEN_BYTES;
+
+    /// A file in the temp directory, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str) -> TempFile {
+            let path = std::env::temp_dir().join(format!(
+                "dev-health-entitlements-{}-{name}",
+                std::process::id()
+            ));
+            TempFile(path)
+        }
+
+        fn token_from_it(&self) -> Result<Option<String>> {
+            let path = self.0.to_string_lossy().into_owned();
+            license_token_from_env_with(|name| {
+                (name == "DEV_HEALTH_LICENSE_FILE").then(|| path.clone())
+            })
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_huge_license_file_is_refused_without_reading_it_whole() {
+        // A sparse file of 8 TiB (no disk used): reading it whole would need 8 TiB of memory, so
+        // only a bounded read answers `token_too_large` (as for an over-long token).
+        let file = TempFile::new("huge.lic");
+        let handle = std::fs::File::create(&file.0).unwrap();
+        let sizes = [8u64 << 40, 1 << 30];
+        assert!(
+            sizes.iter().any(|&size| handle.set_len(size).is_ok()),
+            "cannot make a large sparse file in {}",
+            file.0.display()
+        );
+        drop(handle);
+        let err = file.token_from_it().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::TokenTooLarge, "{err}");
+        assert!(err.message().contains("DEV_HEALTH_LICENSE_FILE"), "{err}");
+    }
+
+    #[test]
+    fn a_license_file_may_hold_a_full_size_token_and_some_whitespace() {
+        let file = TempFile::new("edge.lic");
+        let limit = MAX_TOKEN_BYTES + 1024;
+        let token = "a.b";
+        let at_limit = format!("{token}{}", "\n".repeat(limit - token.len()));
+        std::fs::write(&file.0, &at_limit).unwrap();
+        assert_eq!(file.token_from_it().unwrap().as_deref(), Some(token));
+        std::fs::write(&file.0, format!("{at_limit}\n")).unwrap();
+        let err = file.token_from_it().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::TokenTooLarge, "{err}");
+    }
+
+    #[test]
+    fn a_missing_license_file_is_license_not_found() {
+        let file = TempFile::new("missing.lic");
+        let err = file.token_from_it().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::LicenseNotFound, "{err}");
+    }
 }
