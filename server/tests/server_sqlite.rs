@@ -42,6 +42,12 @@ fn reverse_order_ends_in_newest_state() {
 }
 
 #[test]
+fn ended_subscriptions_are_never_revived() {
+    let (_d, s) = server();
+    scenarios::ended_subscriptions_stay_ended(&s);
+}
+
+#[test]
 fn unknown_prices_orgs_and_manual_orgs_change_nothing() {
     let (_d, s) = server();
     scenarios::ignored_events(&s);

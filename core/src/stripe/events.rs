@@ -12,7 +12,9 @@
 //! 4. A subscription event older (`created`) than the last one applied to the same subscription
 //!    is [`IgnoreReason::StaleEvent`] (equal `created` is applied). So is any event that would
 //!    revive a subscription already recorded as `canceled` or `incomplete_expired`: Stripe never
-//!    leaves those statuses, and `created` has only one-second resolution.
+//!    leaves those statuses, and `created` has only one-second resolution. This holds for an
+//!    earlier subscription of the org as for its current one: the host loads what it recorded
+//!    about the event's subscription into [`BillingState::event_subscription`].
 //! 5. While the org's recorded subscription holds a paid tier (`active`, `trialing`, `past_due`),
 //!    an event about another subscription that does not itself grant a tier is
 //!    [`IgnoreReason::NotCurrentSubscription`]: deleting the old subscription after moving to a
@@ -251,6 +253,13 @@ pub struct BillingState {
     pub subscription: Option<SubscriptionState>,
     /// The id of the org's current (unrevoked) license.
     pub license_id: Option<String>,
+    /// What is recorded about the subscription an event is about, when that is not
+    /// `subscription` but another (earlier) subscription of the org: the host loads it by the
+    /// event's subscription id before applying the event, and `None` means no record. Rule 4
+    /// holds for it as for `subscription`, so a late event about a subscription that has since
+    /// ended cannot bring it back. Never part of a stored state: outcomes leave it `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_subscription: Option<SubscriptionState>,
 }
 
 impl BillingState {
@@ -263,6 +272,15 @@ impl BillingState {
             stripe_customer_id: None,
             subscription: None,
             license_id: None,
+            event_subscription: None,
+        }
+    }
+
+    /// This state as stored: without the per-event `event_subscription`.
+    fn stored(&self) -> BillingState {
+        BillingState {
+            event_subscription: None,
+            ..self.clone()
         }
     }
 }
@@ -386,7 +404,7 @@ pub struct Outcome {
 impl Outcome {
     fn ignore(state: Option<&BillingState>, reason: IgnoreReason) -> Outcome {
         Outcome {
-            state: state.cloned(),
+            state: state.map(BillingState::stored),
             actions: Vec::new(),
             ignored: Some(reason),
         }
@@ -551,13 +569,7 @@ fn subscription_changed(
         field: field.into(),
     };
     let id = non_empty(object.get("id")).ok_or_else(|| missing("id"))?;
-    let status = match non_empty(object.get("status")) {
-        // A deleted subscription is over whatever its object says; record it as Stripe does.
-        Some(status) if deleted && !is_final(&status) => "canceled".to_owned(),
-        None if deleted => "canceled".to_owned(),
-        Some(status) => status,
-        None => return Err(missing("status")),
-    };
+    let status = event_status(event, deleted).ok_or_else(|| missing("status"))?;
     let effect = if deleted {
         StatusEffect::Community
     } else {
@@ -566,13 +578,23 @@ fn subscription_changed(
         })?
     };
 
-    if let Some(recorded) = &org.subscription {
-        if recorded.id == id {
-            let revives_ended = is_final(&recorded.status) && !is_final(&status);
-            if event.created < recorded.last_event_created || revives_ended {
-                return Err(IgnoreReason::StaleEvent);
-            }
-        } else if holds_tier(&recorded.status) && effect != StatusEffect::GrantsPriceTier {
+    // Rule 4, against what is recorded about this subscription: the org's current one, or an
+    // earlier one the host loaded for this event.
+    let recorded = [org.subscription.as_ref(), org.event_subscription.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|recorded| recorded.id == id);
+    if let Some(recorded) = recorded {
+        let revives_ended = is_final(&recorded.status) && !is_final(&status);
+        if event.created < recorded.last_event_created || revives_ended {
+            return Err(IgnoreReason::StaleEvent);
+        }
+    }
+    if let Some(current) = &org.subscription {
+        if current.id != id
+            && holds_tier(&current.status)
+            && effect != StatusEffect::GrantsPriceTier
+        {
             return Err(IgnoreReason::NotCurrentSubscription {
                 subscription_id: id,
             });
@@ -596,17 +618,7 @@ fn subscription_changed(
         (StatusEffect::KeepsTier, _) => org.tier,
         (StatusEffect::Community, _) => Tier::Community,
     };
-    let item = mapped.map(|(item, _)| item).or(items.first());
-    let subscription = SubscriptionState {
-        id,
-        status,
-        price_id: item.map(|i| i.price_id.clone()),
-        current_period_end: object
-            .get("current_period_end")
-            .and_then(Value::as_i64)
-            .or(item.and_then(|i| i.current_period_end)),
-        last_event_created: event.created,
-    };
+    let subscription = record(event, id, status, &items, config);
 
     let mut actions = Vec::new();
     if org.stripe_customer_id.is_none() {
@@ -628,6 +640,66 @@ fn subscription_changed(
     }
     tier_actions(org, target, renewed, expires_at, &mut actions);
     Ok(actions)
+}
+
+/// The record of subscription `id` after `event`: the price that decided the tier (the first
+/// mapped one), else the first price listed.
+fn record(
+    event: &StripeEvent,
+    id: String,
+    status: String,
+    items: &[Item],
+    config: &BillingConfig,
+) -> SubscriptionState {
+    let item = items
+        .iter()
+        .find(|item| config.price_tiers.get(&item.price_id).is_some())
+        .or(items.first());
+    SubscriptionState {
+        id,
+        status,
+        price_id: item.map(|i| i.price_id.clone()),
+        current_period_end: event
+            .object
+            .get("current_period_end")
+            .and_then(Value::as_i64)
+            .or(item.and_then(|i| i.current_period_end)),
+        last_event_created: event.created,
+    }
+}
+
+/// What the host records about the subscription of an event that [`apply_event`] ignored as
+/// [`IgnoreReason::NotCurrentSubscription`], and `None` for any other outcome. The org is
+/// unchanged, but the subscription's new state (often: it ended) must be kept, over an older
+/// record of the same subscription, so that rule 4 can refuse a late event that would bring it
+/// back. [`BillingLedger`] does this; the server does it in SQL.
+pub fn record_for_other_subscription(
+    event: &StripeEvent,
+    outcome: &Outcome,
+    config: &BillingConfig,
+) -> Option<SubscriptionState> {
+    let Some(IgnoreReason::NotCurrentSubscription { subscription_id }) = &outcome.ignored else {
+        return None;
+    };
+    let deleted = event.event_type == "customer.subscription.deleted";
+    let status = event_status(event, deleted)?;
+    Some(record(
+        event,
+        subscription_id.clone(),
+        status,
+        &items(&event.object),
+        config,
+    ))
+}
+
+/// The subscription status an event records: a deleted subscription is over whatever its object
+/// says (recorded as `canceled`, as Stripe does). `None` when the object has no status.
+fn event_status(event: &StripeEvent, deleted: bool) -> Option<String> {
+    match non_empty(event.object.get("status")) {
+        Some(status) if deleted && !is_final(&status) => Some("canceled".to_owned()),
+        None if deleted => Some("canceled".to_owned()),
+        status => status,
+    }
 }
 
 /// The `exp` of a license for `tier`: the period end plus the tier's grace days.
@@ -677,7 +749,7 @@ fn tier_actions(
 
 /// `org` with `actions` applied, except the id of a license to sign, which the host sets.
 fn state_after(org: &BillingState, actions: &[Action]) -> BillingState {
-    let mut state = org.clone();
+    let mut state = org.stored();
     for action in actions {
         match action {
             Action::LinkCustomer { customer_id } => {

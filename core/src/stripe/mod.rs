@@ -11,7 +11,7 @@ pub mod events;
 pub mod signature;
 
 pub use events::{
-    apply_event, Action, BillingConfig, BillingLedger, BillingState, IgnoreReason, ManagedBy,
-    OrgRef, Outcome, PriceTiers, StripeEvent, SubscriptionState,
+    apply_event, record_for_other_subscription, Action, BillingConfig, BillingLedger, BillingState,
+    IgnoreReason, ManagedBy, OrgRef, Outcome, PriceTiers, StripeEvent, SubscriptionState,
 };
 pub use signature::{signature_header, verify_signature, DEFAULT_TOLERANCE_SECS};

@@ -392,44 +392,37 @@ async fn org_id_where(
     row.map(|row| row.try_get("id")).transpose()
 }
 
-/// The org (locked on PostgreSQL) and its billing state, in one query.
+/// The org (locked on PostgreSQL) and its billing state for an event about subscription
+/// `event_subscription` (if any): the org's current subscription and, when the event is about
+/// another one, what is recorded about that one (`BillingState::event_subscription`).
+///
+/// The org row is locked by a statement of its own, and the subscriptions are read by later
+/// statements: under PostgreSQL's read committed, a statement that waited for the lock sees the
+/// locked row as committed by the transaction it waited for, but the other rows of a join only as
+/// they were when the statement started. One joined `SELECT … FOR UPDATE OF o` could therefore pair
+/// the new org row with its subscription as it was before a concurrent event changed it.
 pub async fn locked_billing_state(
     conn: &mut AnyConnection,
     id: &str,
     backend: Backend,
+    event_subscription: Option<&str>,
 ) -> Result<Option<(Org, BillingState)>, sqlx::Error> {
     let lock = match backend {
         Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE OF o",
+        Backend::Postgres => " FOR UPDATE",
     };
-    let columns: String = ORG_COLUMNS
-        .split(", ")
-        .map(|c| format!("o.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT {columns}, s.id AS s_id, s.status AS s_status, s.price_id AS s_price_id, \
-         s.current_period_end AS s_period_end, s.last_event_created AS s_last \
-         FROM organizations o LEFT JOIN subscriptions s ON s.id = o.subscription_id \
-         WHERE o.id = $1{lock}"
-    );
-    let Some(row) = sqlx::query(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-    else {
+    let Some(org) = get_org(&mut *conn, id, lock).await? else {
         return Ok(None);
     };
-    let org = org_from_row(&row)?;
-    let subscription = match row.try_get::<Option<String>, _>("s_id")? {
+    let subscription = match &org.subscription_id {
+        Some(current) => get_subscription(&mut *conn, current).await?,
         None => None,
-        Some(sid) => Some(SubscriptionState {
-            id: sid,
-            status: row.try_get("s_status")?,
-            price_id: row.try_get("s_price_id")?,
-            current_period_end: row.try_get("s_period_end")?,
-            last_event_created: row.try_get("s_last")?,
-        }),
+    };
+    let event_subscription = match event_subscription {
+        Some(named) if org.subscription_id.as_deref() != Some(named) => {
+            get_subscription(&mut *conn, named).await?
+        }
+        _ => None,
     };
     let state = BillingState {
         org_id: org.id.clone(),
@@ -438,8 +431,64 @@ pub async fn locked_billing_state(
         stripe_customer_id: org.stripe_customer_id.clone(),
         subscription,
         license_id: org.license_id.clone(),
+        event_subscription,
     };
     Ok(Some((org, state)))
+}
+
+/// What is recorded about one subscription.
+async fn get_subscription(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<SubscriptionState>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, status, price_id, current_period_end, last_event_created \
+         FROM subscriptions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(SubscriptionState {
+            id: row.try_get("id")?,
+            status: row.try_get("status")?,
+            price_id: row.try_get("price_id")?,
+            current_period_end: row.try_get("current_period_end")?,
+            last_event_created: row.try_get("last_event_created")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records the new state of a subscription that is not the org's current one (the core's
+/// `record_for_other_subscription`), unless a newer event about it is already recorded. The
+/// org's own row is not touched.
+pub async fn record_other_subscription(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    customer_id: Option<&str>,
+    s: &SubscriptionState,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO subscriptions (id, org_id, customer_id, status, price_id, current_period_end, \
+         last_event_created) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (id) DO UPDATE SET \
+         customer_id = COALESCE(excluded.customer_id, subscriptions.customer_id), \
+         status = excluded.status, price_id = excluded.price_id, \
+         current_period_end = excluded.current_period_end, \
+         last_event_created = excluded.last_event_created \
+         WHERE subscriptions.last_event_created <= excluded.last_event_created",
+    )
+    .bind(&s.id)
+    .bind(org_id)
+    .bind(customer_id)
+    .bind(&s.status)
+    .bind(&s.price_id)
+    .bind(s.current_period_end)
+    .bind(s.last_event_created)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Stores an org's billing state (tier, customer, subscription, license).

@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use dev_health_entitlements::issue::new_license_id;
 use dev_health_entitlements::stripe::{
-    apply_event, verify_signature, Action, BillingState, StripeEvent, DEFAULT_TOLERANCE_SECS,
+    apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
+    StripeEvent, DEFAULT_TOLERANCE_SECS,
 };
 use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
 use serde_json::{json, Value};
@@ -239,10 +240,11 @@ async fn apply_in(
     // By `metadata.org_id` (one query): an id naming no org finds nothing, as in the core's
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
+    let subscription = org_ref.subscription_id.as_deref();
     let found = match &org_ref.org_id {
-        Some(id) => db::locked_billing_state(&mut *conn, id, backend).await?,
+        Some(id) => db::locked_billing_state(&mut *conn, id, backend, subscription).await?,
         None => match db::find_org_for_event(&mut *conn, &org_ref).await? {
-            Some(id) => db::locked_billing_state(&mut *conn, &id, backend).await?,
+            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, subscription).await?,
             None => None,
         },
     };
@@ -254,6 +256,15 @@ async fn apply_in(
     let org_id = current.as_ref().map(|s| s.org_id.clone());
 
     if let Some(reason) = &outcome.ignored {
+        // An event about another subscription of the org changes nothing for the org, but what
+        // it says about that subscription (often: it ended) is kept for rule 4.
+        if let (Some(record), Some(org)) = (
+            record_for_other_subscription(event, &outcome, &state.billing),
+            &current,
+        ) {
+            let customer = org_ref.customer_id.as_deref();
+            db::record_other_subscription(&mut *conn, &org.org_id, customer, &record).await?;
+        }
         let detail = serde_json::to_value(reason).unwrap_or(Value::Null);
         db::finish_event(
             &mut *conn,

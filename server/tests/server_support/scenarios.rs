@@ -281,6 +281,119 @@ pub fn reverse_order(s: &Server) {
 
 /// Unknown prices and orgs change nothing and are recorded; manual orgs are never touched;
 /// other event types answer 200 and are recorded.
+/// A late retry of an `active` event about a subscription that has since ended never brings it
+/// back, whether the subscription ended while it was the org's current one or after the org had
+/// moved to another (then the deletion is `not_current_subscription`, but recorded).
+pub fn ended_subscriptions_stay_ended(s: &Server) {
+    let t = now() - 100;
+    let period_end = now() + 30 * DAY;
+    let e = |org: &str, n: i64, created: i64, ty: &str, sub: &str, status: &str, price: &str| {
+        subscription_event(
+            &format!("evt_{org}_{n}"),
+            &format!("customer.subscription.{ty}"),
+            t + created,
+            sub,
+            &format!("cus_{org}"),
+            Some(org),
+            status,
+            price,
+            period_end,
+        )
+    };
+    s.create_org("org_ended", "stripe");
+    for body in [
+        e("org_ended", 1, 0, "created", "sub_e1", "active", PRICE_TEAM),
+        e(
+            "org_ended",
+            2,
+            10,
+            "deleted",
+            "sub_e1",
+            "canceled",
+            PRICE_TEAM,
+        ),
+        e(
+            "org_ended",
+            3,
+            20,
+            "created",
+            "sub_e2",
+            "active",
+            PRICE_ENTERPRISE,
+        ),
+        e("org_ended", 4, 5, "updated", "sub_e1", "active", PRICE_TEAM),
+        e(
+            "org_ended",
+            5,
+            30,
+            "deleted",
+            "sub_e2",
+            "canceled",
+            PRICE_ENTERPRISE,
+        ),
+    ] {
+        ok(&s.webhook(&body));
+    }
+    assert_eq!(
+        s.event_outcome("evt_org_ended_4").as_deref(),
+        Some("stale_event")
+    );
+    assert_eq!(s.tier("org_ended"), "community");
+
+    s.create_org("org_moved", "stripe");
+    for body in [
+        e("org_moved", 1, 0, "created", "sub_m1", "active", PRICE_TEAM),
+        e(
+            "org_moved",
+            2,
+            20,
+            "created",
+            "sub_m2",
+            "active",
+            PRICE_ENTERPRISE,
+        ),
+        e(
+            "org_moved",
+            3,
+            30,
+            "deleted",
+            "sub_m1",
+            "active",
+            PRICE_TEAM,
+        ),
+        e(
+            "org_moved",
+            4,
+            40,
+            "deleted",
+            "sub_m2",
+            "canceled",
+            PRICE_ENTERPRISE,
+        ),
+        e(
+            "org_moved",
+            5,
+            10,
+            "updated",
+            "sub_m1",
+            "active",
+            PRICE_TEAM,
+        ),
+    ] {
+        ok(&s.webhook(&body));
+    }
+    assert_eq!(
+        s.event_outcome("evt_org_moved_3").as_deref(),
+        Some("not_current_subscription")
+    );
+    assert_eq!(
+        s.event_outcome("evt_org_moved_5").as_deref(),
+        Some("stale_event")
+    );
+    assert_eq!(s.tier("org_moved"), "community");
+    assert!(org_license(s, "org_moved").is_none(), "no license left");
+}
+
 pub fn ignored_events(s: &Server) {
     let t = now() - 50;
     let end = now() + 30 * DAY;

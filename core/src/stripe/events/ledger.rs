@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::StripeEvent;
-use super::{apply_event, Action, BillingConfig, BillingState, IgnoreReason, OrgRef, Outcome};
+use super::{
+    apply_event, record_for_other_subscription, Action, BillingConfig, BillingState, IgnoreReason,
+    OrgRef, Outcome, SubscriptionState,
+};
 
 /// Orgs, the ids of the events applied, and the licenses signed and revoked.
 ///
@@ -40,6 +43,9 @@ pub struct BillingLedger {
     pub revoked_license_ids: Vec<String>,
     /// The number in the id of the next license signed (`lic_{n}`), starting at 1.
     pub next_license_number: u64,
+    /// The last recorded state of every subscription seen, current or earlier, by id: an event
+    /// about an earlier subscription is checked against it ([`BillingState::event_subscription`]).
+    pub subscriptions: BTreeMap<String, SubscriptionState>,
 }
 
 impl Default for BillingLedger {
@@ -49,6 +55,7 @@ impl Default for BillingLedger {
             processed_event_ids: BTreeSet::new(),
             revoked_license_ids: Vec::new(),
             next_license_number: 1,
+            subscriptions: BTreeMap::new(),
         }
     }
 }
@@ -61,6 +68,10 @@ impl BillingLedger {
 
     /// Adds an org, replacing (and returning) any org with the same id.
     pub fn add_org(&mut self, org: BillingState) -> Option<BillingState> {
+        if let Some(subscription) = &org.subscription {
+            self.subscriptions
+                .insert(subscription.id.clone(), subscription.clone());
+        }
         self.orgs.insert(org.org_id.clone(), org)
     }
 
@@ -103,14 +114,36 @@ impl BillingLedger {
             };
         }
         self.processed_event_ids.insert(event.id.clone());
-        let current = self.find_org(&org_ref);
-        let mut outcome = apply_event(event, current, config);
+        let current = self.find_org(&org_ref).map(|org| {
+            let earlier = org_ref
+                .subscription_id
+                .as_ref()
+                .filter(|id| org.subscription.as_ref().map(|s| &s.id) != Some(*id));
+            BillingState {
+                event_subscription: earlier.and_then(|id| self.subscriptions.get(id)).cloned(),
+                ..org.clone()
+            }
+        });
+        let mut outcome = apply_event(event, current.as_ref(), config);
+        if let Some(record) = record_for_other_subscription(event, &outcome, config) {
+            let newer = self
+                .subscriptions
+                .get(&record.id)
+                .is_none_or(|old| old.last_event_created <= record.last_event_created);
+            if newer {
+                self.subscriptions.insert(record.id.clone(), record);
+            }
+        }
         if outcome.ignored.is_some() {
             return outcome;
         }
         if let Some(state) = outcome.state.as_mut() {
             for action in &outcome.actions {
                 match action {
+                    Action::UpdateSubscription { subscription } => {
+                        self.subscriptions
+                            .insert(subscription.id.clone(), subscription.clone());
+                    }
                     Action::SignLicense { .. } => {
                         state.license_id = Some(format!("lic_{}", self.next_license_number));
                         self.next_license_number = self.next_license_number.saturating_add(1);

@@ -57,6 +57,7 @@ fn org(tier: Tier, status: &str, license: Option<&str>) -> BillingState {
             last_event_created: T0,
         }),
         license_id: license.map(str::to_owned),
+        event_subscription: None,
     }
 }
 
@@ -681,6 +682,156 @@ fn after_the_recorded_subscription_ended_another_one_applies() {
         &org(Tier::Community, "canceled", None),
     );
     assert_eq!(outcome.state.unwrap().subscription.unwrap().id, "sub_2");
+}
+
+#[test]
+fn a_late_event_about_an_earlier_subscription_is_checked_against_its_record() {
+    // The org moved from sub_1 (canceled at T0 + 10) to sub_2 (enterprise).
+    let mut enterprise = org(Tier::Enterprise, "active", Some("lic_2"));
+    enterprise.subscription = Some(SubscriptionState {
+        id: "sub_2".into(),
+        status: "active".into(),
+        price_id: Some("price_ent".into()),
+        current_period_end: Some(PERIOD_END),
+        last_event_created: T0 + 20,
+    });
+    let sub_1_ended = SubscriptionState {
+        id: "sub_1".into(),
+        status: "canceled".into(),
+        price_id: Some("price_team".into()),
+        current_period_end: Some(PERIOD_END),
+        last_event_created: T0 + 10,
+    };
+    let with_record = BillingState {
+        event_subscription: Some(sub_1_ended.clone()),
+        ..enterprise.clone()
+    };
+    // A retried `active` from before the cancellation, and one after it (Stripe never leaves
+    // `canceled`): both would bring the ended subscription back.
+    for created in [T0 + 5, T0 + 30] {
+        let outcome = apply(&updated(created, "active", "price_team"), &with_record);
+        assert_eq!(outcome.ignored, Some(IgnoreReason::StaleEvent), "{created}");
+        assert_eq!(
+            outcome.state,
+            Some(enterprise.clone()),
+            "stored without the record"
+        );
+    }
+    // Without a record of sub_1 the engine cannot know: an active subscription replaces the
+    // current one (rule 5), as before.
+    let unknown = apply(&updated(T0 + 5, "active", "price_team"), &enterprise);
+    assert_eq!(unknown.ignored, None);
+    // The record is about sub_1 only: an event about sub_3 is not judged by it.
+    let mut sub_3 = subscription("active", "price_team");
+    sub_3["id"] = json!("sub_3");
+    let other = apply(
+        &event("customer.subscription.created", T0 + 5, sub_3),
+        &with_record,
+    );
+    assert_eq!(other.ignored, None);
+    assert_eq!(other.state.unwrap().event_subscription, None);
+}
+
+#[test]
+fn the_ledger_keeps_a_cancelled_subscription_cancelled_after_the_org_moves_on() {
+    // The review's sequence: team on sub_1, sub_1 deleted, enterprise on sub_2, a late retry of
+    // an `active` sub_1 event from before its deletion, then sub_2 deleted.
+    let sub_2 = |status: &str, price: &str| {
+        let mut object = subscription(status, price);
+        object["id"] = json!("sub_2");
+        object
+    };
+    let events = [
+        updated(T0, "active", "price_team"),
+        event(
+            "customer.subscription.deleted",
+            T0 + 10,
+            subscription("canceled", "price_team"),
+        ),
+        event(
+            "customer.subscription.created",
+            T0 + 20,
+            sub_2("active", "price_ent"),
+        ),
+        updated(T0 + 5, "active", "price_team"),
+        event(
+            "customer.subscription.deleted",
+            T0 + 30,
+            sub_2("canceled", "price_ent"),
+        ),
+    ];
+    let (ledger, outcomes) = BillingLedger::replay([fresh_org()], &events, &config());
+    let reasons: Vec<Option<&str>> = outcomes
+        .iter()
+        .map(|o| o.ignored.as_ref().map(IgnoreReason::as_str))
+        .collect();
+    assert_eq!(reasons, [None, None, None, Some("stale_event"), None]);
+    let org = ledger.org("org_1").unwrap();
+    assert_eq!(
+        (org.tier, org.license_id.as_deref()),
+        (Tier::Community, None)
+    );
+    assert_eq!(ledger.subscriptions["sub_1"].status, "canceled");
+    assert_eq!(ledger.subscriptions["sub_2"].status, "canceled");
+}
+
+#[test]
+fn an_old_subscription_deleted_while_not_current_stays_ended() {
+    // Team on sub_1, enterprise on sub_2, then sub_1 is deleted (ignored: not current, but
+    // recorded), sub_2 is deleted, and a retried `active` sub_1 event from before its deletion
+    // arrives last. Without the record it would put the org back on team for good.
+    let sub_2 = |status: &str, price: &str| {
+        let mut object = subscription(status, price);
+        object["id"] = json!("sub_2");
+        object
+    };
+    let events = [
+        updated(T0, "active", "price_team"),
+        event(
+            "customer.subscription.created",
+            T0 + 20,
+            sub_2("active", "price_ent"),
+        ),
+        event(
+            "customer.subscription.deleted",
+            T0 + 30,
+            subscription("active", "price_team"),
+        ),
+        event(
+            "customer.subscription.deleted",
+            T0 + 40,
+            sub_2("canceled", "price_ent"),
+        ),
+        updated(T0 + 10, "active", "price_team"),
+    ];
+    let (ledger, outcomes) = BillingLedger::replay([fresh_org()], &events, &config());
+    let reasons: Vec<Option<&str>> = outcomes
+        .iter()
+        .map(|o| o.ignored.as_ref().map(IgnoreReason::as_str))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            None,
+            None,
+            Some("not_current_subscription"),
+            None,
+            Some("stale_event")
+        ]
+    );
+    assert_eq!(ledger.org("org_1").unwrap().tier, Tier::Community);
+    let sub_1 = &ledger.subscriptions["sub_1"];
+    assert_eq!(
+        (sub_1.status.as_str(), sub_1.last_event_created),
+        ("canceled", T0 + 30)
+    );
+    // What the engine asks the host to record, and only for that reason.
+    let record = record_for_other_subscription(&events[2], &outcomes[2], &config()).unwrap();
+    assert_eq!(&record, sub_1);
+    assert_eq!(
+        record_for_other_subscription(&events[0], &outcomes[0], &config()),
+        None
+    );
 }
 
 // --- shapes ---------------------------------------------------------------------------------
