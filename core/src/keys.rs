@@ -285,19 +285,21 @@ impl Keyring {
         Ok(ring)
     }
 
-    /// Removes the documented test keys (the all-zero seed) unless `allow` is set, saying which
-    /// were removed. Used on every key source a deployment does not choose per call: the embedded
-    /// keys and the environment.
+    /// Refuses the keyring when it holds a documented test key (see [`is_test_key`]: the
+    /// all-zero seed's, RFC 8032's), unless `allow` is set, saying which key it is. Used on every
+    /// key source a deployment does not choose per call: the embedded keys and the environment.
     pub fn refuse_test_keys(&mut self, allow: bool) -> Result<()> {
         if allow {
             return Ok(());
         }
-        if let Some(entry) = self.entries.iter().find(|e| is_test_key(&e.key)) {
-            return Err(Error::key(format!(
-                "the key {:?} is the documented all-zero-seed test key, which anyone can sign \
-                 with; set DEV_HEALTH_ALLOW_TEST_KEYS=1 to trust it for local testing",
-                entry.kid
-            )));
+        for entry in &self.entries {
+            if let Some(name) = test_key_name(&entry.key) {
+                return Err(Error::key(format!(
+                    "the key {:?} is {name}, whose secret is published so anyone can sign \
+                     with it; set DEV_HEALTH_ALLOW_TEST_KEYS=1 to trust it for local testing",
+                    entry.kid
+                )));
+            }
         }
         Ok(())
     }
@@ -359,9 +361,45 @@ fn key_entry_from_jwk(jwk: &Value) -> Result<KeyEntry> {
 /// The public key of the all-zero seed, dev-health-ops' documented test key pair.
 pub const TEST_PUBLIC_KEY_BASE64: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
 
-/// Whether `key` is a documented test key that anyone can sign with.
+/// Public keys whose secret seeds are published, so that anyone can sign with them (base64, with
+/// where the secret is published): never trusted from the environment or the embedded keys
+/// unless `DEV_HEALTH_ALLOW_TEST_KEYS=1`.
+pub const TEST_PUBLIC_KEYS: [(&str, &str); 4] = [
+    (TEST_PUBLIC_KEY_BASE64, "the all-zero-seed test key"),
+    (
+        "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+        "the RFC 8032 §7.1 TEST 1 key",
+    ),
+    (
+        "PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw=",
+        "the RFC 8032 §7.1 TEST 2 key",
+    ),
+    (
+        "/FHNjmIYoaONpH7QAjDwWAgW7RO6MwOsXeuRFUiQgCU=",
+        "the RFC 8032 §7.1 TEST 3 key",
+    ),
+];
+
+/// Whether `key` is a documented test key that anyone can sign with (one of
+/// [`TEST_PUBLIC_KEYS`]: the all-zero seed's, or RFC 8032's TEST 1 to 3).
+///
+/// ```
+/// use dev_health_entitlements::keys::is_test_key;
+/// use dev_health_entitlements::PublicKey;
+/// let zero_seed = PublicKey::from_base64("O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=").unwrap();
+/// assert!(is_test_key(&zero_seed));
+/// ```
 pub fn is_test_key(key: &PublicKey) -> bool {
-    key.to_base64() == TEST_PUBLIC_KEY_BASE64
+    test_key_name(key).is_some()
+}
+
+/// Which documented test key `key` is, if it is one.
+fn test_key_name(key: &PublicKey) -> Option<&'static str> {
+    let base64 = key.to_base64();
+    TEST_PUBLIC_KEYS
+        .iter()
+        .find(|(known, _)| *known == base64)
+        .map(|(_, name)| *name)
 }
 
 fn is_kid(text: &str) -> bool {
@@ -464,6 +502,71 @@ mod tests {
         let mut ring = Keyring::parse(ZERO_SEED_PUBLIC).unwrap();
         assert!(ring.refuse_test_keys(false).is_err());
         assert!(ring.refuse_test_keys(true).is_ok());
+    }
+
+    /// The secret seeds RFC 8032 §7.1 publishes for TEST 1, TEST 2 and TEST 3.
+    const RFC_8032_SEEDS: [&str; 3] = [
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+        "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+    ];
+
+    fn public_key_of_seed(hex: &str) -> PublicKey {
+        let seed: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let seed: [u8; 32] = seed.try_into().unwrap();
+        ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .into()
+    }
+
+    #[test]
+    fn every_key_with_a_published_secret_is_a_test_key() {
+        let mut published = vec![public_key_of_seed(&"00".repeat(32))];
+        published.extend(RFC_8032_SEEDS.iter().map(|seed| public_key_of_seed(seed)));
+        for key in published {
+            assert!(is_test_key(&key), "{}", key.to_base64());
+            let mut ring = Keyring::new();
+            ring.add("vendor", key);
+            let err = ring.clone().refuse_test_keys(false).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidKey);
+            assert!(err.message().contains("\"vendor\""), "{err}");
+            assert!(
+                err.message().contains("DEV_HEALTH_ALLOW_TEST_KEYS=1"),
+                "{err}"
+            );
+            assert!(ring.refuse_test_keys(true).is_ok());
+        }
+        assert!(!is_test_key(&public_key_of_seed(&"07".repeat(32))));
+    }
+
+    #[test]
+    fn an_rfc_8032_test_key_from_the_environment_is_refused_unless_allowed() {
+        let key = public_key_of_seed(RFC_8032_SEEDS[0]).to_base64();
+        for (variable, value) in [
+            ("LICENSE_PUBLIC_KEY", key.clone()),
+            ("DEV_HEALTH_LICENSE_PUBLIC_KEYS", format!("k1={key}")),
+        ] {
+            let env = |allow: bool| {
+                let value = value.clone();
+                move |name: &str| match name {
+                    n if n == variable => Some(value.clone()),
+                    "DEV_HEALTH_ALLOW_TEST_KEYS" if allow => Some("1".to_owned()),
+                    _ => None,
+                }
+            };
+            let err = crate::Verifier::from_env_with(env(false)).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidKey, "{variable}: {err}");
+            assert!(err.message().contains("RFC 8032"), "{variable}: {err}");
+            let allowed = crate::Verifier::from_env_with(env(true)).unwrap();
+            let trusted = allowed.keyring().entries().iter();
+            assert!(
+                trusted.map(|e| e.key.to_base64()).any(|k| k == key),
+                "{variable}"
+            );
+        }
     }
 
     #[test]

@@ -466,9 +466,10 @@ impl Verifier {
 
     /// A verifier from the environment (SPEC §1.3): the embedded keys plus the first of
     /// `DEV_HEALTH_LICENSE_PUBLIC_KEYS` (JWKS or `kid=base64,...`) and `LICENSE_PUBLIC_KEY`
-    /// (one base64 key, kid `default`). The documented all-zero-seed test key is refused here
-    /// (`invalid_key`) unless `DEV_HEALTH_ALLOW_TEST_KEYS=1`: a copied development `.env` must
-    /// not turn licensing off in production.
+    /// (one base64 key, kid `default`). The documented test keys, whose secrets are published
+    /// (the all-zero seed's and RFC 8032's TEST 1 to 3, [`crate::keys::is_test_key`]), are
+    /// refused here (`invalid_key`) unless `DEV_HEALTH_ALLOW_TEST_KEYS=1`: a copied development
+    /// `.env` must not turn licensing off in production.
     pub fn from_env() -> Result<Verifier> {
         Verifier::from_env_with(|name| std::env::var(name).ok())
     }
