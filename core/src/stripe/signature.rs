@@ -202,9 +202,12 @@ impl ParsedHeader {
                         .into(),
                 ))
             }
-            (n, true) => return Err(malformed(format!(
-                "none of the {n} v1 signatures in the Stripe-Signature header is 64 hex characters"
-            ))),
+            (n, true) => {
+                return Err(malformed(format!(
+                    "none of the {n} v1 signatures in the Stripe-Signature header is 64 hex \
+                     characters"
+                )))
+            }
             (_, false) => {}
         }
         Ok(ParsedHeader { timestamp, v1 })
