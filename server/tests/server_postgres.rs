@@ -202,3 +202,84 @@ fn sigkill_during_a_burst_loses_nothing_and_applies_once() {
     let dir = TempDir::new("pg-kill");
     scenarios::kill_during_burst(&dir.0, base_env(&database()));
 }
+
+/// Deliveries that wait on an org's row lock see what the holder committed, subscription
+/// included: the later-sent, older `active` event is stale after the deletion it waited behind.
+/// (Reading the org and its subscription in one joined `SELECT … FOR UPDATE OF o` paired the
+/// org row as committed with the subscription row as it was before the wait, and revived it.)
+#[test]
+fn deliveries_waiting_on_an_org_lock_see_the_subscription_it_protected() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let dir = TempDir::new("pg-lock");
+    let url = database();
+    let s = Server::start(&dir.0, base_env(&url));
+    let org = "org_lock";
+    s.create_org(org, "stripe");
+    let (t, period_end) = (now() - 100, now() + 30 * 86_400);
+    let event = |id: &str, ty: &str, created: i64, status: &str| {
+        subscription_event(
+            id,
+            &format!("customer.subscription.{ty}"),
+            created,
+            "sub_lock",
+            "cus_lock",
+            Some(org),
+            status,
+            PRICE_TEAM,
+            period_end,
+        )
+    };
+    assert_eq!(
+        s.webhook(&event("evt_l1", "created", t, "active")).status,
+        200
+    );
+    assert_eq!(s.tier(org), "team");
+
+    let psql = |sql: &str| {
+        let out = Command::new("psql")
+            .args([url.as_str(), "-qtAc", sql])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let waiting = || {
+        psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    };
+    // Another transaction holds the org's row while the two deliveries arrive.
+    let mut holder = Command::new("psql")
+        .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        "BEGIN; SELECT id FROM organizations WHERE id = '{org}' FOR UPDATE;"
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    assert!(wait_until(Duration::from_secs(20), || {
+        psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()"
+    ) == "1"
+    }));
+    let send = |body: String| {
+        let addr = s.addr.clone();
+        std::thread::spawn(move || post_webhook(&addr, &body).status)
+    };
+    let deleted = send(event("evt_l2", "deleted", t + 20, "canceled"));
+    assert!(wait_until(Duration::from_secs(20), || waiting() == "1"));
+    let late = send(event("evt_l3", "updated", t + 10, "active"));
+    assert!(wait_until(Duration::from_secs(20), || waiting() == "2"));
+    writeln!(stdin, "COMMIT;").unwrap();
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+
+    assert_eq!((deleted.join().unwrap(), late.join().unwrap()), (200, 200));
+    assert_eq!(s.event_outcome("evt_l2").as_deref(), Some("applied"));
+    assert_eq!(s.event_outcome("evt_l3").as_deref(), Some("stale_event"));
+    assert_eq!(s.tier(org), "community");
+}
