@@ -642,7 +642,9 @@ impl Entitlements {
     /// `reasons` (an older server), a feature marked off gets the reason the catalog and
     /// `features_override` explain (`tier_required`, `explicit_purchase_required`, an override,
     /// or `global_disabled` when nothing else does). Checks answer as on the resolving side;
-    /// per-decision `expires_at` is not carried and reads `None`.
+    /// per-decision `expires_at` is not carried and reads `None`. [`Entitlements::stale_at`] is
+    /// the license's next status change (the second after `expires_at` while active, after
+    /// `grace_ends_at` in grace): the JSON does not say when overrides lapse.
     pub fn from_json(catalog: Arc<Catalog>, json: &Value) -> Result<Entitlements> {
         let obj = json
             .as_object()
@@ -753,6 +755,11 @@ impl Entitlements {
                 }
             }
         }
+        let stale_at = license.as_ref().and_then(|l| match l.status {
+            LicenseStatus::Active => Some(l.expires_at.saturating_add(1)),
+            LicenseStatus::Grace => Some(l.grace_ends_at.saturating_add(1)),
+            LicenseStatus::Expired => None,
+        });
         Ok(Entitlements {
             org_id: obj.get("org_id").and_then(Value::as_str).map(str::to_owned),
             tier,
@@ -763,7 +770,7 @@ impl Entitlements {
             features_override,
             limits_override,
             resolved_at: i64::MIN,
-            stale_at: None,
+            stale_at,
             catalog,
         })
     }

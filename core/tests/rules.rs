@@ -513,4 +513,24 @@ fn entitlements_rebuilt_from_their_json_decide_the_same() {
         Reason::LicenseOverrideDisabled
     );
     assert_eq!(back.to_json(), json);
+    // They go stale when the license's status next changes, as on the resolving side (no
+    // override in the JSON lapses).
+    assert_eq!(back.stale_at(), Some(lic.expires_at() + 1));
+    assert_eq!(back.stale_at(), ent.stale_at());
+    assert!(!back.is_stale(lic.expires_at()) && back.is_stale(lic.expires_at() + 1));
+    // In grace, at the grace end; expired, never.
+    let at = |now: i64| {
+        let input = ResolveInput {
+            license: Some(&lic),
+            now,
+            ..Default::default()
+        };
+        Entitlements::resolve(catalog(), &input)
+    };
+    let in_grace = at(lic.expires_at() + 1);
+    let back = Entitlements::from_json(catalog(), &in_grace.to_json()).unwrap();
+    assert_eq!(back.stale_at(), Some(lic.grace_ends_at() + 1));
+    let expired = at(lic.grace_ends_at() + 1);
+    let back = Entitlements::from_json(catalog(), &expired.to_json()).unwrap();
+    assert_eq!(back.stale_at(), None);
 }
