@@ -131,7 +131,7 @@ fn entitlements_need_a_valid_session_of_the_org() {
 }
 
 #[test]
-fn licenses_and_overrides_need_owner_or_admin() {
+fn the_org_license_needs_owner_or_admin() {
     let (_d, s) = server();
     let license = "/api/v1/licensing/license/org_a";
     assert_eq!(
@@ -156,37 +156,100 @@ fn licenses_and_overrides_need_owner_or_admin() {
         404
     );
     assert_eq!(s.get(license, None).status, 401);
+}
+
+/// Overrides grant features (SPEC §5 puts them under /admin/, `ADMIN_TOKEN` their bearer): a
+/// session of the org, even its owner or admin or a superuser, may read them but not create,
+/// change or delete one (403); the admin token can.
+#[test]
+fn feature_overrides_are_changed_with_the_admin_token_only() {
+    let (_d, s) = server();
+    // org_a is a team org: sso_saml is an enterprise feature it does not have.
+    let r = s.admin(
+        "PATCH",
+        "/api/v1/admin/orgs/org_a",
+        &json!({"tier": "team", "managed_by": "manual"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.entitlements("org_a")["features"]["sso_saml"], false);
 
     let overrides = "/api/v1/admin/orgs/org_a/feature-overrides";
-    let body = json!({"feature_key": "sso_saml", "enabled": true});
-    let post = |token: Option<&str>| s.send("POST", overrides, token, &body).status;
-    assert_eq!(post(None), 401);
-    assert_eq!(
-        post(Some(&session("org_a", "viewer", 600, false))),
-        403,
-        "viewer writing overrides"
+    let grant = json!({"feature_key": "sso_saml", "enabled": true});
+    let sessions = [
+        session("org_a", "admin", 600, false),
+        session("org_a", "owner", 600, false),
+        session("org_a", "viewer", 600, false),
+        session("org_b", "owner", 600, false),
+        session("org_b", "owner", 600, true),
+        hs256_session("org_a", "owner"),
+    ];
+    for token in &sessions {
+        let r = s.send("POST", overrides, Some(token), &grant);
+        assert_eq!(r.status, 403, "POST: {}", r.text());
+        assert!(r.json()["detail"].as_str().unwrap().contains("admin token"));
+    }
+    for token in [None, Some("not-a-token"), Some("wrong-admin-token")] {
+        assert_eq!(s.send("POST", overrides, token, &grant).status, 401);
+    }
+    // Nothing was granted.
+    assert_eq!(s.entitlements("org_a")["features"]["sso_saml"], false);
+    assert!(s
+        .get(overrides, Some(ADMIN_TOKEN))
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The admin token creates one; sessions can neither change nor delete it.
+    let r = s.admin(
+        "POST",
+        overrides,
+        &json!({"feature_key": "sso_saml", "enabled": false}),
     );
-    assert_eq!(post(Some(&session("org_a", "editor", 600, false))), 403);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let one = format!("{overrides}/{id}");
+    for token in &sessions {
+        let r = s.send("PATCH", &one, Some(token), &json!({"enabled": true}));
+        assert_eq!(r.status, 403, "PATCH: {}", r.text());
+        let r = s.send("DELETE", &one, Some(token), &json!(null));
+        assert_eq!(r.status, 403, "DELETE: {}", r.text());
+    }
     assert_eq!(
-        post(Some(&session("org_b", "owner", 600, false))),
-        403,
-        "another org"
-    );
-    assert_eq!(post(Some(&session("org_a", "admin", 600, false))), 201);
-    assert_eq!(post(Some(&session("org_a", "owner", 600, false))), 201);
-    assert_eq!(post(Some(ADMIN_TOKEN)), 201);
-    assert_eq!(
-        s.get(overrides, Some(&session("org_a", "viewer", 600, false)))
+        s.send("PATCH", &one, None, &json!({"enabled": true}))
             .status,
-        200
+        401
     );
+    assert_eq!(s.send("DELETE", &one, None, &json!(null)).status, 401);
+    assert_eq!(s.admin_get(&one).json()["enabled"], false);
+    assert_eq!(s.entitlements("org_a")["features"]["sso_saml"], false);
+
+    // Reading stays open to the org's sessions with settings:read.
+    let admin_session = session("org_a", "admin", 600, false);
+    let r = s.get(overrides, Some(&admin_session));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    assert_eq!(s.get(&one, Some(&admin_session)).status, 200);
+    assert_eq!(
+        s.get(overrides, Some(&session("org_b", "owner", 600, false)))
+            .status,
+        403
+    );
+
+    // The admin token changes and deletes it.
+    let r = s.admin("PATCH", &one, &json!({"enabled": true}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ent = s.entitlements("org_a");
+    assert_eq!(ent["features"]["sso_saml"], true);
+    assert_eq!(s.admin("DELETE", &one, &json!(null)).status, 204);
+    assert_eq!(s.entitlements("org_a")["features"]["sso_saml"], false);
     let audit = s.audit("org_a");
-    assert!(audit
-        .iter()
-        .any(|a| a["action"] == "override.create" && a["actor"] == "user:user_1"));
-    assert!(audit
-        .iter()
-        .any(|a| a["action"] == "override.create" && a["actor"] == "admin"));
+    for action in ["override.create", "override.update", "override.delete"] {
+        assert!(audit
+            .iter()
+            .any(|a| a["action"] == action && a["actor"] == "admin"));
+    }
+    assert!(!audit.iter().any(|a| a["actor"] == "user:user_1"));
 }
 
 #[test]

@@ -623,6 +623,29 @@ async fn patch_org(
     Ok(Json(org_json(&after)))
 }
 
+/// Creating, changing or deleting an override grants or removes features, so it takes the admin
+/// token (SPEC §5: the override endpoints are admin endpoints, `ADMIN_TOKEN` their bearer). A
+/// session the core verifies, whatever its org, role or superuser flag, is known but not allowed
+/// (403); no token or a token that is neither answers 401 as on the other admin endpoints. Reading
+/// an org's overrides stays open to its sessions with `settings:read`.
+fn require_admin_to_change_overrides(
+    state: &AppState,
+    headers: &HeaderMap,
+    org_id: &str,
+    now: i64,
+) -> ApiResult<Actor> {
+    let refused = match require_admin(state, headers) {
+        Ok(actor) => return Ok(actor),
+        Err(refused) => refused,
+    };
+    match require_org(state, headers, org_id, "settings:read", now) {
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(refused),
+        _ => Err(ApiError::forbidden(
+            "Feature overrides are changed with the admin token only; a session may read them",
+        )),
+    }
+}
+
 fn override_json(o: &OverrideRow) -> Value {
     json!({
         "id": o.id,
@@ -689,7 +712,7 @@ async fn create_override(
     payload: Result<Json<OverrideRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let now = super::now();
-    let actor = require_org(&state, &headers, &org_id, "settings:write", now)?;
+    let actor = require_admin_to_change_overrides(&state, &headers, &org_id, now)?;
     let req = body(payload)?;
     let unprocessable = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     let feature = req
@@ -736,7 +759,7 @@ async fn patch_override(
     payload: Result<Json<OverrideRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let now = super::now();
-    let actor = require_org(&state, &headers, &org_id, "settings:write", now)?;
+    let actor = require_admin_to_change_overrides(&state, &headers, &org_id, now)?;
     let req = body(payload)?;
     if req.feature_key.is_some() {
         return Err(ApiError::new(
@@ -780,7 +803,7 @@ async fn delete_override(
     Path((org_id, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let now = super::now();
-    let actor = require_org(&state, &headers, &org_id, "settings:write", now)?;
+    let actor = require_admin_to_change_overrides(&state, &headers, &org_id, now)?;
     let mut tx = state.db.begin_write().await?;
     let before = db::get_override(tx.conn(), &org_id, &id)
         .await?
