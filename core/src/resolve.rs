@@ -776,9 +776,15 @@ impl Entitlements {
     }
 }
 
-/// Unix seconds as an RFC 3339 UTC string, e.g. `2026-12-01T00:00:00Z`.
+/// Unix seconds as an RFC 3339 UTC string, e.g. `2026-12-01T00:00:00Z`. RFC 3339 has four-digit
+/// years, so a time outside years 0000–9999 (a "perpetual" license's `exp` far in the future, say)
+/// is written as the nearest one inside: `9999-12-31T23:59:59Z` or `0000-01-01T00:00:00Z`, which
+/// every reader (JS `Date`, Python `datetime.fromisoformat`) parses.
 pub fn rfc3339(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
+    /// `0000-01-01T00:00:00Z` and `9999-12-31T23:59:59Z`.
+    const FIRST: i64 = -62_167_219_200;
+    const LAST: i64 = 253_402_300_799;
+    chrono::DateTime::from_timestamp(unix.clamp(FIRST, LAST), 0)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| unix.to_string())
+        .unwrap_or_default()
 }

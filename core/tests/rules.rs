@@ -534,3 +534,25 @@ fn entitlements_rebuilt_from_their_json_decide_the_same() {
     let back = Entitlements::from_json(catalog(), &expired.to_json()).unwrap();
     assert_eq!(back.stale_at(), None);
 }
+
+#[test]
+fn dates_outside_rfc_3339_years_are_written_as_the_nearest_inside() {
+    use dev_health_entitlements::resolve::rfc3339;
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+    for far in [253_402_300_800, 10_i64.pow(15), i64::MAX] {
+        assert_eq!(rfc3339(far), "9999-12-31T23:59:59Z", "{far}");
+    }
+    for early in [-62_167_219_201, i64::MIN] {
+        assert_eq!(rfc3339(early), "0000-01-01T00:00:00Z", "{early}");
+    }
+    // A "perpetual" license (exp in year 10000) keeps its summary through the JSON round trip.
+    let mut c = claims(Tier::Team);
+    c.exp = 253_402_300_800;
+    let lic = verify(&c, NOW);
+    let json = resolve(Some(&lic), ResolveInput::default()).to_json();
+    assert_eq!(json["expires_at"], "9999-12-31T23:59:59Z");
+    let back = Entitlements::from_json(catalog(), &json).unwrap();
+    assert_eq!(back.to_json()["license_id"], json["license_id"]);
+    assert_eq!(back.to_json()["status"], "active");
+}
