@@ -129,6 +129,25 @@ impl KeyEntry {
         self.not_before.is_none_or(|nb| issued_at >= nb)
             && self.not_after.is_none_or(|na| issued_at <= na)
     }
+
+    /// The window check of every token this key verifies (licenses and sessions): at the token's
+    /// `iat`, or at `now` for a token that has none; `key_not_valid_now` outside the window.
+    pub(crate) fn check_window(&self, iat: Option<i64>, now: i64) -> Result<()> {
+        if self.valid_at(iat.unwrap_or(now)) {
+            return Ok(());
+        }
+        let message = match iat {
+            Some(iat) => format!(
+                "the key {:?} was not valid when the token was issued (iat {iat})",
+                self.kid
+            ),
+            None => format!(
+                "the key {:?} is not valid now ({now}), and the token has no iat",
+                self.kid
+            ),
+        };
+        Err(Error::new(ErrorCode::KeyNotValidNow, message))
+    }
 }
 
 /// The trusted public keys, by `kid`.

@@ -380,15 +380,7 @@ impl Verifier {
                 .unwrap_or(entry),
             _ => entry,
         };
-        if !entry.valid_at(claims.iat) {
-            return Err(Error::new(
-                ErrorCode::KeyNotValidNow,
-                format!(
-                    "the key {:?} was not valid when the token was issued (iat {})",
-                    entry.kid, claims.iat
-                ),
-            ));
-        }
+        entry.check_window(Some(claims.iat), now)?;
         if claims.iss != self.issuer {
             return Err(Error::new(
                 ErrorCode::IssuerMismatch,
