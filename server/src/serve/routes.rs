@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +18,7 @@ use dev_health_entitlements::stripe::ManagedBy;
 use dev_health_entitlements::{
     Entitlements, LicenseClaims, LicenseType, ResolveInput, Tier, TokenFormat,
 };
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracing::Instrument;
@@ -69,6 +71,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(webhooks)
         .fallback(|| async { ApiError::not_found("Not Found") })
+        // After every route (merged ones too): it is set on the routes that exist when it is called.
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+        })
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }
@@ -116,6 +122,43 @@ async fn request_id(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The path parameters; a segment that does not decode (not UTF-8, say) answers 400
+/// `{"detail": ...}` like every other error, not axum's plain text.
+struct ApiPath<T>(T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// The query string; one that does not fit (`limit=abc`) answers 400 `{"detail": ...}`.
+struct ApiQuery<T>(T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+        }
+    }
 }
 
 /// Reads a JSON body, answering 422 `{"detail": ...}` when it is not valid.
@@ -174,7 +217,7 @@ async fn load_org(conn: &mut sqlx::AnyConnection, org_id: &str) -> ApiResult<Org
 async fn entitlements(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let now = super::now();
     require_org(&state, &headers, &org_id, "org:read", now)?;
@@ -214,7 +257,7 @@ fn license_json(row: &LicenseRow) -> Value {
 async fn org_license(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     require_org(&state, &headers, &org_id, "org:write", super::now())?;
     let mut conn = state.db.pool().acquire().await?;
@@ -363,7 +406,7 @@ async fn issue_license(
 async fn revoke_license(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let actor = require_admin(&state, &headers)?;
     let now = super::now();
@@ -525,7 +568,7 @@ async fn create_org(
 async fn get_org(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     require_admin(&state, &headers)?;
     let mut conn = state.db.pool().acquire().await?;
@@ -547,7 +590,7 @@ struct PatchOrg {
 async fn patch_org(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
     payload: Result<Json<PatchOrg>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let actor = require_admin(&state, &headers)?.name();
@@ -662,7 +705,7 @@ fn override_json(o: &OverrideRow) -> Value {
 async fn list_overrides(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     require_org(&state, &headers, &org_id, "settings:read", super::now())?;
     let mut conn = state.db.pool().acquire().await?;
@@ -674,7 +717,7 @@ async fn list_overrides(
 async fn get_override(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     require_org(&state, &headers, &org_id, "settings:read", super::now())?;
     let mut conn = state.db.pool().acquire().await?;
@@ -708,7 +751,7 @@ where
 async fn create_override(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
     payload: Result<Json<OverrideRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let now = super::now();
@@ -755,7 +798,7 @@ async fn create_override(
 async fn patch_override(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
     payload: Result<Json<OverrideRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let now = super::now();
@@ -800,7 +843,7 @@ async fn patch_override(
 async fn delete_override(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let now = super::now();
     let actor = require_admin_to_change_overrides(&state, &headers, &org_id, now)?;
@@ -840,7 +883,7 @@ struct FlagPatch {
 async fn patch_flag(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     payload: Result<Json<FlagPatch>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let actor: Actor = require_admin(&state, &headers)?;
@@ -880,7 +923,7 @@ struct AuditQuery {
 async fn audit_log(
     State(state): AppStateRef,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
     require_admin(&state, &headers)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -893,7 +936,7 @@ async fn audit_log(
 async fn stripe_event(
     State(state): AppStateRef,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     require_admin(&state, &headers)?;
     let mut conn = state.db.pool().acquire().await?;
