@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use dev_health_entitlements::issue::SigningKey;
+use dev_health_entitlements::keys::is_test_key;
 use dev_health_entitlements::stripe::{BillingConfig, PriceTiers};
 use dev_health_entitlements::{Keyring, SessionVerifier, Tier};
 use sha2::{Digest, Sha256};
@@ -57,6 +58,8 @@ pub struct Config {
     pub key_source: KeySource,
     /// Extra public keys to publish in the JWKS (the next key of a rotation).
     pub published_keys: Keyring,
+    /// `DEV_HEALTH_ALLOW_TEST_KEYS=1`: the all-zero-seed test key may sign and be published.
+    pub allow_test_keys: bool,
     /// The issuer (`iss`) of licenses and revocation lists.
     pub issuer: String,
     /// Stripe webhook secrets (several during a rotation).
@@ -106,11 +109,23 @@ impl Config {
         let database_url = normalize_database_url(&database_url)?;
 
         let key_id_env = lookup("LICENSE_KEY_ID");
+        // The same switch, read the same way, as the core's verifiers (SPEC §1.3).
+        let allow_test_keys = lookup("DEV_HEALTH_ALLOW_TEST_KEYS").is_some_and(|v| v.trim() == "1");
         let (signing_key, key_source) =
             match lookup("LICENSE_SIGNING_KEY").or_else(|| lookup("LICENSE_PRIVATE_KEY")) {
                 Some(value) => (read_signing_key(&value)?, KeySource::Configured),
                 None => dev_signing_key(&data_dir)?,
             };
+        if !allow_test_keys && is_test_key(&signing_key.public_key()) {
+            let what = match &key_source {
+                KeySource::Configured => "LICENSE_SIGNING_KEY".to_owned(),
+                KeySource::Development { path, .. } => format!("{}", path.display()),
+            };
+            return Err(err(format!(
+                "{what} is the documented all-zero-seed test key, which anyone can sign with; \
+                 set DEV_HEALTH_ALLOW_TEST_KEYS=1 to use it for local testing"
+            )));
+        }
         let key_id = match key_id_env {
             Some(kid) => kid.trim().to_owned(),
             None => {
@@ -122,8 +137,13 @@ impl Config {
             }
         };
         let published_keys = match lookup("LICENSE_PUBLISH_KEYS") {
-            Some(text) => Keyring::parse(&text)
-                .map_err(|e| err(format!("LICENSE_PUBLISH_KEYS: {}", e.message())))?,
+            Some(text) => {
+                let mut keys = Keyring::parse(&text)
+                    .map_err(|e| err(format!("LICENSE_PUBLISH_KEYS: {}", e.message())))?;
+                keys.refuse_test_keys(allow_test_keys)
+                    .map_err(|e| err(format!("LICENSE_PUBLISH_KEYS: {}", e.message())))?;
+                keys
+            }
             None => Keyring::new(),
         };
 
@@ -188,6 +208,7 @@ impl Config {
             key_id,
             key_source,
             published_keys,
+            allow_test_keys,
             issuer: lookup("LICENSE_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned()),
             webhook_secrets,
             billing: BillingConfig::new(prices),
@@ -335,7 +356,9 @@ mod tests {
         Config::from_lookup(move |k| map.get(k).cloned())
     }
 
-    const SEED: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    const SEED: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    /// The documented test seed (SPEC §1.3): anyone can sign with it.
+    const ZERO_SEED: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
     #[test]
     fn reads_prices_secrets_and_key() {
@@ -377,6 +400,56 @@ mod tests {
         .unwrap_err();
         assert!(e.0.contains("LICENSE_SIGNING_KEY"));
         assert!(!e.0.contains("nope"));
+    }
+
+    #[test]
+    fn the_all_zero_test_seed_is_refused_unless_allowed() {
+        let pem = SigningKey::parse(ZERO_SEED)
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap()
+            .as_str()
+            .to_owned();
+        for var in ["LICENSE_SIGNING_KEY", "LICENSE_PRIVATE_KEY"] {
+            for key in [ZERO_SEED, pem.as_str()] {
+                let e = config(&[("DATABASE_URL", "sqlite::memory:"), (var, key)]).unwrap_err();
+                assert!(e.0.contains("all-zero-seed test key"), "{}", e.0);
+                assert!(e.0.contains("DEV_HEALTH_ALLOW_TEST_KEYS=1"), "{}", e.0);
+                assert!(!e.0.contains(ZERO_SEED), "{}", e.0);
+                for allow in ["0", "true", "yes"] {
+                    let vars = [
+                        ("DATABASE_URL", "sqlite::memory:"),
+                        (var, key),
+                        ("DEV_HEALTH_ALLOW_TEST_KEYS", allow),
+                    ];
+                    assert!(config(&vars).is_err(), "{allow}");
+                }
+                let c = config(&[
+                    ("DATABASE_URL", "sqlite::memory:"),
+                    (var, key),
+                    ("DEV_HEALTH_ALLOW_TEST_KEYS", "1"),
+                ])
+                .unwrap();
+                assert!(c.allow_test_keys);
+                assert!(is_test_key(&c.signing_key.public_key()));
+            }
+        }
+        // Nor is its public key published through LICENSE_PUBLISH_KEYS.
+        let zero_public = SigningKey::parse(ZERO_SEED)
+            .unwrap()
+            .public_key()
+            .to_base64();
+        let publish = format!("next={zero_public}");
+        let vars = [
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("LICENSE_SIGNING_KEY", SEED),
+            ("LICENSE_PUBLISH_KEYS", publish.as_str()),
+        ];
+        let e = config(&vars).unwrap_err();
+        assert!(e.0.contains("LICENSE_PUBLISH_KEYS"), "{}", e.0);
+        assert!(e.0.contains("DEV_HEALTH_ALLOW_TEST_KEYS=1"), "{}", e.0);
+        let allowed = [vars.as_slice(), &[("DEV_HEALTH_ALLOW_TEST_KEYS", "1")]].concat();
+        assert_eq!(config(&allowed).unwrap().published_keys.len(), 1);
     }
 
     #[test]

@@ -141,6 +141,15 @@ fn announce(config: &Config) {
         eprintln!("{banner}");
         tracing::warn!(kid = %config.key_id, path = %path.display(), "development signing key in use");
     }
+    if config.allow_test_keys
+        && dev_health_entitlements::keys::is_test_key(&config.signing_key.public_key())
+    {
+        tracing::warn!(
+            kid = %config.key_id,
+            "DEV_HEALTH_ALLOW_TEST_KEYS=1: signing with the all-zero-seed test key, which anyone \
+             can sign with; for local testing only"
+        );
+    }
     if config.webhook_secrets.is_empty() {
         tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused");
     }
