@@ -14,6 +14,14 @@ use crate::tier::{PerTier, Tier};
 /// Largest catalog document accepted, in bytes.
 pub const MAX_CATALOG_BYTES: usize = 1024 * 1024;
 
+/// Most roles a catalog may list. Each role keeps a set of every permission, own and inherited,
+/// for one-bit-test answers to `can`: the two limits bound that memory (128 KiB at most), which
+/// the document's size alone does not (roles × permissions).
+pub const MAX_ROLES: usize = 256;
+
+/// Most distinct permissions the roles of a catalog may name together.
+pub const MAX_PERMISSIONS: usize = 4096;
+
 const DEFAULT_JSON: &str = include_str!("../catalogs/default.json");
 const DEV_HEALTH_OPS_JSON: &str = include_str!("../catalogs/dev-health-ops.json");
 
@@ -260,7 +268,8 @@ fn known_tier(name: &str, context: &str) -> Result<Tier> {
 impl Catalog {
     /// Loads and validates a catalog from JSON. An unknown tier, a duplicate key, a limit for an
     /// unknown tier, a role inheriting an unknown role, an unknown or missing member, a member of
-    /// the wrong type: each is an `invalid_catalog` error that names it.
+    /// the wrong type, more than [`MAX_ROLES`] roles or [`MAX_PERMISSIONS`] distinct permissions,
+    /// a document over [`MAX_CATALOG_BYTES`]: each is an `invalid_catalog` error that names it.
     pub fn from_json(json: &str) -> Result<Catalog> {
         if json.len() > MAX_CATALOG_BYTES {
             return Err(invalid(format!(
@@ -416,6 +425,12 @@ impl Catalog {
         }
 
         let role_values = root.array_or_empty("roles")?;
+        if role_values.len() > MAX_ROLES {
+            return Err(invalid(format!(
+                "roles: the catalog has {} roles; the limit is {MAX_ROLES}",
+                role_values.len()
+            )));
+        }
         let mut listed = Vec::with_capacity(role_values.len());
         for (position, value) in role_values.iter().enumerate() {
             let r = Members::new(
@@ -434,6 +449,12 @@ impl Catalog {
         for role in &listed {
             for p in &role.permissions {
                 if !permission_index.contains_key(p.as_str()) {
+                    if permissions.len() == MAX_PERMISSIONS {
+                        return Err(invalid(format!(
+                            "roles: more than {MAX_PERMISSIONS} distinct permissions; the limit is \
+                             {MAX_PERMISSIONS}"
+                        )));
+                    }
                     permission_index.insert(p.clone().into_boxed_str(), permissions.len());
                     permissions.push(p.clone());
                 }
@@ -844,6 +865,89 @@ mod tests {
         assert!(c.can("v", "p") && !c.can("w", "p"));
         let bare = Catalog::from_json(&with(r#""features":[]"#)).unwrap();
         assert!(bare.limits().is_empty() && bare.roles().is_empty());
+    }
+
+    /// A catalog of `roles` roles, each inheriting the one before and adding
+    /// `permissions_per_role` permissions of its own.
+    fn with_roles(roles: usize, permissions_per_role: usize) -> String {
+        let list: Vec<String> = (0..roles)
+            .map(|r| {
+                let inherits = match r {
+                    0 => "null".to_owned(),
+                    _ => format!("\"r{}\"", r - 1),
+                };
+                let own: Vec<String> = (0..permissions_per_role)
+                    .map(|p| format!("\"p{r}:{p}\""))
+                    .collect();
+                format!(
+                    r#"{{"name":"r{r}","inherits":{inherits},"permissions":[{}]}}"#,
+                    own.join(",")
+                )
+            })
+            .collect();
+        with(&format!(r#""features":[],"roles":[{}]"#, list.join(",")))
+    }
+
+    #[test]
+    fn a_catalog_at_the_role_and_permission_limits_loads() {
+        let c = Catalog::from_json(&with_roles(MAX_ROLES, MAX_PERMISSIONS / MAX_ROLES)).unwrap();
+        assert_eq!(c.roles().len(), MAX_ROLES);
+        assert_eq!(c.permissions().len(), MAX_PERMISSIONS);
+        let last = format!("r{}", MAX_ROLES - 1);
+        assert!(c.can(&last, "p0:0") && !c.can("r0", &format!("p{}:0", MAX_ROLES - 1)));
+        assert_eq!(c.permissions_of(&last).len(), MAX_PERMISSIONS);
+    }
+
+    #[test]
+    fn more_roles_than_the_limit_are_refused() {
+        let m = err(&with_roles(MAX_ROLES + 1, 0));
+        assert_eq!(
+            m,
+            format!(
+                "roles: the catalog has {} roles; the limit is {MAX_ROLES}",
+                MAX_ROLES + 1
+            )
+        );
+    }
+
+    #[test]
+    fn more_distinct_permissions_than_the_limit_are_refused() {
+        let m = err(&with_roles(1, MAX_PERMISSIONS + 1));
+        assert_eq!(
+            m,
+            format!("roles: more than {MAX_PERMISSIONS} distinct permissions; the limit is {MAX_PERMISSIONS}")
+        );
+        // A permission named by several roles counts once.
+        let json = with(&format!(
+            r#""features":[],"roles":[{{"name":"a","permissions":[{p}]}},{{"name":"b","permissions":[{p}]}}]"#,
+            p = (0..MAX_PERMISSIONS)
+                .map(|i| format!("\"p{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        assert_eq!(
+            Catalog::from_json(&json).unwrap().permissions().len(),
+            MAX_PERMISSIONS
+        );
+    }
+
+    #[test]
+    fn the_reviewed_memory_blowup_is_refused() {
+        // One role with 60,000 permissions and 18,500 empty roles, under 1 MiB: a dense bitset per
+        // role made this cost 180 MB.
+        let many: Vec<String> = (0..60_000).map(|i| format!("\"{i:x}\"")).collect();
+        let empty: Vec<String> = (0..18_500)
+            .map(|i| format!(r#"{{"name":"{i:x}","permissions":[]}}"#))
+            .collect();
+        let json = with(&format!(
+            r#""features":[],"roles":[{{"name":"big","permissions":[{}]}},{}]"#,
+            many.join(","),
+            empty.join(",")
+        ));
+        assert!(json.len() <= MAX_CATALOG_BYTES, "{}", json.len());
+        let e = Catalog::from_json(&json).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidCatalog);
+        assert!(e.message().contains("the limit is"), "{e}");
     }
 
     #[test]
