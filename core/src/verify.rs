@@ -529,6 +529,8 @@ pub fn license_token_from_env_with(
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::malformed("DEV_HEALTH_LICENSE_FILE is not UTF-8 text"))?;
+    // Editors on Windows may start a saved text file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     Ok(Some(text.trim().to_owned()))
 }
 
@@ -592,6 +594,13 @@ mod tests {
         std::fs::write(&file.0, format!("{at_limit}\n")).unwrap();
         let err = file.token_from_it().unwrap_err();
         assert_eq!(err.code(), ErrorCode::TokenTooLarge, "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_license_is_left_out() {
+        let file = TempFile::new("bom.lic");
+        std::fs::write(&file.0, "\u{feff}a.b.c\r\n").unwrap();
+        assert_eq!(file.token_from_it().unwrap().as_deref(), Some("a.b.c"));
     }
 
     #[test]
