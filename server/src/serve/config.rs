@@ -18,6 +18,9 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_DB_FILE: &str = "dev-health.db";
 /// The development signing key created once under the data directory.
 pub const DEV_KEY_FILE: &str = "dev-signing-key";
+/// The start of every development key's kid. The JWKS leaves such keys out once a configured key
+/// signs, so the prefix is kept for them: a configured key may not use it.
+pub const DEV_KID_PREFIX: &str = "dev-";
 /// The default issuer of licenses and revocation lists.
 pub const DEFAULT_ISSUER: &str = dev_health_entitlements::DEFAULT_ISSUER;
 
@@ -108,12 +111,20 @@ impl Config {
         };
         let database_url = normalize_database_url(&database_url)?;
 
-        let key_id_env = lookup("LICENSE_KEY_ID");
         // The same switch, read the same way, as the core's verifiers (SPEC §1.3).
         let allow_test_keys = lookup("DEV_HEALTH_ALLOW_TEST_KEYS").is_some_and(|v| v.trim() == "1");
         let (signing_key, key_source) =
             match lookup("LICENSE_SIGNING_KEY").or_else(|| lookup("LICENSE_PRIVATE_KEY")) {
                 Some(value) => (read_signing_key(&value)?, KeySource::Configured),
+                // A shared database is a deployment: its licenses must not be signed by a key
+                // sitting in some ./data/ directory.
+                None if is_postgres_url(&database_url) => {
+                    return Err(err(
+                        "DATABASE_URL names PostgreSQL but no signing key is configured: set \
+                         LICENSE_SIGNING_KEY (and LICENSE_KEY_ID); the development key is for \
+                         SQLite only",
+                    ))
+                }
                 None => dev_signing_key(&data_dir)?,
             };
         if !allow_test_keys && is_test_key(&signing_key.public_key()) {
@@ -126,14 +137,28 @@ impl Config {
                  set DEV_HEALTH_ALLOW_TEST_KEYS=1 to use it for local testing"
             )));
         }
-        let key_id = match key_id_env {
-            Some(kid) => kid.trim().to_owned(),
-            None => {
-                let prefix = match key_source {
-                    KeySource::Configured => "",
-                    KeySource::Development { .. } => "dev-",
-                };
-                format!("{prefix}{}", thumbprint_kid(&signing_key))
+        let key_id = match (lookup("LICENSE_KEY_ID"), &key_source) {
+            (Some(kid), KeySource::Configured) => {
+                let kid = kid.trim().to_owned();
+                if kid.starts_with(DEV_KID_PREFIX) {
+                    return Err(err(format!(
+                        "LICENSE_KEY_ID must not start with {DEV_KID_PREFIX:?}: that prefix marks \
+                         development keys, which the JWKS leaves out once a configured key signs"
+                    )));
+                }
+                kid
+            }
+            (None, KeySource::Configured) => thumbprint_kid(&signing_key),
+            (Some(kid), KeySource::Development { .. }) => {
+                let kid = kid.trim();
+                if kid.starts_with(DEV_KID_PREFIX) {
+                    kid.to_owned()
+                } else {
+                    format!("{DEV_KID_PREFIX}{kid}")
+                }
+            }
+            (None, KeySource::Development { .. }) => {
+                format!("{DEV_KID_PREFIX}{}", thumbprint_kid(&signing_key))
             }
         };
         let published_keys = match lookup("LICENSE_PUBLISH_KEYS") {
@@ -450,6 +475,38 @@ mod tests {
         assert!(e.0.contains("DEV_HEALTH_ALLOW_TEST_KEYS=1"), "{}", e.0);
         let allowed = [vars.as_slice(), &[("DEV_HEALTH_ALLOW_TEST_KEYS", "1")]].concat();
         assert_eq!(config(&allowed).unwrap().published_keys.len(), 1);
+    }
+
+    #[test]
+    fn postgres_needs_a_configured_signing_key() {
+        for url in ["postgres://u:p@127.0.0.1/db", "postgresql://127.0.0.1/db"] {
+            let e = config(&[("DATABASE_URL", url)]).unwrap_err();
+            assert!(e.0.contains("LICENSE_SIGNING_KEY"), "{}", e.0);
+            assert!(e.0.contains("PostgreSQL"), "{}", e.0);
+            assert!(!e.0.contains("u:p@"), "{}", e.0);
+            let e = config(&[("DATABASE_URL", url), ("LICENSE_KEY_ID", "prod-1")]).unwrap_err();
+            assert!(e.0.contains("LICENSE_SIGNING_KEY"), "{}", e.0);
+        }
+        let c = config(&[
+            ("DATABASE_URL", "postgres://127.0.0.1/db"),
+            ("LICENSE_SIGNING_KEY", SEED),
+        ])
+        .unwrap();
+        assert_eq!(c.key_source, KeySource::Configured);
+    }
+
+    #[test]
+    fn the_dev_kid_prefix_is_kept_for_development_keys() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let e = config(&[
+            sqlite,
+            ("LICENSE_SIGNING_KEY", SEED),
+            ("LICENSE_KEY_ID", "dev-prod"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("LICENSE_KEY_ID"), "{}", e.0);
+        let c = config(&[sqlite, ("LICENSE_SIGNING_KEY", SEED)]).unwrap();
+        assert!(!c.key_id.starts_with(DEV_KID_PREFIX), "{}", c.key_id);
     }
 
     #[test]

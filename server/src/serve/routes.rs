@@ -197,7 +197,7 @@ async fn healthz(State(state): AppStateRef) -> Response {
 }
 
 async fn jwks(State(state): AppStateRef) -> ApiResult<Response> {
-    let keyring = state.keyring().await?;
+    let keyring = state.published_keyring().await?;
     Ok((
         [(
             axum::http::header::CACHE_CONTROL,

@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use dev_health_entitlements::issue::{sign_revocation_list, sign_v2, SigningKey};
+use dev_health_entitlements::keys::is_test_key;
 use dev_health_entitlements::stripe::BillingConfig;
 use dev_health_entitlements::{
     Catalog, ErrorCode, Keyring, License, LicenseClaims, Override, PublicKey, Session,
     SessionVerifier, Tier, Verifier,
 };
 
-use super::config::{Config, Secret};
+use super::config::{Config, KeySource, Secret, DEV_KID_PREFIX};
 use super::db::{self, Db};
 use super::stripe::Job;
 use sha2::{Digest, Sha256};
@@ -47,6 +48,11 @@ pub struct AppState {
     pub webhook_queue: mpsc::Sender<Job>,
     /// Extra published keys (next key of a rotation).
     published_keys: Keyring,
+    /// Whether the signing key is configured (not a development key): the JWKS then leaves the
+    /// development keys out.
+    configured_key: bool,
+    /// `DEV_HEALTH_ALLOW_TEST_KEYS=1`: the JWKS may list the all-zero-seed test key.
+    allow_test_keys: bool,
     /// Verifies stored licenses; its keyring is every key the database knows.
     verifier: RwLock<Arc<Verifier>>,
     /// Verified licenses by id (a license's claims never change).
@@ -143,6 +149,8 @@ impl AppState {
             sessions: config.sessions,
             admin_token: config.admin_token,
             published_keys: config.published_keys,
+            configured_key: config.key_source == KeySource::Configured,
+            allow_test_keys: config.allow_test_keys,
             verifier: RwLock::new(Arc::new(Verifier::new(Keyring::new()))),
             licenses: Mutex::new(HashMap::new()),
             kill_switches: Mutex::new(None),
@@ -154,14 +162,34 @@ impl AppState {
         Ok((state, queue))
     }
 
-    /// Every public key to publish: the signing keys the database knows (every key this server
-    /// ever signed with) and `LICENSE_PUBLISH_KEYS`.
+    /// The keys the stored licenses are verified with: the signing keys the database knows (every
+    /// key this server ever signed with) and `LICENSE_PUBLISH_KEYS`.
     pub async fn keyring(&self) -> Result<Keyring, sqlx::Error> {
+        self.keys(|_, _| true).await
+    }
+
+    /// The JWKS: [`AppState::keyring`] without the keys a verifier must not trust. Once a
+    /// configured key signs, the development keys (kid `dev-…`) of earlier starts are left out:
+    /// their seeds sit in some `./data/` and anyone who has one could sign. The all-zero-seed test
+    /// key is left out unless `DEV_HEALTH_ALLOW_TEST_KEYS=1` (SPEC §1.3). The key signing now is
+    /// always listed.
+    pub async fn published_keyring(&self) -> Result<Keyring, sqlx::Error> {
+        self.keys(|kid, key| {
+            kid == self.key_id
+                || ((!self.configured_key || !kid.starts_with(DEV_KID_PREFIX))
+                    && (self.allow_test_keys || !is_test_key(key)))
+        })
+        .await
+    }
+
+    /// The recorded signing keys that `keep` keeps, then `LICENSE_PUBLISH_KEYS`.
+    async fn keys(&self, keep: impl Fn(&str, &PublicKey) -> bool) -> Result<Keyring, sqlx::Error> {
         let mut conn = self.db.pool().acquire().await?;
         let mut keyring = Keyring::new();
         for (kid, public) in db::signing_keys(&mut conn).await? {
             match PublicKey::from_base64(&public) {
-                Ok(key) => keyring.add(kid, key),
+                Ok(key) if keep(&kid, &key) => keyring.add(kid, key),
+                Ok(_) => {}
                 Err(_) => tracing::warn!(%kid, "a recorded signing key is not a valid public key"),
             }
         }
