@@ -385,3 +385,30 @@ fn one_failing_event_in_a_batch_fails_alone() {
         Some("applied")
     );
 }
+
+/// On SQLite one pooled connection is kept for writing, so a pool of one left nothing to read
+/// with and the start failed after 3 s with "pool timed out". One connection is now refused as a
+/// configuration error naming the variable; two are enough to serve.
+#[test]
+fn one_sqlite_connection_is_a_configuration_error() {
+    use server_support::*;
+
+    let dir = TempDir::new("sqlite-conns");
+    let with = |n: &str| {
+        let mut env = base_env(&sqlite_url(&dir.0));
+        env.push(("DATABASE_MAX_CONNECTIONS".into(), n.into()));
+        env
+    };
+    let log = Server::try_start(&dir.0, with("1"), "127.0.0.1:0")
+        .err()
+        .unwrap();
+    assert!(
+        log.contains("DATABASE_MAX_CONNECTIONS must be at least 2 with SQLite"),
+        "{log}"
+    );
+    assert!(!log.contains("pool timed out"), "{log}");
+    let s = Server::start(&dir.0, with("2"));
+    s.create_org("org_two", "stripe");
+    assert_eq!(s.tier("org_two"), "community");
+    assert_eq!(s.get("/api/v1/licensing/revocations", None).status, 200);
+}

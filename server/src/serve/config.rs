@@ -21,6 +21,8 @@ pub const DEV_KEY_FILE: &str = "dev-signing-key";
 /// The start of every development key's kid. The JWKS leaves such keys out once a configured key
 /// signs, so the prefix is kept for them: a configured key may not use it.
 pub const DEV_KID_PREFIX: &str = "dev-";
+/// The smallest pool on SQLite: the writer's connection and one to read with.
+pub const MIN_SQLITE_CONNECTIONS: u32 = 2;
 /// The default issuer of licenses and revocation lists.
 pub const DEFAULT_ISSUER: &str = dev_health_entitlements::DEFAULT_ISSUER;
 
@@ -226,6 +228,14 @@ impl Config {
                 .ok_or_else(|| err("DATABASE_MAX_CONNECTIONS must be a positive integer"))?,
             None => 8,
         };
+        // SQLite keeps one pooled connection for writing (server/src/serve/db.rs): with a pool of
+        // one nothing would be left to read with, and the start would time out.
+        if max_connections < MIN_SQLITE_CONNECTIONS && !is_postgres_url(&database_url) {
+            return Err(err(format!(
+                "DATABASE_MAX_CONNECTIONS must be at least {MIN_SQLITE_CONNECTIONS} with SQLite: \
+                 one connection is kept for writing, the others read"
+            )));
+        }
 
         Ok(Config {
             database_url: Secret(database_url),
@@ -525,6 +535,23 @@ mod tests {
         );
         assert!(read_signing_key(dir.join("missing").to_str().unwrap()).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn sqlite_needs_two_connections() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let key = ("LICENSE_SIGNING_KEY", SEED);
+        for n in ["1", " 1 "] {
+            let e = config(&[sqlite, key, ("DATABASE_MAX_CONNECTIONS", n)]).unwrap_err();
+            assert!(e.0.contains("DATABASE_MAX_CONNECTIONS"), "{}", e.0);
+            assert!(e.0.contains("at least 2"), "{}", e.0);
+        }
+        let c = config(&[sqlite, key, ("DATABASE_MAX_CONNECTIONS", "2")]).unwrap();
+        assert_eq!(c.max_connections, 2);
+        // PostgreSQL has no writer connection of its own: one is enough there.
+        let pg = ("DATABASE_URL", "postgres://127.0.0.1/db");
+        let c = config(&[pg, key, ("DATABASE_MAX_CONNECTIONS", "1")]).unwrap();
+        assert_eq!(c.max_connections, 1);
     }
 
     #[test]
