@@ -412,3 +412,40 @@ fn one_sqlite_connection_is_a_configuration_error() {
     assert_eq!(s.tier("org_two"), "community");
     assert_eq!(s.get("/api/v1/licensing/revocations", None).status, 200);
 }
+
+/// The SQLite database holds every license and the audit log: the server creates its file (and
+/// SQLite its `-wal` and `-shm` files, which take the database's mode) readable by the owner
+/// only, like the development key. A file that already exists keeps the mode it has.
+#[cfg(unix)]
+#[test]
+fn the_sqlite_database_is_created_private() {
+    use server_support::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = TempDir::new("sqlite-mode");
+    let s = Server::start(&dir.0, base_env(&sqlite_url(&dir.0)));
+    s.create_org("org_mode", "stripe");
+    for name in ["server.db", "server.db-wal", "server.db-shm"] {
+        let path = dir.0.join(name);
+        assert!(path.is_file(), "{name} missing");
+        assert_eq!(mode(&path), 0o600, "{name}");
+    }
+    drop(s);
+
+    // Without configuration: ./data/dev-health.db, next to the 0600 development key.
+    let dev = TempDir::new("sqlite-mode-dev");
+    let s = Server::start(&dev.0, vec![("RUST_LOG".into(), "info".into())]);
+    assert_eq!(mode(&dev.0.join("data/dev-health.db")), 0o600);
+    assert_eq!(mode(&dev.0.join("data/dev-signing-key")), 0o600);
+    drop(s);
+
+    let existing = TempDir::new("sqlite-mode-existing");
+    let path = existing.0.join("server.db");
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let s = Server::start(&existing.0, base_env(&sqlite_url(&existing.0)));
+    s.create_org("org_mode", "stripe");
+    assert_eq!(mode(&path), 0o640);
+}

@@ -297,7 +297,32 @@ fn normalize_database_url(url: &str) -> Result<String, ConfigError> {
         Some(q) if !q.is_empty() => format!("{q}&mode=rwc"),
         _ => "mode=rwc".to_owned(),
     };
+    // SQLite would create the file with the umask's mode (0644 as a rule): every license and the
+    // audit log would be readable by every local user. Create it first, owner-only like the
+    // development key; SQLite gives its `-wal` and `-shm` files the database's mode. A file that
+    // exists is left as it is.
+    if file != ":memory:" && query.split('&').any(|p| p == "mode=rwc") {
+        create_private_file(Path::new(file))
+            .map_err(|e| err(format!("cannot create the SQLite database ({file}): {e}")))?;
+    }
     Ok(format!("sqlite://{file}?{query}"))
+}
+
+/// Creates an empty file readable only by its owner (an empty file is a valid SQLite database),
+/// unless it exists already.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads `LICENSE_SIGNING_KEY`: a path to a key file, or the key itself (base64 seed or PEM).
