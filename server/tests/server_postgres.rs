@@ -283,3 +283,84 @@ fn deliveries_waiting_on_an_org_lock_see_the_subscription_it_protected() {
     assert_eq!(s.event_outcome("evt_l3").as_deref(), Some("stale_event"));
     assert_eq!(s.tier(org), "community");
 }
+
+/// An admin revoke takes the org's row lock before the license's, in the order a Stripe webhook
+/// takes them (org, then its license rows). It locked the license first and then the org, so a
+/// revoke and a webhook for the same org could each hold one lock and wait for the other
+/// (PostgreSQL then aborts one of them as a deadlock). Deterministic check: while another
+/// transaction holds the org's row, as a webhook does, the waiting revoke must not hold the
+/// license's row: that transaction can still lock it with NOWAIT.
+#[test]
+fn admin_revoke_locks_the_org_before_the_license() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let dir = TempDir::new("pg-revoke-lock");
+    let url = database();
+    let s = Server::start(&dir.0, base_env(&url));
+    let org = "org_revoke_lock";
+    s.create_org(org, "stripe");
+    let r = s.admin(
+        "POST",
+        "/api/v1/admin/licenses",
+        &json!({"org_id": org, "tier": "team", "days": 30, "license_type": "saas"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["license_id"].as_str().unwrap().to_owned();
+
+    let psql = |sql: &str| {
+        let out = Command::new("psql")
+            .args([url.as_str(), "-qtAc", sql])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let mut holder = Command::new("psql")
+        .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        "BEGIN; SELECT id FROM organizations WHERE id = '{org}' FOR UPDATE;"
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    assert!(wait_until(Duration::from_secs(20), || psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' \
+         AND datname = current_database()"
+    ) == "1"));
+    let revoke = {
+        let addr = s.addr.clone();
+        let path = format!("/api/v1/admin/licenses/{id}/revoke");
+        std::thread::spawn(move || {
+            http(&addr, "POST", &path, Some(ADMIN_TOKEN), Some(b"{}"), &[])
+                .unwrap()
+                .status
+        })
+    };
+    assert!(wait_until(Duration::from_secs(20), || psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+         AND datname = current_database()"
+    ) == "1"));
+    // What the webhook does next: change the org's license row. NOWAIT fails at once if the
+    // waiting revoke holds that row.
+    writeln!(
+        stdin,
+        "SELECT id FROM licenses WHERE id = '{id}' FOR UPDATE NOWAIT; COMMIT;"
+    )
+    .unwrap();
+    drop(stdin);
+    let out = holder.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the revoke held the license row while waiting for the org: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(revoke.join().unwrap(), 200);
+    let list = scenarios::revocation_list(&s);
+    assert!(list.contains(&id));
+}

@@ -411,6 +411,15 @@ async fn revoke_license(
     let actor = require_admin(&state, &headers)?;
     let now = super::now();
     let mut tx = state.db.begin_write().await?;
+    // Locks in the order of a Stripe webhook, which locks the org and then changes its license
+    // rows: the org first, then the license. (License first, org second could deadlock with a
+    // webhook for the same org on PostgreSQL.) A license's org never changes, so the unlocked
+    // read only finds which org to lock.
+    let org_id = db::get_license(tx.conn(), &id, "")
+        .await?
+        .ok_or_else(|| ApiError::not_found("License not found"))?
+        .org_id;
+    let org = db::get_org(tx.conn(), &org_id, state.db.for_update()).await?;
     let row = db::get_license(tx.conn(), &id, state.db.for_update())
         .await?
         .ok_or_else(|| ApiError::not_found("License not found"))?;
@@ -418,7 +427,7 @@ async fn revoke_license(
         Some(at) => at,
         None => {
             db::revoke_license(tx.conn(), &id, now).await?;
-            if let Some(org) = db::get_org(tx.conn(), &row.org_id, state.db.for_update()).await? {
+            if let Some(org) = org {
                 if org.license_id.as_deref() == Some(id.as_str()) {
                     sqlx::query(
                         "UPDATE organizations SET license_id = NULL, updated_at = $1 WHERE id = $2",
