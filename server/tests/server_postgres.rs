@@ -91,6 +91,18 @@ fn offline_licenses_and_revocation_list() {
 }
 
 #[test]
+fn revocation_list_leaves_out_dead_licenses_and_is_cached() {
+    let (_d, s) = server();
+    scenarios::revocation_list_drops_dead_licenses(&s);
+}
+
+#[test]
+fn grace_ends_of_older_rows_are_filled_at_start() {
+    let dir = TempDir::new("pg-backfill");
+    scenarios::grace_end_backfill(&dir.0, base_env(&database()));
+}
+
+#[test]
 fn overrides_and_kill_switches() {
     let (_d, s) = server();
     scenarios::overrides_and_flags(&s);

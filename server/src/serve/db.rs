@@ -40,10 +40,20 @@ impl Backend {
 }
 
 /// The migrations, embedded in the binary: (version, SQL) per backend.
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_license_grace_end.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_license_grace_end.sql"),
+    ),
+];
 
 /// A fixed key for PostgreSQL's advisory lock that serializes migrations of several instances.
 const MIGRATION_LOCK_KEY: i64 = 0x0de7_4ea1_7401;
@@ -555,12 +565,26 @@ pub struct LicenseRow {
     pub issued_at: i64,
     /// `exp`.
     pub expires_at: i64,
+    /// The end of the grace period ([`grace_ends_at`]); `None` while not known (a row from before
+    /// the column, until the start-up backfill; a row an earlier version inserted).
+    pub grace_ends_at: Option<i64>,
     /// When revoked.
     pub revoked_at: Option<i64>,
 }
 
 const LICENSE_COLUMNS: &str =
-    "id, org_id, token, tier, license_type, kid, issued_at, expires_at, revoked_at";
+    "id, org_id, token, tier, license_type, kid, issued_at, expires_at, grace_ends_at, revoked_at";
+
+/// The grace assumed for a license without a `grace_days` claim: a verifier then takes its
+/// catalog's default for the tier, which this server cannot know, so the most a claim may carry.
+pub const UNKNOWN_GRACE_DAYS: u32 = 3650;
+
+/// The last second a verifier may accept a license (SPEC §1.4: `exp + grace_days·86400`), from
+/// its signed `exp` and `grace_days` claims; without `grace_days`, [`UNKNOWN_GRACE_DAYS`].
+pub fn grace_ends_at(exp: i64, grace_days: Option<u32>) -> i64 {
+    let days = grace_days.unwrap_or(UNKNOWN_GRACE_DAYS);
+    exp.saturating_add(i64::from(days).saturating_mul(86_400))
+}
 
 fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
     Ok(LicenseRow {
@@ -572,6 +596,7 @@ fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
         kid: row.try_get("kid")?,
         issued_at: row.try_get("issued_at")?,
         expires_at: row.try_get("expires_at")?,
+        grace_ends_at: row.try_get("grace_ends_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
 }
@@ -580,7 +605,7 @@ fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
 pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO licenses (id, org_id, token, tier, license_type, kid, issued_at, expires_at, \
-         revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         grace_ends_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&l.id)
     .bind(&l.org_id)
@@ -590,6 +615,7 @@ pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<
     .bind(&l.kid)
     .bind(l.issued_at)
     .bind(l.expires_at)
+    .bind(l.grace_ends_at)
     .bind(l.revoked_at)
     .execute(conn)
     .await?;
@@ -691,14 +717,53 @@ pub async fn revoke_license(
     Ok(r.rows_affected() == 1)
 }
 
-/// Ids of every revoked license, oldest revocation first.
-pub async fn revoked_ids(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query("SELECT id FROM licenses WHERE revoked_at IS NOT NULL ORDER BY revoked_at, id")
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect()
+/// Ids of the revoked licenses a verifier could still accept at `usable_at` or later (grace end
+/// not before it, or not known), oldest revocation first. Licenses past their grace end are
+/// expired for every verifier, revoked or not, so the list does not grow with them forever.
+pub async fn revoked_ids(
+    conn: &mut AnyConnection,
+    usable_at: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id FROM licenses WHERE revoked_at IS NOT NULL \
+         AND (grace_ends_at IS NULL OR grace_ends_at >= $1) ORDER BY revoked_at, id",
+    )
+    .bind(usable_at)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect()
+}
+
+/// Up to `limit` licenses whose grace end is not known: (id, token, `exp`).
+pub async fn licenses_without_grace_end(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, token, expires_at FROM licenses WHERE grace_ends_at IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("token")?, r.try_get("expires_at")?)))
+    .collect()
+}
+
+/// Records a license's grace end, unless one is recorded already.
+pub async fn set_grace_end(
+    conn: &mut AnyConnection,
+    id: &str,
+    grace_ends_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE licenses SET grace_ends_at = $1 WHERE id = $2 AND grace_ends_at IS NULL")
+        .bind(grace_ends_at)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

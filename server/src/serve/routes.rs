@@ -268,20 +268,18 @@ async fn org_license(
     Ok(Json(license_json(&row)))
 }
 
-async fn revocations(State(state): AppStateRef) -> ApiResult<Json<Value>> {
-    let now = super::now();
-    let mut conn = state.db.pool().acquire().await?;
-    let revoked = db::revoked_ids(&mut conn).await?;
-    drop(conn);
-    let token = state
-        .sign_revocations(&revoked, now)
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(json!({
-        "revocation_list": token,
-        "revoked": revoked,
-        "issued_at": rfc3339(now),
-        "expires_at": rfc3339(now.saturating_add(super::state::REVOCATION_LIST_TTL_SECS)),
-    })))
+/// The signed revocation list; built at most once a minute (and at once after a revocation
+/// here), see [`AppState::revocations`].
+async fn revocations(State(state): AppStateRef) -> ApiResult<Response> {
+    let body = state.revocations().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -378,6 +376,7 @@ async fn issue_license(
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
+        grace_ends_at: Some(db::grace_ends_at(expires_at, claims.grace_days)),
         revoked_at: None,
     };
     let mut tx = state.db.begin_write().await?;
@@ -453,6 +452,7 @@ async fn revoke_license(
     };
     tx.commit().await?;
     state.forget_org(&row.org_id);
+    state.forget_revocations();
     Ok(Json(
         json!({"license_id": id, "revoked_at": rfc3339(revoked_at)}),
     ))

@@ -125,9 +125,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
             if delivery != Delivery::Duplicate {
                 tx.commit().await.map_err(|e| e.to_string())?;
             }
-            if let Some(org) = stale {
-                state.forget_org(&org);
-            }
+            stale.forget(state);
             Ok(delivery)
         }
         Backend::Sqlite => {
@@ -207,8 +205,8 @@ async fn apply_batch(
     let mut stale = Vec::new();
     for job in batch {
         match apply_in(state, tx.conn(), &job.event).await {
-            Ok((delivery, org)) => {
-                stale.extend(org);
+            Ok((delivery, changed)) => {
+                stale.push(changed);
                 deliveries.push(delivery);
             }
             Err(e) => return Ok(Err(e.to_string())),
@@ -217,23 +215,44 @@ async fn apply_batch(
     if let Err(e) = tx.commit().await {
         return Ok(Err(e.to_string()));
     }
-    for org in stale {
-        state.forget_org(&org);
+    for changed in stale {
+        changed.forget(state);
     }
     Ok(Ok(deliveries))
 }
 
+/// What the commit of an event makes stale in this instance's caches.
+#[derive(Debug, Default)]
+struct Stale {
+    /// The org whose cached entitlement inputs changed.
+    org: Option<String>,
+    /// Whether a license was revoked (the cached revocation list).
+    revoked: bool,
+}
+
+impl Stale {
+    /// Drops what is stale; called after the commit.
+    fn forget(self, state: &AppState) {
+        if let Some(org) = &self.org {
+            state.forget_org(org);
+        }
+        if self.revoked {
+            state.forget_revocations();
+        }
+    }
+}
+
 /// Applies one event inside the caller's transaction: record its id (a second delivery stops
 /// here), find and lock the org, let the core decide, perform the actions, audit. Returns what
-/// happened and the org whose cached inputs the commit makes stale.
+/// happened and what the commit makes stale in the caches.
 async fn apply_in(
     state: &AppState,
     conn: &mut AnyConnection,
     event: &StripeEvent,
-) -> Result<(Delivery, Option<String>), ProcessError> {
+) -> Result<(Delivery, Stale), ProcessError> {
     let now = super::now();
     if !db::insert_event(&mut *conn, &event.id, &event.event_type, event.created, now).await? {
-        return Ok((Delivery::Duplicate, None));
+        return Ok((Delivery::Duplicate, Stale::default()));
     }
     let org_ref = event.org_ref();
     let backend = state.db.backend();
@@ -275,7 +294,10 @@ async fn apply_in(
             now,
         )
         .await?;
-        return Ok((Delivery::Ignored(reason.as_str().to_owned()), None));
+        return Ok((
+            Delivery::Ignored(reason.as_str().to_owned()),
+            Stale::default(),
+        ));
     }
     let (Some(before), Some(org), Some(mut after)) = (current, org, outcome.state.clone()) else {
         // The engine acts only on known orgs; nothing to store otherwise.
@@ -288,9 +310,13 @@ async fn apply_in(
             now,
         )
         .await?;
-        return Ok((Delivery::Ignored("unknown_org".to_owned()), None));
+        return Ok((
+            Delivery::Ignored("unknown_org".to_owned()),
+            Stale::default(),
+        ));
     };
     let actor = format!("stripe:{}", event.id);
+    let mut revoked = false;
     let mut audit: Vec<AuditRow> = Vec::new();
     let mut record = |action: &'static str, before: Value, after: Value| {
         audit.push(AuditRow {
@@ -333,6 +359,7 @@ async fn apply_in(
             }
             Action::RevokeLicense { license_id } => {
                 if db::revoke_license(&mut *conn, license_id, now).await? {
+                    revoked = true;
                     record(
                         "license.revoke",
                         json!({"license_id": license_id, "revoked_at": null}),
@@ -355,7 +382,13 @@ async fn apply_in(
         now,
     )
     .await?;
-    Ok((Delivery::Applied, Some(org.id)))
+    Ok((
+        Delivery::Applied,
+        Stale {
+            org: Some(org.id),
+            revoked,
+        },
+    ))
 }
 
 /// The customer a subscription event names (stored on the subscription row).
@@ -406,6 +439,7 @@ fn sign_saas_license(
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
+        grace_ends_at: Some(super::db::grace_ends_at(expires_at, claims.grace_days)),
         revoked_at: None,
     })
 }

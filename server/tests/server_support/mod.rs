@@ -683,6 +683,56 @@ impl Drop for Pg {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The server's database, read and changed behind its back (as an operator, or an instance of an
+// earlier version, would)
+
+/// The `DATABASE_URL` a server runs on.
+pub fn database_url(env: &[(String, String)]) -> String {
+    env.iter()
+        .find(|(k, _)| k == "DATABASE_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap()
+}
+
+fn with_db<T>(url: &str, f: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> T) -> T {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        let out = f(&mut conn).await;
+        conn.close().await.unwrap();
+        out
+    })
+}
+
+/// Runs SQL statements on the database at `url` (SQLite or PostgreSQL).
+pub fn db_exec(url: &str, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    with_db(url, async |conn| {
+        sqlx::raw_sql(sql).execute(&mut *conn).await.unwrap();
+    });
+}
+
+/// The one BIGINT column `sql` selects, row by row (`None` for NULL).
+pub fn db_i64s(url: &str, sql: &str) -> Vec<Option<i64>> {
+    use sqlx::Row;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    with_db(url, async |conn| {
+        sqlx::query(sql)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<Option<i64>, _>(0).unwrap())
+            .collect()
+    })
+}
+
 /// Waits until `f` holds, up to `timeout`.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();

@@ -957,3 +957,179 @@ pub fn kill_during_burst(dir: &std::path::Path, env: Vec<(String, String)>) {
         events.len()
     );
 }
+
+fn issue(s: &Server, body: Value) -> (String, i64) {
+    let r = s.admin("POST", "/api/v1/admin/licenses", &body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["license_id"].as_str().unwrap().to_owned();
+    let exp = db_i64s(
+        &database_url(&s.env),
+        &format!("SELECT expires_at FROM licenses WHERE id = '{id}'"),
+    )[0]
+    .unwrap();
+    (id, exp)
+}
+
+fn revoke(s: &Server, id: &str) {
+    let r = s.admin(
+        "POST",
+        &format!("/api/v1/admin/licenses/{id}/revoke"),
+        &json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+fn grace_end(url: &str, id: &str) -> Option<i64> {
+    db_i64s(
+        url,
+        &format!("SELECT grace_ends_at FROM licenses WHERE id = '{id}'"),
+    )[0]
+}
+
+/// The revocation list leaves out the licenses no verifier accepts anyway (past their grace end
+/// by more than the verifiers' 60 s leeway), so it no longer grows with every renewal forever;
+/// it is built at most once a minute, and at once after a revocation.
+pub fn revocation_list_drops_dead_licenses(s: &Server) {
+    let url = database_url(&s.env);
+    let org = "customer_rl";
+    let offline = |grace: Option<u32>| {
+        let mut body = json!({"org_id": org, "tier": "team", "days": 1});
+        if let Some(days) = grace {
+            body["grace_days"] = json!(days);
+        }
+        issue(s, body)
+    };
+    // Each license's grace end is stored from its signed claims: `exp` + grace_days, or + 3650
+    // days without the claim (a verifier then takes its own catalog's default).
+    let (gone, gone_exp) = offline(Some(0));
+    let (in_margin, in_margin_exp) = offline(Some(5));
+    let (unknown, unknown_exp) = offline(None);
+    assert_eq!(grace_end(&url, &gone), Some(gone_exp));
+    assert_eq!(grace_end(&url, &in_margin), Some(in_margin_exp + 5 * DAY));
+    assert_eq!(grace_end(&url, &unknown), Some(unknown_exp + 3650 * DAY));
+    // A Stripe license carries grace_days 0 (its grace is inside exp).
+    s.create_org("org_rl", "stripe");
+    ok(&s.webhook(&subscription_event(
+        "evt_rl1",
+        "customer.subscription.created",
+        now() - 10,
+        "sub_rl",
+        "cus_rl",
+        Some("org_rl"),
+        "active",
+        PRICE_TEAM,
+        now() + 30 * DAY,
+    )));
+    let saas = org_license(s, "org_rl").unwrap();
+    let saas_id = saas["license_id"].as_str().unwrap();
+    let saas_exp = db_i64s(
+        &url,
+        &format!("SELECT expires_at FROM licenses WHERE id = '{saas_id}'"),
+    )[0]
+    .unwrap();
+    assert_eq!(grace_end(&url, saas_id), Some(saas_exp));
+
+    for id in [&gone, &in_margin, &unknown] {
+        revoke(s, id);
+    }
+    let first = s.get("/api/v1/licensing/revocations", None).json();
+    let listed = revocation_list(s);
+    for id in [&gone, &in_margin, &unknown] {
+        assert!(listed.contains(id), "{id}");
+    }
+    // Served again, not signed again, while nothing is revoked.
+    let again = s.get("/api/v1/licensing/revocations", None).json();
+    assert_eq!(again, first);
+
+    // Time passes (the rows are moved back): `gone` ended its grace more than 60 s ago,
+    // `in_margin` 20 s ago (a verifier whose clock is a little behind may still take it in
+    // grace), `unknown` has no known grace end (a row of an earlier version).
+    let t = now();
+    db_exec(
+        &url,
+        &format!(
+            "UPDATE licenses SET expires_at = {e}, grace_ends_at = {e} WHERE id = '{gone}'; \
+             UPDATE licenses SET expires_at = {m} - 5 * 86400, grace_ends_at = {m} \
+             WHERE id = '{in_margin}'; \
+             UPDATE licenses SET grace_ends_at = NULL WHERE id = '{unknown}'",
+            e = t - 61 - 3600,
+            m = t - 20,
+        ),
+    );
+    // The cached list stands until the next revocation here (or a minute).
+    assert_eq!(s.get("/api/v1/licensing/revocations", None).json(), first);
+    let (fresh, _) = offline(Some(0));
+    revoke(s, &fresh);
+    let body = s.get("/api/v1/licensing/revocations", None).json();
+    assert_ne!(body["revocation_list"], first["revocation_list"]);
+    let listed = revocation_list(s);
+    assert!(!listed.contains(&gone), "a dead license is still listed");
+    for id in [&in_margin, &unknown, &fresh] {
+        assert!(listed.contains(id), "{id}");
+    }
+    assert_eq!(listed.len(), 3);
+    let ids: Vec<&str> = body["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(!ids.contains(&gone.as_str()));
+
+    // A Stripe revocation drops the cached list too.
+    ok(&s.webhook(&subscription_event(
+        "evt_rl2",
+        "customer.subscription.deleted",
+        now() - 5,
+        "sub_rl",
+        "cus_rl",
+        Some("org_rl"),
+        "canceled",
+        PRICE_TEAM,
+        now() + 30 * DAY,
+    )));
+    assert!(revocation_list(s).contains(saas_id));
+}
+
+/// Licenses stored before the grace end was recorded (migration 2), or by an earlier version,
+/// get it at the next start from their signed claims; a token that cannot be read gets the
+/// cautious `exp` + 3650 days.
+pub fn grace_end_backfill(dir: &std::path::Path, env: Vec<(String, String)>) {
+    let url = database_url(&env);
+    let mut s = Server::start(dir, env.clone());
+    let (two, two_exp) = issue(
+        &s,
+        json!({"org_id": "c_bf", "tier": "team", "days": 3, "grace_days": 2}),
+    );
+    let (zero, zero_exp) = issue(
+        &s,
+        json!({"org_id": "c_bf", "tier": "team", "days": 3, "grace_days": 0}),
+    );
+    let (none, none_exp) = issue(
+        &s,
+        json!({"org_id": "c_bf", "tier": "enterprise", "days": 3}),
+    );
+    revoke(&s, &zero);
+    s.kill();
+    let t = now();
+    db_exec(
+        &url,
+        &format!(
+            "UPDATE licenses SET grace_ends_at = NULL; \
+             INSERT INTO licenses (id, org_id, token, tier, license_type, kid, issued_at, \
+             expires_at, revoked_at) VALUES ('lic_unreadable', 'c_bf', 'not a token', 'team', \
+             'self_hosted', 'k', {t}, {t}, {t})"
+        ),
+    );
+    let s = Server::start(dir, env);
+    assert_eq!(grace_end(&url, &two), Some(two_exp + 2 * DAY));
+    assert_eq!(grace_end(&url, &zero), Some(zero_exp));
+    assert_eq!(grace_end(&url, &none), Some(none_exp + 3650 * DAY));
+    assert_eq!(grace_end(&url, "lic_unreadable"), Some(t + 3650 * DAY));
+    assert!(s
+        .logs()
+        .contains("recorded the grace end of licenses stored without one"));
+    let listed = revocation_list(&s);
+    assert!(listed.contains(&zero) && listed.contains("lic_unreadable"));
+}
