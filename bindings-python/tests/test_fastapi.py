@@ -431,3 +431,38 @@ def test_stripe_webhooks_are_verified_from_the_raw_body() -> None:
         big = b" " * (1024 * 1024 + 1)
         assert c.post(path, content=big, headers=signed).status_code == 413
     assert len(applied) == 1
+
+
+def _fastapi_0_115_is_coroutine_callable(call: Any) -> bool:
+    # FastAPI 0.100-0.122 (allowed by the package's fastapi>=0.100), dependencies/utils.py.
+    import inspect
+
+    if inspect.isroutine(call):
+        return inspect.iscoroutinefunction(call)
+    if inspect.isclass(call):
+        return False
+    dunder_call = getattr(call, "__call__", None)  # noqa: B004
+    return inspect.iscoroutinefunction(dunder_call)
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        dfa.require_feature("sso_saml"),
+        dfa.require_permission("org:write"),
+        dfa.require_limit("max_users", lambda context: 99),
+    ],
+)
+def test_dependencies_are_awaited_by_fastapi_before_it_unwrapped_them(requirement: Any) -> None:
+    # Older FastAPI runs a dependency it does not take for a coroutine in a thread pool and uses
+    # its return value as is: the check's coroutine was never awaited and every request passed.
+    assert _fastapi_0_115_is_coroutine_callable(requirement)
+    community = dhe.Entitlements.resolve(catalog=dhe.Catalog.default(), now=NOW)
+
+    async def solve() -> Any:
+        return await requirement()
+
+    with dfa.use_entitlements(community):
+        with pytest.raises(Exception) as denied:
+            asyncio.run(solve())
+    assert getattr(denied.value, "status_code", None) in (402, 403)

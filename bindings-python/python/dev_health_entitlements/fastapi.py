@@ -480,6 +480,13 @@ class _Requirement:
 
     As a dependency, FastAPI sees the parameterless coroutine ``__wrapped__`` (so it awaits the
     check in the request's task, no thread hop) and calls the object without arguments.
+
+    FastAPI before it unwrapped dependencies (every release the ``fastapi>=0.100`` floor allows up
+    to about 0.122) decides whether to await a callable object by looking up ``__call__`` on the
+    object: the type's ``__call__`` is a plain method, so it ran it in a thread pool and never
+    awaited the coroutine it returned, and the check was skipped (the request went through). The
+    instance attribute ``__call__`` below names the coroutine for that look-up; calling the object
+    still goes through the type's ``__call__``.
     """
 
     tag: str
@@ -487,6 +494,8 @@ class _Requirement:
     def __init__(self, value: Any) -> None:
         self.value = value
         self.__wrapped__ = self._dependency
+        # Seen by getattr(obj, "__call__") (FastAPI's coroutine test), not by obj(...) calls.
+        setattr(self, "__call__", self._dependency)
 
     async def _dependency(self) -> Any:
         raise NotImplementedError  # pragma: no cover - every requirement overrides it
