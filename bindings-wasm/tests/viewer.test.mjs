@@ -65,6 +65,12 @@ before(async () => {
     "--org", "org_late", "--org-name", "Late Payers Ltd", "--tier", "team",
     "--iat", String(NOW - 368 * DAY), "--exp", String(NOW - 3 * DAY - 100), "--license-id", "lic_viewer_grace",
   );
+  // A "perpetual" license: exp past what a JS Date can hold (±8.64e12 s).
+  licenses.farFuture = issue(
+    "--org", "org_forever", "--org-name", '<img src=x onerror="document.body.dataset.pwned=1">',
+    "--tier", "enterprise", "--iat", String(NOW - DAY), "--exp", "9000000000000",
+    "--license-id", "lic_viewer_forever",
+  );
   mkdirSync(OUTPUT, { recursive: true });
   server = await serve({ jwksFile: join(dir, "jwks.json") });
   browser = await launch();
@@ -183,6 +189,18 @@ describe("license viewer in Chromium", () => {
     await page.focus("#check");
     await page.keyboard.press("Enter");
     assert.equal(await text("error-code"), "malformed_token");
+  });
+
+  test("a license expiring past the JS Date range is valid and shown; its org name is text", async () => {
+    await paste(licenses.farFuture);
+    assert.match(await text("verdict"), /^Valid — active/);
+    assert.equal(await text("license-id"), "lic_viewer_forever");
+    assert.equal(await text("tier"), "Enterprise");
+    assert.match(await text("expires"), /9000000000000/);
+    assert.equal(await text("org"), '<img src=x onerror="document.body.dataset.pwned=1"> (org_forever)');
+    assert.equal(await page.locator("#facts img").count(), 0);
+    assert.equal(await page.evaluate(() => document.body.dataset.pwned), undefined);
+    assert.equal(await page.getAttribute('tr[data-feature="sso_saml"]', "data-on"), "true");
   });
 
   test("keys pasted as JWKS replace the URL's; an unknown key is named", async () => {

@@ -45,7 +45,12 @@ const REASON_WORDS = {
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long", timeStyle: "short" });
 const numberFormat = new Intl.NumberFormat(undefined);
-const formatDate = (unix) => dateFormat.format(new Date(unix * 1000));
+/** A Unix time as a local date; one beyond what a JS Date holds (±8.64e12 s, a "perpetual" license's
+ * exp) as the number itself, where formatting would throw and the license would read as not valid. */
+const formatDate = (unix) => {
+  const date = new Date(unix * 1000);
+  return Number.isNaN(date.getTime()) ? `Unix time ${unix} (beyond the dates a browser can show)` : dateFormat.format(date);
+};
 
 let keyring = null;
 
