@@ -22,7 +22,7 @@ pub struct Override {
     pub enabled: bool,
     /// When it stops applying (Unix seconds); absent or `null`: never.
     #[napi(ts_type = "number | null")]
-    pub expires_at: Option<Either<i64, Null>>,
+    pub expires_at: Option<Either<f64, Null>>,
 }
 
 /// The inputs of [`Entitlements::resolve`].
@@ -46,7 +46,7 @@ pub struct ResolveOptions {
     pub kill_switches: Option<HashMap<String, bool>>,
     /// The moment of resolution (Unix seconds; default now).
     #[napi(ts_type = "number | null")]
-    pub now: Option<Either<i64, Null>>,
+    pub now: Option<Either<f64, Null>>,
 }
 
 /// A feature decision (SPEC §3).
@@ -206,16 +206,20 @@ impl Entitlements {
             .map(|t| parse_tier(env, t))
             .transpose()?;
         let org_id = nullable(options.org_id);
-        let overrides: Vec<core::Override> = options
+        let overrides = options
             .overrides
             .unwrap_or_default()
             .into_iter()
-            .map(|o| core::Override {
-                feature: o.feature,
-                enabled: o.enabled,
-                expires_at: nullable(o.expires_at),
+            .map(|o| {
+                Ok(core::Override {
+                    expires_at: nullable(o.expires_at)
+                        .map(|at| crate::seconds(env, at, "an override's expiresAt"))
+                        .transpose()?,
+                    feature: o.feature,
+                    enabled: o.enabled,
+                })
             })
-            .collect();
+            .collect::<napi::Result<Vec<core::Override>>>()?;
         let kill_switches: Option<BTreeMap<String, bool>> =
             options.kill_switches.map(|k| k.into_iter().collect());
         let input = core::ResolveInput {
@@ -224,7 +228,7 @@ impl Entitlements {
             org_tier,
             overrides: &overrides,
             kill_switches: kill_switches.as_ref(),
-            now: crate::now_or_clock(nullable(options.now)),
+            now: crate::now_or_clock(env, nullable(options.now))?,
         };
         Entitlements::into_js(env, core::Entitlements::resolve(catalog, &input))
     }
@@ -270,8 +274,8 @@ impl Entitlements {
 
     /// Whether the entitlements must be resolved again at `now` (default now).
     #[napi]
-    pub fn is_stale(&self, now: Option<i64>) -> bool {
-        self.inner.is_stale(crate::now_or_clock(now))
+    pub fn is_stale(&self, env: Env, now: Option<f64>) -> napi::Result<bool> {
+        Ok(self.inner.is_stale(crate::now_or_clock(&env, now)?))
     }
 
     /// Whether the feature is allowed. A lookup.

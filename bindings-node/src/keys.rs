@@ -79,7 +79,7 @@ pub struct RevocationListOptions {
     /// The expected issuer (default `fullchaos.studio`).
     pub issuer: Option<String>,
     /// The moment of verification, Unix seconds (default: now).
-    pub now: Option<i64>,
+    pub now: Option<f64>,
 }
 
 /// A verified, signed list of revoked license ids (SPEC §1.5).
@@ -105,7 +105,7 @@ impl RevocationList {
         let issuer = options
             .issuer
             .unwrap_or_else(|| core::DEFAULT_ISSUER.to_owned());
-        let now = crate::now_or_clock(options.now);
+        let now = crate::now_or_clock(&env, options.now)?;
         Ok(RevocationList {
             inner: core::RevocationList::verify(&token, &keyring.inner, &issuer, now)
                 .or_throw(&env)?,

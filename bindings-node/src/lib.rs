@@ -21,12 +21,32 @@ mod verify;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `now` in Unix seconds when the caller gave none: `Math.floor(Date.now() / 1000)`.
-pub(crate) fn now_or_clock(now: Option<i64>) -> i64 {
-    now.unwrap_or_else(|| {
-        SystemTime::now()
+use napi::Env;
+
+/// `now` in Unix seconds: the caller's (see [`seconds`]), or `Math.floor(Date.now() / 1000)`
+/// when the caller gave none.
+pub(crate) fn now_or_clock(env: &Env, now: Option<f64>) -> napi::Result<i64> {
+    match now {
+        Some(now) => seconds(env, now, "now"),
+        None => Ok(SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    })
+            .unwrap_or(0)),
+    }
+}
+
+/// A whole number of Unix seconds from a JS number, as the wasm binding reads it: `NaN`,
+/// `±Infinity` and values beyond 2^53 are `invalid_input`. (Read as `i64`, Node-API turns a
+/// non-finite number into 0, the epoch: an expired license or session read as current.)
+pub(crate) fn seconds(env: &Env, seconds: f64, what: &str) -> napi::Result<i64> {
+    // 2^53: every integer below is exact in a JS number.
+    const LIMIT: f64 = 9_007_199_254_740_992.0;
+    if !seconds.is_finite() || seconds.abs() > LIMIT {
+        return Err(errors::invalid_input(
+            env,
+            format!("{what} must be a finite number of Unix seconds"),
+        ));
+    }
+    // Finite and within 2^53, so the floored value converts exactly.
+    Ok(seconds.floor() as i64)
 }

@@ -68,10 +68,10 @@ impl SessionVerifier {
 
     /// Verifies a session token at `now` (default now); throws `LicenseError` on failure.
     #[napi]
-    pub fn verify(&self, env: Env, token: String, now: Option<i64>) -> napi::Result<Session> {
+    pub fn verify(&self, env: Env, token: String, now: Option<f64>) -> napi::Result<Session> {
         let s = self
             .inner
-            .verify(&token, crate::now_or_clock(now))
+            .verify(&token, crate::now_or_clock(&env, now)?)
             .or_throw(&env)?;
         Ok(Session {
             sub: s.sub,

@@ -17,7 +17,7 @@ use crate::errors::{js_error, OrThrow};
 #[napi(object)]
 pub struct StripeSignatureOptions {
     /// The current time, Unix seconds (default now).
-    pub now: Option<i64>,
+    pub now: Option<f64>,
     /// How far the signed timestamp may lie from `now`, in seconds (default 300).
     pub tolerance: Option<i64>,
 }
@@ -53,7 +53,7 @@ pub fn verify_stripe_signature(
         bytes(&payload),
         &header,
         &secrets,
-        crate::now_or_clock(now),
+        crate::now_or_clock(&env, now)?,
         tolerance.unwrap_or(stripe::DEFAULT_TOLERANCE_SECS),
     )
     .or_throw(&env)

@@ -32,7 +32,7 @@ pub struct VerifierOptions {
     /// The latest `now` the host has seen (it persists it): an earlier clock by more than the
     /// leeway is `clock_rollback`.
     #[napi(ts_type = "number | null")]
-    pub high_water_mark: Option<Either<i64, Null>>,
+    pub high_water_mark: Option<Either<f64, Null>>,
 }
 
 /// Verifies license tokens against a keyring.
@@ -68,7 +68,11 @@ fn build(
         }
         verifier = verifier
             .with_revocations(nullable(o.revocation_list).map(|l| l.inner.clone()))
-            .with_high_water_mark(nullable(o.high_water_mark));
+            .with_high_water_mark(
+                nullable(o.high_water_mark)
+                    .map(|at| crate::seconds(env, at, "highWaterMark"))
+                    .transpose()?,
+            );
     }
     Ok(Verifier { inner: verifier })
 }
@@ -96,8 +100,8 @@ impl Verifier {
     /// Verifies `token` at `now` (Unix seconds; default `Math.floor(Date.now() / 1000)`).
     /// Throws `LicenseError` with a §1.4 code, or returns the license with its status.
     #[napi]
-    pub fn verify(&self, env: Env, token: String, now: Option<i64>) -> napi::Result<License> {
-        let now = crate::now_or_clock(now);
+    pub fn verify(&self, env: Env, token: String, now: Option<f64>) -> napi::Result<License> {
+        let now = crate::now_or_clock(&env, now)?;
         Ok(License {
             inner: self.inner.verify(&token, now).or_throw(&env)?,
         })
@@ -228,8 +232,11 @@ impl License {
 
     /// The status at another moment (default: now).
     #[napi(ts_return_type = "LicenseStatus")]
-    pub fn status_at(&self, now: Option<i64>) -> &'static str {
-        self.inner.status_at(crate::now_or_clock(now)).as_str()
+    pub fn status_at(&self, env: Env, now: Option<f64>) -> napi::Result<&'static str> {
+        Ok(self
+            .inner
+            .status_at(crate::now_or_clock(&env, now)?)
+            .as_str())
     }
 
     /// `{valid, status, format, kid, license_id, tier, sub, claims, expires_at, grace_ends_at,
