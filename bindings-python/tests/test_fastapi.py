@@ -466,3 +466,28 @@ def test_dependencies_are_awaited_by_fastapi_before_it_unwrapped_them(requiremen
         with pytest.raises(Exception) as denied:
             asyncio.run(solve())
     assert getattr(denied.value, "status_code", None) in (402, 403)
+
+
+def test_an_unreadable_instance_license_file_runs_as_community_not_401(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # DEV_HEALTH_LICENSE_FILE naming a missing file: license_token_from_env raises license_not_found.
+    # It was raised through the middleware as an invalid session: every request, with no session
+    # and on routes with no check, was answered 401 invalid_session (and 500 without middleware).
+    monkeypatch.setenv("DEV_HEALTH_LICENSE_FILE", str(tmp_path / "missing.lic"))
+    app = build_app()
+
+    @app.get("/open")
+    def open_route() -> Dict[str, str]:
+        return {"ok": "open"}
+
+    app.add_middleware(dfa.EntitlementsMiddleware, licensing=licensing())
+    with TestClient(app) as c:
+        assert c.get("/open").status_code == 200
+        assert c.get("/whoami").json() == {"tier": "community", "org_id": None}
+        assert c.get("/sso").status_code == 402
+        assert c.get("/sso", headers=session("org_ent")).status_code == 200
+    bare = build_app()
+    with TestClient(bare) as c:
+        assert c.get("/whoami").json() == {"tier": "community", "org_id": None}
+        assert c.get("/sso").json()["detail"]["error"] == "feature_not_licensed"

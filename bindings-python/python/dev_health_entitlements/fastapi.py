@@ -219,10 +219,16 @@ class Licensing:
         return cached[0] if isinstance(cached, tuple) else None
 
     def instance_token(self) -> Optional[str]:
-        """The instance license token: as given, else from the environment (read once)."""
+        """The instance license token: as given, else from the environment (read once). One that
+        cannot be read (``DEV_HEALTH_LICENSE_FILE`` naming a missing file) is logged and the
+        instance runs without a license, as with a token that does not verify."""
         if self._instance_token_from_env:
-            self._instance_token = license_token_from_env()
             self._instance_token_from_env = False
+            try:
+                self._instance_token = license_token_from_env()
+            except LicenseError as error:
+                _log.warning("the instance license cannot be read (%s); it is ignored", error)
+                self._instance_token = None
         return self._instance_token
 
     def instance_context(self, now: Optional[int] = None) -> RequestEntitlements:
