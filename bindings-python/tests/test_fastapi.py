@@ -491,3 +491,11 @@ def test_an_unreadable_instance_license_file_runs_as_community_not_401(
     with TestClient(bare) as c:
         assert c.get("/whoami").json() == {"tier": "community", "org_id": None}
         assert c.get("/sso").json()["detail"]["error"] == "feature_not_licensed"
+
+
+def test_a_required_tier_that_is_not_a_tier_is_refused_when_decorating() -> None:
+    # It was read only on a denial: the route answered 500 to the first org below the tier.
+    with pytest.raises(dhe.LicenseError) as refused:
+        dfa.require_feature("sso_saml", required_tier="Enterprise")
+    assert refused.value.code == "invalid_input"
+    assert dfa.require_feature("sso_saml", required_tier="enterprise").required_tier == "enterprise"

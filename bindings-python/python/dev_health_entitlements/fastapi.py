@@ -527,6 +527,9 @@ class _FeatureRequirement(_Requirement):
     tag = "_require_feature"
 
     def __init__(self, feature: str, required_tier: Optional[str], raise_http: bool) -> None:
+        if required_tier is not None:
+            # The core's tier reader, now rather than on the first denial (a 500 there).
+            Entitlements.resolve(now=0).upgrade_gate(feature, required_tier)
         super().__init__(feature)
         self.feature = feature
         self.required_tier = required_tier
@@ -647,7 +650,8 @@ def require_feature(
     """Requires a feature. Denied: 402 ``feature_not_licensed`` when a purchase unlocks it, 403
     ``feature_not_enabled`` when an administrator turned it off (or it is unknown). With
     ``raise_http=False`` raises :class:`FeatureNotLicensed` / :class:`FeatureNotEnabled`.
-    ``required_tier`` only raises the tier named in the 402 body; the engine decides."""
+    ``required_tier`` only raises the tier named in the 402 body; the engine decides. A name
+    that is not a tier raises :class:`LicenseError` (``invalid_input``) here."""
     return _FeatureRequirement(feature, required_tier, raise_http)
 
 
