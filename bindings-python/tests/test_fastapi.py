@@ -5,6 +5,7 @@ process runs."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
 from typing import Any, Dict, Iterator, List, Optional
@@ -13,6 +14,7 @@ import pytest
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 import dev_health_entitlements as dhe
 from dev_health_entitlements import fastapi as dfa
@@ -435,8 +437,6 @@ def test_stripe_webhooks_are_verified_from_the_raw_body() -> None:
 
 def _fastapi_0_115_is_coroutine_callable(call: Any) -> bool:
     # FastAPI 0.100-0.122 (allowed by the package's fastapi>=0.100), dependencies/utils.py.
-    import inspect
-
     if inspect.isroutine(call):
         return inspect.iscoroutinefunction(call)
     if inspect.isclass(call):
@@ -499,3 +499,31 @@ def test_a_required_tier_that_is_not_a_tier_is_refused_when_decorating() -> None
         dfa.require_feature("sso_saml", required_tier="Enterprise")
     assert refused.value.code == "invalid_input"
     assert dfa.require_feature("sso_saml", required_tier="enterprise").required_tier == "enterprise"
+
+
+class _Item(BaseModel):
+    name: str
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        dfa.require_feature("basic_analytics"),
+        dfa.require_permission("org:read"),
+        dfa.require_limit("max_users", lambda context: 1),
+    ],
+)
+def test_the_wrapper_signature_has_the_endpoint_module_annotations_resolved(requirement: Any) -> None:
+    # This module uses `from __future__ import annotations`: `item: _Item` is the string "_Item".
+    # FastAPI before about 0.123 resolved it in the wrapper's __globals__ (the glue's module), did
+    # not find it and took the body for a required query parameter: 422 on every request.
+    def create(item: _Item, n: int = 1) -> Dict[str, str]:
+        return {"name": item.name}
+
+    wrapper = requirement(create)
+    signature = inspect.signature(wrapper)
+    assert signature.parameters["item"].annotation is _Item
+    assert signature.parameters["n"].annotation is int and signature.parameters["n"].default == 1
+    app = FastAPI()
+    app.post("/items")(wrapper)
+    assert "requestBody" in app.openapi()["paths"]["/items"]["post"]

@@ -42,6 +42,7 @@ import inspect
 import logging
 import threading
 import time
+import typing
 from typing import (
     Any,
     Awaitable,
@@ -519,8 +520,29 @@ class _Requirement:
         if endpoint is None:
             return self._dependency()
         wrapper = self._decorate(endpoint)
+        _resolve_signature(wrapper, endpoint)
         setattr(wrapper, self.tag, self.value)
         return wrapper
+
+
+def _resolve_signature(wrapper: Callable[..., Any], endpoint: Callable[..., Any]) -> None:
+    """Gives the wrapper the endpoint's signature with its annotations resolved in the endpoint's
+    module. FastAPI before about 0.123 resolved string annotations (``from __future__ import
+    annotations``) in the wrapper's ``__globals__``, this module's: a body model of the endpoint's
+    module was not found there and became a required query parameter (422 on every request).
+    Left as it was when an annotation cannot be resolved (FastAPI then tries as before)."""
+    try:
+        hints = typing.get_type_hints(endpoint, include_extras=True)
+        signature = inspect.signature(endpoint)
+    except Exception:  # noqa: BLE001 - unresolvable: FastAPI resolves (or reports) it itself
+        return
+    parameters = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()
+    ]
+    resolved = signature.replace(
+        parameters=parameters, return_annotation=hints.get("return", signature.return_annotation)
+    )
+    setattr(wrapper, "__signature__", resolved)
 
 
 class _FeatureRequirement(_Requirement):
