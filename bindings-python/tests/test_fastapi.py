@@ -527,3 +527,17 @@ def test_the_wrapper_signature_has_the_endpoint_module_annotations_resolved(requ
     app = FastAPI()
     app.post("/items")(wrapper)
     assert "requestBody" in app.openapi()["paths"]["/items"]["post"]
+
+
+def test_denials_survive_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    community = dhe.Entitlements.resolve(catalog=dhe.Catalog.default(), now=NOW)
+    with dfa.use_entitlements(community):
+        with pytest.raises(dhe.FeatureNotLicensed) as denied:
+            dfa.require_feature("sso_saml", raise_http=False).check()
+    for again in (pickle.loads(pickle.dumps(denied.value)), copy.copy(denied.value)):
+        assert type(again) is dhe.FeatureNotLicensed
+        assert again.detail == denied.value.detail and again.status_code == 402
+        assert (again.code, again.message) == (denied.value.code, denied.value.message)

@@ -9,7 +9,7 @@ with an HTTP error itself.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 
 class LicenseError(Exception):
@@ -40,6 +40,11 @@ class EntitlementDenied(LicenseError):
         super().__init__(str(detail["error"]), message)
         self.detail = detail
         self.status_code = status_code
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Exception's own reduce re-calls __init__ with ``args`` (code, message): pickling and
+        # copy.copy (worker processes, task queues) would fail.
+        return (type(self), (self.detail, self.status_code, self.message))
 
 
 class FeatureNotLicensed(EntitlementDenied):
