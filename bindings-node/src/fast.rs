@@ -5,7 +5,7 @@
 //! `has` and `can` are the calls a host makes on every request and every rendered gate, so each
 //! `Entitlements` object gets its own `has` and `can` functions whose callback data is a shared
 //! pointer to the resolved entitlements: no receiver to unwrap, nothing to check but the
-//! arguments, no allocation for keys of up to 127 bytes. The answers are still core's
+//! arguments, no allocation for keys of up to 123 bytes. The answers are still core's
 //! `Entitlements::has` and `Entitlements::can`.
 //!
 //! Safety argument: the callback data is an `Arc<core::Entitlements>` turned into a raw pointer
@@ -24,6 +24,7 @@ use napi::bindgen_prelude::{JsValue, Object};
 use napi::{sys, Env, Status};
 
 const STACK_KEY_BYTES: usize = 128;
+const UTF8_MAX_CHAR_BYTES: usize = 4;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
@@ -159,8 +160,10 @@ fn with_str<R>(env: sys::napi_env, value: sys::napi_value, f: impl FnOnce(&str) 
     if status != sys::Status::napi_ok {
         return None;
     }
-    if len + 1 < STACK_KEY_BYTES {
-        // Not truncated. Node-API writes only whole UTF-8 sequences.
+    // Node-API writes only whole UTF-8 sequences, so a cut string can leave up to 3 of the 127
+    // content bytes unused (124 bytes, then a 4-byte character that did not fit). Only a text
+    // with room for one more 4-byte character after it is surely whole.
+    if len + UTF8_MAX_CHAR_BYTES < STACK_KEY_BYTES {
         let text = buffer
             .get(..len)
             .and_then(|b| std::str::from_utf8(b).ok())?;

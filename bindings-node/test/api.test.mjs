@@ -321,6 +321,29 @@ test('has: its fast path agrees with check() for every key, long keys and non-st
   assert.equal(Entitlements.fromJSON(ent.toJSON()).has('capacity_forecast'), true)
 })
 
+test('has/can: a key cut short in the stack buffer is not taken for its prefix', async () => {
+  // 124-126 bytes then a multi-byte character: Node-API writes only whole characters, so the
+  // 128-byte buffer held just the prefix with room to spare, and the fast path answered for it.
+  const { readFileSync } = await import('node:fs')
+  const doc = JSON.parse(readFileSync(new URL('../../core/catalogs/default.json', import.meta.url), 'utf8'))
+  const prefixes = [123, 124, 125, 126].map((n) => 'p'.repeat(n))
+  for (const key of prefixes) doc.features.push({ ...doc.features[0], key, name: key, min_tier: 'community' })
+  const role = 'r'.repeat(125)
+  doc.roles = [...doc.roles, { name: role, inherits: null, permissions: ['q'.repeat(126)] }]
+  const catalog = Catalog.fromJson(doc)
+  const ent = Entitlements.resolve({ catalog, now: NOW })
+  for (const key of prefixes) {
+    assert.equal(ent.has(key), true)
+    for (const tail of ['é', '€', '😀', 'é'.repeat(3)]) {
+      assert.equal(ent.has(key + tail), false, `${key.length} + ${tail}`)
+      assert.equal(ent.check(key + tail).allowed, false)
+    }
+  }
+  assert.equal(ent.can(role, 'q'.repeat(126)), true)
+  assert.equal(ent.can(role + '😀', 'q'.repeat(126)), false)
+  assert.equal(ent.can(role, 'q'.repeat(126) + '😀'), false)
+})
+
 test('can: its fast path agrees with Catalog#can for every role and permission', () => {
   for (const catalog of [Catalog.default(), Catalog.devHealthOps()]) {
     const ent = Entitlements.resolve({ catalog, now: NOW })
