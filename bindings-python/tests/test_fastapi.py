@@ -541,3 +541,17 @@ def test_denials_survive_pickle_and_copy() -> None:
         assert type(again) is dhe.FeatureNotLicensed
         assert again.detail == denied.value.detail and again.status_code == 402
         assert (again.code, again.message) == (denied.value.code, denied.value.message)
+
+
+def test_org_record_overrides_may_be_any_mapping() -> None:
+    # OrgRecord.overrides is typed Sequence[Mapping]; a non-dict Mapping (a database row's
+    # mapping, a MappingProxyType) was TypeError "cannot convert mappingproxy to JSON": 500.
+    import types
+
+    lic = licensing(instance_license_from_env=False)
+    record = dfa.OrgRecord(
+        tier="team",
+        overrides=[types.MappingProxyType({"feature": "api_access", "enabled": False})],
+    )
+    ent = lic.resolve_org("org_x", record, now=NOW)
+    assert ent.tier == "team" and not ent.has("api_access") and ent.has("webhooks")

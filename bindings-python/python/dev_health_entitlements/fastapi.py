@@ -273,7 +273,8 @@ class Licensing:
             license=lic,
             org_id=org_id,
             org_tier=record.tier if record is not None else None,
-            overrides=list(record.overrides) if record is not None else None,
+            # Any Mapping (a database row's mapping, a MappingProxyType): the engine reads dicts.
+            overrides=[dict(o) for o in record.overrides] if record is not None else None,
             kill_switches=dict(record.kill_switches) if record is not None else None,
             now=now,
         )
