@@ -4,13 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use dev_health_entitlements as core;
-use napi::bindgen_prelude::{Either, Either3, JavaScriptClassExt, Null, Object, Undefined};
+use napi::bindgen_prelude::{
+    ClassInstance, Either, Either3, JavaScriptClassExt, Null, Object, Undefined,
+};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::catalog::Catalog;
-use crate::errors::{json_arg, nullable, parse_tier, OrThrow};
+use crate::errors::{check_keys, json_arg, nullable, parse_tier, strict_options, OrThrow};
 use crate::verify::License;
 
 /// A per-org feature override (SPEC §3 rule 3); in force while `expiresAt > now`.
@@ -27,6 +29,8 @@ pub struct Override {
 
 /// The inputs of [`Entitlements::resolve`].
 #[napi(object, object_to_js = false)]
+// Declares the argument's type for index.d.ts; the binding reads the JS object field by field.
+#[allow(dead_code)]
 pub struct ResolveOptions {
     /// The catalog (default: `Catalog.default()`).
     #[napi(ts_type = "Catalog | null")]
@@ -123,6 +127,8 @@ pub struct GateOptions {
 
 /// The argument of the top-level [`upgrade_gate`].
 #[napi(object, object_to_js = false)]
+// Declares the argument's type for index.d.ts; the binding reads the JS object field by field.
+#[allow(dead_code)]
 pub struct UpgradeGateInput {
     /// The feature key.
     pub feature: String,
@@ -183,20 +189,79 @@ impl Entitlements {
     }
 }
 
+/// The fields of [`ResolveOptions`], read from the JS object one by one.
+struct ResolveFields<'a> {
+    catalog: Option<Either<ClassInstance<'a, Catalog>, Null>>,
+    license: Option<Either<ClassInstance<'a, License>, Null>>,
+    org_id: Option<Either<String, Null>>,
+    org_tier: Option<Either<String, Null>>,
+    overrides: Option<Vec<Override>>,
+    kill_switches: Option<HashMap<String, bool>>,
+    now: Option<Either<f64, Null>>,
+}
+
+impl<'a> ResolveFields<'a> {
+    fn read(env: &Env, options: Option<Object<'a>>) -> napi::Result<Self> {
+        let Some(o) = options else {
+            return Ok(ResolveFields {
+                catalog: None,
+                license: None,
+                org_id: None,
+                org_tier: None,
+                overrides: None,
+                kill_switches: None,
+                now: None,
+            });
+        };
+        check_keys(
+            env,
+            &o,
+            "Entitlements.resolve options",
+            &[
+                "catalog",
+                "license",
+                "orgId",
+                "orgTier",
+                "overrides",
+                "killSwitches",
+                "now",
+            ],
+        )?;
+        for item in o.get::<Vec<Object<'_>>>("overrides")?.unwrap_or_default() {
+            check_keys(
+                env,
+                &item,
+                "an override",
+                &["feature", "enabled", "expiresAt"],
+            )?;
+        }
+        Ok(ResolveFields {
+            catalog: o.get("catalog")?,
+            license: o.get("license")?,
+            org_id: o.get("orgId")?,
+            org_tier: o.get("orgTier")?,
+            overrides: o.get("overrides")?,
+            kill_switches: o.get("killSwitches")?,
+            now: o.get("now")?,
+        })
+    }
+}
+
 #[napi]
 impl Entitlements {
     /// Resolves an org's entitlements (SPEC §3).
-    #[napi(ts_return_type = "Entitlements")]
-    pub fn resolve(env: &Env, options: Option<ResolveOptions>) -> napi::Result<Object<'_>> {
-        let options = options.unwrap_or(ResolveOptions {
-            catalog: None,
-            license: None,
-            org_id: None,
-            org_tier: None,
-            overrides: None,
-            kill_switches: None,
-            now: None,
-        });
+    #[napi(
+        ts_args_type = "options?: ResolveOptions | undefined | null",
+        ts_return_type = "Entitlements"
+    )]
+    pub fn resolve<'env>(
+        env: &'env Env,
+        options: Option<Object<'_>>,
+    ) -> napi::Result<Object<'env>> {
+        // Read strictly and field by field: napi-rs converts class references (`catalog`,
+        // `license`) only while it converts a callback's own arguments.
+        let options = ResolveFields::read(env, options)?;
+        let license = nullable(options.license);
         let catalog = match nullable(options.catalog) {
             Some(c) => Arc::clone(&c.inner),
             None => core::Catalog::default_catalog().or_throw(env)?,
@@ -223,7 +288,7 @@ impl Entitlements {
         let kill_switches: Option<BTreeMap<String, bool>> =
             options.kill_switches.map(|k| k.into_iter().collect());
         let input = core::ResolveInput {
-            license: nullable(options.license).map(|l| &l.inner),
+            license: license.as_deref().map(|l| &l.inner),
             org_id: org_id.as_deref(),
             org_tier,
             overrides: &overrides,
@@ -343,13 +408,19 @@ impl Entitlements {
     }
 
     /// The UpgradeGate decision for a feature (core `Entitlements::upgrade_gate`).
-    #[napi]
+    #[napi(ts_args_type = "feature: string, options?: GateOptions | undefined | null")]
     pub fn upgrade_gate(
         &self,
         env: Env,
         feature: String,
-        options: Option<GateOptions>,
+        options: Option<Object<'_>>,
     ) -> napi::Result<UpgradeGate> {
+        let options: Option<GateOptions> = strict_options(
+            &env,
+            options,
+            "upgradeGate options",
+            &["requiredTier", "upgradeHref"],
+        )?;
         let (required, href) = options
             .map(|o| (nullable(o.required_tier), nullable(o.upgrade_href)))
             .unwrap_or((None, None));
@@ -368,12 +439,29 @@ impl Entitlements {
 /// The UpgradeGate decision (SPEC §4): `allowed` when the feature is on; `upgrade` when the
 /// current tier is below the required one; `unavailable` (turned off by an admin; no link)
 /// otherwise. Decided by core `Entitlements::upgrade_gate`.
-#[napi]
-pub fn upgrade_gate(env: Env, input: UpgradeGateInput) -> napi::Result<UpgradeGate> {
-    input.entitlements.gate(
+#[napi(ts_args_type = "input: UpgradeGateInput")]
+pub fn upgrade_gate(env: Env, input: Object<'_>) -> napi::Result<UpgradeGate> {
+    // Read strictly and field by field: napi-rs converts the class reference (`entitlements`)
+    // only while it converts a callback's own arguments.
+    check_keys(
         &env,
-        &input.feature,
-        nullable(input.required_tier).as_deref(),
-        nullable(input.upgrade_href).as_deref(),
+        &input,
+        "upgradeGate input",
+        &["feature", "requiredTier", "entitlements", "upgradeHref"],
+    )?;
+    let missing = |what: &str| {
+        crate::errors::invalid_input(&env, format!("upgradeGate: `{what}` is missing"))
+    };
+    let feature: String = input.get("feature")?.ok_or_else(|| missing("feature"))?;
+    let entitlements: ClassInstance<'_, Entitlements> = input
+        .get("entitlements")?
+        .ok_or_else(|| missing("entitlements"))?;
+    let required: Option<Either<String, Null>> = input.get("requiredTier")?;
+    let href: Option<Either<String, Null>> = input.get("upgradeHref")?;
+    entitlements.gate(
+        &env,
+        &feature,
+        nullable(required).as_deref(),
+        nullable(href).as_deref(),
     )
 }

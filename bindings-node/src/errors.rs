@@ -114,3 +114,43 @@ pub(crate) fn nullable<T>(value: Nullable<T>) -> Option<T> {
 pub(crate) fn parse_tier(env: &Env, name: &str) -> napi::Result<dev_health_entitlements::Tier> {
     name.parse().or_throw(env)
 }
+
+/// Reads an options object strictly, as the wasm binding does: a key that is not one of `known`
+/// (the camelCase names; `accept_v1` for `acceptV1`, say) is `invalid_input` instead of being
+/// ignored, then the object is converted as napi-rs converts `T`. `undefined` and `null` are no
+/// options. A misspelt `acceptV1`, `deploymentId` or `killSwitches` was silently dropped: v1
+/// tokens accepted, the audience not checked, a kill switch not applied.
+pub(crate) fn strict_options<T: napi::bindgen_prelude::FromNapiValue>(
+    env: &Env,
+    value: Option<Object<'_>>,
+    what: &str,
+    known: &[&str],
+) -> napi::Result<Option<T>> {
+    let Some(object) = value else {
+        return Ok(None);
+    };
+    check_keys(env, &object, what, known)?;
+    T::from_unknown(napi::bindgen_prelude::JsValue::to_unknown(&object)).map(Some)
+}
+
+/// Throws `invalid_input` when `object` has a key that is not one of `known`.
+pub(crate) fn check_keys(
+    env: &Env,
+    object: &Object<'_>,
+    what: &str,
+    known: &[&str],
+) -> napi::Result<()> {
+    if let Some(unknown) = Object::keys(object)?
+        .into_iter()
+        .find(|k| !known.contains(&k.as_str()))
+    {
+        return Err(invalid_input(
+            env,
+            format!(
+                "{what}: unknown option `{unknown}` (known: {})",
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use dev_health_entitlements as core;
+use napi::bindgen_prelude::Object;
 use napi::Env;
 use napi_derive::napi;
 
-use crate::errors::{json_text, OrThrow};
+use crate::errors::{json_text, strict_options, OrThrow};
 
 /// The trusted public keys, by key id (`kid`).
 #[napi]
@@ -91,13 +92,18 @@ pub struct RevocationList {
 #[napi]
 impl RevocationList {
     /// Verifies a signed revocation list `{"iss","iat","exp","revoked":[...]}` with these keys.
-    #[napi(factory)]
+    #[napi(
+        factory,
+        ts_args_type = "token: string, keyring: Keyring, options?: RevocationListOptions | undefined | null"
+    )]
     pub fn verify(
         env: Env,
         token: String,
         keyring: &Keyring,
-        options: Option<RevocationListOptions>,
+        options: Option<Object<'_>>,
     ) -> napi::Result<Self> {
+        let options: Option<RevocationListOptions> =
+            strict_options(&env, options, "RevocationList options", &["issuer", "now"])?;
         let options = options.unwrap_or(RevocationListOptions {
             issuer: None,
             now: None,

@@ -1,11 +1,11 @@
 //! `SessionVerifier`: user session tokens (`{sub, email, org_id, role, is_superuser?}`).
 
 use dev_health_entitlements as core;
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{Either, Null, Object};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::errors::{nullable, OrThrow};
+use crate::errors::{nullable, strict_options, OrThrow};
 use crate::keys::Keyring;
 
 /// Options of a [`SessionVerifier`].
@@ -47,12 +47,17 @@ pub struct SessionVerifier {
 #[napi]
 impl SessionVerifier {
     /// A verifier of session tokens signed by `keyring`'s keys.
-    #[napi(constructor)]
-    pub fn new(
-        env: Env,
-        keyring: &Keyring,
-        options: Option<SessionVerifierOptions>,
-    ) -> napi::Result<Self> {
+    #[napi(
+        constructor,
+        ts_args_type = "keyring: Keyring, options?: SessionVerifierOptions | undefined | null"
+    )]
+    pub fn new(env: Env, keyring: &Keyring, options: Option<Object<'_>>) -> napi::Result<Self> {
+        let options: Option<SessionVerifierOptions> = strict_options(
+            &env,
+            options,
+            "SessionVerifier options",
+            &["hs256Secret", "leeway", "issuer"],
+        )?;
         let mut inner = core::SessionVerifier::new(keyring.inner.clone());
         if let Some(o) = options {
             inner = inner

@@ -4,14 +4,14 @@
 
 use dev_health_entitlements::stripe;
 use dev_health_entitlements::{Error as CoreError, ErrorCode};
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, Object};
 use napi::Env;
 use napi_derive::napi;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::errors::{js_error, OrThrow};
+use crate::errors::{js_error, strict_options, OrThrow};
 
 /// Options of [`verify_stripe_signature`].
 #[napi(object)]
@@ -33,14 +33,22 @@ fn bytes(payload: &Either<String, Buffer>) -> &[u8] {
 /// the `Stripe-Signature` value, `secrets` the endpoint's webhook secret(s). Returns the signed
 /// timestamp; throws `LicenseError` (`stripe_signature_malformed`, `stripe_signature_mismatch`,
 /// `stripe_timestamp_out_of_tolerance`).
-#[napi]
+#[napi(
+    ts_args_type = "payload: string | Buffer, header: string, secrets: string | Array<string>, options?: StripeSignatureOptions | undefined | null"
+)]
 pub fn verify_stripe_signature(
     env: Env,
     payload: Either<String, Buffer>,
     header: String,
     secrets: Either<String, Vec<String>>,
-    options: Option<StripeSignatureOptions>,
+    options: Option<Object<'_>>,
 ) -> napi::Result<i64> {
+    let options: Option<StripeSignatureOptions> = strict_options(
+        &env,
+        options,
+        "verifyStripeSignature options",
+        &["now", "tolerance"],
+    )?;
     let secrets: Vec<String> = match secrets {
         Either::A(one) => vec![one],
         Either::B(many) => many,

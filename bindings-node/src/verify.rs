@@ -1,17 +1,19 @@
 //! `Verifier` and `License` (SPEC §1).
 
 use dev_health_entitlements as core;
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{ClassInstance, Either, Null, Object};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::catalog::Catalog;
-use crate::errors::{nullable, OrThrow};
+use crate::errors::{check_keys, nullable, OrThrow};
 use crate::keys::{Keyring, RevocationList};
 
 /// Options of a [`Verifier`].
 #[napi(object, object_to_js = false)]
+// Declares the argument's type for index.d.ts; the binding reads the JS object field by field.
+#[allow(dead_code)]
 pub struct VerifierOptions {
     /// The expected `iss` (default `fullchaos.studio`).
     pub issuer: Option<String>,
@@ -35,30 +37,42 @@ pub struct VerifierOptions {
     pub high_water_mark: Option<Either<f64, Null>>,
 }
 
+/// The keys of [`VerifierOptions`].
+const VERIFIER_OPTIONS: &[&str] = &[
+    "issuer",
+    "leeway",
+    "acceptV1",
+    "deploymentId",
+    "catalog",
+    "revocationList",
+    "highWaterMark",
+];
+
 /// Verifies license tokens against a keyring.
 #[napi]
 pub struct Verifier {
     inner: core::Verifier,
 }
 
-fn build(
-    env: &Env,
-    keyring: core::Keyring,
-    options: Option<VerifierOptions>,
-) -> napi::Result<Verifier> {
+/// Builds a verifier from [`VerifierOptions`], read strictly (see `errors::check_keys`). The
+/// fields are read one by one: napi-rs converts class references (`catalog`,
+/// `revocationList`) only while it converts a callback's own arguments.
+fn build(env: &Env, keyring: core::Keyring, options: Option<Object<'_>>) -> napi::Result<Verifier> {
     let mut verifier = core::Verifier::new(keyring);
     if let Some(o) = options {
-        if let Some(issuer) = o.issuer {
+        check_keys(env, &o, "Verifier options", VERIFIER_OPTIONS)?;
+        if let Some(issuer) = o.get::<String>("issuer")? {
             verifier = verifier.with_issuer(issuer);
         }
-        if let Some(leeway) = o.leeway {
+        if let Some(leeway) = o.get::<i64>("leeway")? {
             verifier = verifier.with_leeway(leeway);
         }
-        if let Some(accept) = o.accept_v1 {
+        if let Some(accept) = o.get::<bool>("acceptV1")? {
             verifier = verifier.with_accept_v1(accept);
         }
-        verifier = verifier.with_deployment_id(nullable(o.deployment_id));
-        match o.catalog {
+        verifier =
+            verifier.with_deployment_id(nullable(o.get::<Either<String, Null>>("deploymentId")?));
+        match o.get::<Either<String, ClassInstance<'_, Catalog>>>("catalog")? {
             Some(Either::A(name)) => {
                 let catalog = core::Catalog::builtin(&name).or_throw(env)?;
                 verifier = verifier.with_catalog(&catalog);
@@ -66,10 +80,12 @@ fn build(
             Some(Either::B(catalog)) => verifier = verifier.with_catalog(&catalog.inner),
             None => {}
         }
+        let revocations =
+            nullable(o.get::<Either<ClassInstance<'_, RevocationList>, Null>>("revocationList")?);
         verifier = verifier
-            .with_revocations(nullable(o.revocation_list).map(|l| l.inner.clone()))
+            .with_revocations(revocations.map(|l| l.inner.clone()))
             .with_high_water_mark(
-                nullable(o.high_water_mark)
+                nullable(o.get::<Either<f64, Null>>("highWaterMark")?)
                     .map(|at| crate::seconds(env, at, "highWaterMark"))
                     .transpose()?,
             );
@@ -80,19 +96,18 @@ fn build(
 #[napi]
 impl Verifier {
     /// A verifier trusting `keyring`, with options.
-    #[napi(constructor)]
-    pub fn new(
-        env: Env,
-        keyring: &Keyring,
-        options: Option<VerifierOptions>,
-    ) -> napi::Result<Self> {
+    #[napi(
+        constructor,
+        ts_args_type = "keyring: Keyring, options?: VerifierOptions | undefined | null"
+    )]
+    pub fn new(env: Env, keyring: &Keyring, options: Option<Object<'_>>) -> napi::Result<Self> {
         build(&env, keyring.inner.clone(), options)
     }
 
     /// A verifier from the environment (SPEC §1.3): the embedded keys plus
     /// `DEV_HEALTH_LICENSE_PUBLIC_KEYS` (JWKS or `kid=base64,...`), else `LICENSE_PUBLIC_KEY`.
-    #[napi(factory)]
-    pub fn from_env(env: Env, options: Option<VerifierOptions>) -> napi::Result<Self> {
+    #[napi(factory, ts_args_type = "options?: VerifierOptions | undefined | null")]
+    pub fn from_env(env: Env, options: Option<Object<'_>>) -> napi::Result<Self> {
         let keyring = core::Verifier::from_env().or_throw(&env)?.keyring().clone();
         build(&env, keyring, options)
     }
