@@ -85,6 +85,20 @@ pub(crate) struct Options {
 impl Options {
     /// Reads `value` (undefined or null is an empty bag) and checks its keys against `known`.
     pub(crate) fn read(value: &JsValue, what: &'static str, known: &[&str]) -> JsResult<Options> {
+        // JSON text has no NaN or Infinity: `JSON.stringify` would turn them into null, read as
+        // "not given" (a `highWaterMark: NaN` would switch the rollback guard off). Refuse them.
+        if value.is_object() {
+            for key in known {
+                let given = js_sys::Reflect::get(value, &JsValue::from_str(key));
+                if let Some(n) = given.ok().and_then(|v| v.as_f64()) {
+                    if !n.is_finite() {
+                        return Err(invalid_input(format!(
+                            "{what}: `{key}` must be a finite number"
+                        )));
+                    }
+                }
+            }
+        }
         let map = match from_js(value, what)? {
             Value::Null => Map::new(),
             Value::Object(map) => map,

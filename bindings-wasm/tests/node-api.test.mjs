@@ -156,6 +156,13 @@ describe("errors", () => {
     assert.throws(() => api.Entitlements.resolve(api.Catalog.default(), null, { orgTier: "gold" }), isCode("invalid_input"));
     assert.throws(() => api.Entitlements.resolve(api.Catalog.default(), { tier: "enterprise" }), isCode("invalid_input"));
     assert.throws(() => api.upgradeGate(api.Entitlements.resolve(api.Catalog.default(), null, { now: 0 }), {}), isCode("invalid_input"));
+    // NaN and Infinity are not "not given": JSON would turn them into null and, e.g., switch the
+    // clock-rollback guard off.
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      assert.throws(() => new api.Verifier(keyring, { highWaterMark: bad }), (e) => isCode("invalid_input")(e) && /highWaterMark/.test(e.message));
+      assert.throws(() => new api.Verifier(keyring, { leeway: bad }), isCode("invalid_input"));
+      assert.throws(() => api.Entitlements.resolve(api.Catalog.default(), null, { now: bad }), (e) => isCode("invalid_input")(e) && /now/.test(e.message));
+    }
   });
 
   test("only this package's errors pass isEntitlementsError", () => {
