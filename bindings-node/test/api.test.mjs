@@ -18,20 +18,10 @@ import {
   testing,
   verifyStripeSignature,
 } from '../index.mjs'
-import { NOW, DAY, keyPair, licenseClaims, signLicense, verify } from './helpers.mjs'
+import { NOW, DAY, codeOf, keyPair, licenseClaims, signLicense, verify } from './helpers.mjs'
 
 const ZERO_SEED = Buffer.alloc(32).toString('base64')
 const ZERO_PUBLIC = 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik='
-
-function codeOf(fn) {
-  try {
-    fn()
-  } catch (e) {
-    assert.ok(e instanceof LicenseError, `not a LicenseError: ${e}`)
-    return e.code
-  }
-  assert.fail('no error thrown')
-}
 
 test('verify without now uses the clock, floored to whole seconds', () => {
   const key = keyPair()

@@ -1,5 +1,7 @@
 // Shared helpers of the Node tests: keys and licenses signed with the binding's `testing` exports.
-import { Keyring, Verifier, testing } from '../index.mjs'
+import assert from 'node:assert/strict'
+
+import { Keyring, LicenseError, Verifier, testing } from '../index.mjs'
 
 export const NOW = 1_767_225_600 // 2026-01-01T00:00:00Z
 export const DAY = 86_400
@@ -27,4 +29,15 @@ export function signLicense(key, overrides = {}) {
 
 export function verify(key, token, now = NOW, options = undefined) {
   return new Verifier(key.keyring, options).verify(token, now)
+}
+
+/** The `.code` of the LicenseError that `fn` throws (fails the test for any other outcome). */
+export function codeOf(fn) {
+  try {
+    fn()
+  } catch (e) {
+    assert.ok(e instanceof LicenseError, `not a LicenseError: ${e}`)
+    return e.code
+  }
+  assert.fail('no error thrown')
 }

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict'
 import {
   Entitlements,
   Keyring,
-  LicenseError,
   RevocationList,
   SessionVerifier,
   Verifier,
@@ -16,17 +15,7 @@ import {
   upgradeGate,
   verifyStripeSignature,
 } from '../index.mjs'
-import { NOW, keyPair, signLicense } from './helpers.mjs'
-
-function codeOf(fn) {
-  try {
-    fn()
-  } catch (e) {
-    assert.ok(e instanceof LicenseError, `not a LicenseError: ${e}`)
-    return e.code
-  }
-  assert.fail('no error thrown')
-}
+import { NOW, codeOf, keyPair, signLicense } from './helpers.mjs'
 
 test('a misspelt option is invalid_input, not ignored', () => {
   const key = keyPair()
