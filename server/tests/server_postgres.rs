@@ -221,9 +221,6 @@ fn sigkill_during_a_burst_loses_nothing_and_applies_once() {
 /// org row as committed with the subscription row as it was before the wait, and revived it.)
 #[test]
 fn deliveries_waiting_on_an_org_lock_see_the_subscription_it_protected() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-
     let dir = TempDir::new("pg-lock");
     let url = database();
     let s = Server::start(&dir.0, base_env(&url));
@@ -249,46 +246,18 @@ fn deliveries_waiting_on_an_org_lock_see_the_subscription_it_protected() {
     );
     assert_eq!(s.tier(org), "team");
 
-    let psql = |sql: &str| {
-        let out = Command::new("psql")
-            .args([url.as_str(), "-qtAc", sql])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    let waiting = || {
-        psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-    };
     // Another transaction holds the org's row while the two deliveries arrive.
-    let mut holder = Command::new("psql")
-        .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = holder.stdin.take().unwrap();
-    writeln!(
-        stdin,
-        "BEGIN; SELECT id FROM organizations WHERE id = '{org}' FOR UPDATE;"
-    )
-    .unwrap();
-    stdin.flush().unwrap();
-    assert!(wait_until(Duration::from_secs(20), || {
-        psql(
-        "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()"
-    ) == "1"
-    }));
+    let lock = OrgRowLock::hold(&url, org);
     let send = |body: String| {
         let addr = s.addr.clone();
         std::thread::spawn(move || post_webhook(&addr, &body).status)
     };
+    let waiting = || sessions_waiting_for_a_lock(&url);
     let deleted = send(event("evt_l2", "deleted", t + 20, "canceled"));
     assert!(wait_until(Duration::from_secs(20), || waiting() == "1"));
     let late = send(event("evt_l3", "updated", t + 10, "active"));
     assert!(wait_until(Duration::from_secs(20), || waiting() == "2"));
-    writeln!(stdin, "COMMIT;").unwrap();
-    drop(stdin);
-    assert!(holder.wait().unwrap().success());
+    assert!(lock.finish("COMMIT;").status.success());
 
     assert_eq!((deleted.join().unwrap(), late.join().unwrap()), (200, 200));
     assert_eq!(s.event_outcome("evt_l2").as_deref(), Some("applied"));
@@ -304,9 +273,6 @@ fn deliveries_waiting_on_an_org_lock_see_the_subscription_it_protected() {
 /// license's row: that transaction can still lock it with NOWAIT.
 #[test]
 fn admin_revoke_locks_the_org_before_the_license() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-
     let dir = TempDir::new("pg-revoke-lock");
     let url = database();
     let s = Server::start(&dir.0, base_env(&url));
@@ -320,31 +286,7 @@ fn admin_revoke_locks_the_org_before_the_license() {
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json()["license_id"].as_str().unwrap().to_owned();
 
-    let psql = |sql: &str| {
-        let out = Command::new("psql")
-            .args([url.as_str(), "-qtAc", sql])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    let mut holder = Command::new("psql")
-        .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = holder.stdin.take().unwrap();
-    writeln!(
-        stdin,
-        "BEGIN; SELECT id FROM organizations WHERE id = '{org}' FOR UPDATE;"
-    )
-    .unwrap();
-    stdin.flush().unwrap();
-    assert!(wait_until(Duration::from_secs(20), || psql(
-        "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' \
-         AND datname = current_database()"
-    ) == "1"));
+    let lock = OrgRowLock::hold(&url, org);
     let revoke = {
         let addr = s.addr.clone();
         let path = format!("/api/v1/admin/licenses/{id}/revoke");
@@ -354,19 +296,14 @@ fn admin_revoke_locks_the_org_before_the_license() {
                 .status
         })
     };
-    assert!(wait_until(Duration::from_secs(20), || psql(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-         AND datname = current_database()"
-    ) == "1"));
+    assert!(wait_until(Duration::from_secs(20), || {
+        sessions_waiting_for_a_lock(&url) == "1"
+    }));
     // What the webhook does next: change the org's license row. NOWAIT fails at once if the
     // waiting revoke holds that row.
-    writeln!(
-        stdin,
+    let out = lock.finish(&format!(
         "SELECT id FROM licenses WHERE id = '{id}' FOR UPDATE NOWAIT; COMMIT;"
-    )
-    .unwrap();
-    drop(stdin);
-    let out = holder.wait_with_output().unwrap();
+    ));
     assert!(
         out.status.success(),
         "the revoke held the license row while waiting for the org: {}",

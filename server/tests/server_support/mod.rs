@@ -745,3 +745,62 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 pub mod scenarios;
+
+/// One query through `psql -qtAc` against the database at `url`: its output, trimmed.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-qtAc", sql])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// How many sessions of the database at `url` wait for a lock.
+pub fn sessions_waiting_for_a_lock(url: &str) -> String {
+    psql(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+         AND datname = current_database()",
+    )
+}
+
+/// Another transaction, in a `psql` process, holding one org's row (`SELECT … FOR UPDATE`) as a
+/// webhook does, until [`OrgRowLock::finish`].
+pub struct OrgRowLock {
+    child: Child,
+    stdin: std::process::ChildStdin,
+}
+
+impl OrgRowLock {
+    /// Starts the transaction and returns once it holds the row.
+    pub fn hold(url: &str, org: &str) -> OrgRowLock {
+        let mut child = Command::new("psql")
+            .args([url, "-q", "-v", "ON_ERROR_STOP=1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            "BEGIN; SELECT id FROM organizations WHERE id = '{org}' FOR UPDATE;"
+        )
+        .unwrap();
+        stdin.flush().unwrap();
+        let idle_in_transaction = "SELECT count(*) FROM pg_stat_activity \
+             WHERE state = 'idle in transaction' AND datname = current_database()";
+        assert!(wait_until(Duration::from_secs(20), || psql(
+            url,
+            idle_in_transaction
+        ) == "1"));
+        OrgRowLock { child, stdin }
+    }
+
+    /// Runs `sql` in the transaction (ending it with `COMMIT;`) and returns how psql ended.
+    pub fn finish(mut self, sql: &str) -> std::process::Output {
+        writeln!(self.stdin, "{sql}").unwrap();
+        drop(self.stdin);
+        self.child.wait_with_output().unwrap()
+    }
+}
