@@ -34,6 +34,21 @@ fn subscription(status: &str, price: &str) -> Value {
     })
 }
 
+/// [`subscription`] under another subscription id.
+fn subscription_with_id(id: &str, status: &str, price: &str) -> Value {
+    let mut object = subscription(status, price);
+    object["id"] = json!(id);
+    object
+}
+
+/// Each outcome's ignore reason (`None`: applied).
+fn reasons(outcomes: &[Outcome]) -> Vec<Option<&'static str>> {
+    outcomes
+        .iter()
+        .map(|o| o.ignored.as_ref().map(IgnoreReason::as_str))
+        .collect()
+}
+
 fn updated(created: i64, status: &str, price: &str) -> StripeEvent {
     event(
         "customer.subscription.updated",
@@ -640,8 +655,7 @@ fn a_canceled_subscription_is_never_revived() {
 
 #[test]
 fn ending_another_subscription_does_not_downgrade_the_current_one() {
-    let mut other = subscription("canceled", "price_team");
-    other["id"] = json!("sub_old");
+    let other = subscription_with_id("sub_old", "canceled", "price_team");
     let team = org(Tier::Team, "active", Some("lic_1"));
     for e in [
         event("customer.subscription.deleted", T0 + 10, other.clone()),
@@ -658,8 +672,7 @@ fn ending_another_subscription_does_not_downgrade_the_current_one() {
 
 #[test]
 fn a_new_active_subscription_replaces_the_recorded_one() {
-    let mut new = subscription("active", "price_ent");
-    new["id"] = json!("sub_new");
+    let new = subscription_with_id("sub_new", "active", "price_ent");
     // Older than the recorded subscription's last event: staleness is per subscription.
     let outcome = apply(
         &event("customer.subscription.created", T0 - 100, new),
@@ -675,8 +688,7 @@ fn a_new_active_subscription_replaces_the_recorded_one() {
 
 #[test]
 fn after_the_recorded_subscription_ended_another_one_applies() {
-    let mut other = subscription("incomplete", "price_team");
-    other["id"] = json!("sub_2");
+    let other = subscription_with_id("sub_2", "incomplete", "price_team");
     let outcome = apply(
         &event("customer.subscription.created", T0 + 10, other),
         &org(Tier::Community, "canceled", None),
@@ -722,8 +734,7 @@ fn a_late_event_about_an_earlier_subscription_is_checked_against_its_record() {
     let unknown = apply(&updated(T0 + 5, "active", "price_team"), &enterprise);
     assert_eq!(unknown.ignored, None);
     // The record is about sub_1 only: an event about sub_3 is not judged by it.
-    let mut sub_3 = subscription("active", "price_team");
-    sub_3["id"] = json!("sub_3");
+    let sub_3 = subscription_with_id("sub_3", "active", "price_team");
     let other = apply(
         &event("customer.subscription.created", T0 + 5, sub_3),
         &with_record,
@@ -736,11 +747,7 @@ fn a_late_event_about_an_earlier_subscription_is_checked_against_its_record() {
 fn the_ledger_keeps_a_cancelled_subscription_cancelled_after_the_org_moves_on() {
     // The review's sequence: team on sub_1, sub_1 deleted, enterprise on sub_2, a late retry of
     // an `active` sub_1 event from before its deletion, then sub_2 deleted.
-    let sub_2 = |status: &str, price: &str| {
-        let mut object = subscription(status, price);
-        object["id"] = json!("sub_2");
-        object
-    };
+    let sub_2 = |status: &str, price: &str| subscription_with_id("sub_2", status, price);
     let events = [
         updated(T0, "active", "price_team"),
         event(
@@ -761,11 +768,10 @@ fn the_ledger_keeps_a_cancelled_subscription_cancelled_after_the_org_moves_on() 
         ),
     ];
     let (ledger, outcomes) = BillingLedger::replay([fresh_org()], &events, &config());
-    let reasons: Vec<Option<&str>> = outcomes
-        .iter()
-        .map(|o| o.ignored.as_ref().map(IgnoreReason::as_str))
-        .collect();
-    assert_eq!(reasons, [None, None, None, Some("stale_event"), None]);
+    assert_eq!(
+        reasons(&outcomes),
+        [None, None, None, Some("stale_event"), None]
+    );
     let org = ledger.org("org_1").unwrap();
     assert_eq!(
         (org.tier, org.license_id.as_deref()),
@@ -780,11 +786,7 @@ fn an_old_subscription_deleted_while_not_current_stays_ended() {
     // Team on sub_1, enterprise on sub_2, then sub_1 is deleted (ignored: not current, but
     // recorded), sub_2 is deleted, and a retried `active` sub_1 event from before its deletion
     // arrives last. Without the record it would put the org back on team for good.
-    let sub_2 = |status: &str, price: &str| {
-        let mut object = subscription(status, price);
-        object["id"] = json!("sub_2");
-        object
-    };
+    let sub_2 = |status: &str, price: &str| subscription_with_id("sub_2", status, price);
     let events = [
         updated(T0, "active", "price_team"),
         event(
@@ -805,12 +807,8 @@ fn an_old_subscription_deleted_while_not_current_stays_ended() {
         updated(T0 + 10, "active", "price_team"),
     ];
     let (ledger, outcomes) = BillingLedger::replay([fresh_org()], &events, &config());
-    let reasons: Vec<Option<&str>> = outcomes
-        .iter()
-        .map(|o| o.ignored.as_ref().map(IgnoreReason::as_str))
-        .collect();
     assert_eq!(
-        reasons,
+        reasons(&outcomes),
         [
             None,
             None,
