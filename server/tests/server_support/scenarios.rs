@@ -287,101 +287,50 @@ pub fn reverse_order(s: &Server) {
 pub fn ended_subscriptions_stay_ended(s: &Server) {
     let t = now() - 100;
     let period_end = now() + 30 * DAY;
-    let e = |org: &str, n: i64, created: i64, ty: &str, sub: &str, status: &str, price: &str| {
-        subscription_event(
-            &format!("evt_{org}_{n}"),
-            &format!("customer.subscription.{ty}"),
-            t + created,
-            sub,
-            &format!("cus_{org}"),
-            Some(org),
-            status,
-            price,
-            period_end,
-        )
+    // Delivers `events` for `org` in order: (created after t, type, subscription, status, price),
+    // event ids `evt_{org}_{1..}`.
+    let deliver = |org: &str, events: &[(i64, &str, &str, &str, &str)]| {
+        s.create_org(org, "stripe");
+        for (n, (created, ty, sub, status, price)) in events.iter().enumerate() {
+            ok(&s.webhook(&subscription_event(
+                &format!("evt_{org}_{}", n + 1),
+                &format!("customer.subscription.{ty}"),
+                t + created,
+                sub,
+                &format!("cus_{org}"),
+                Some(org),
+                status,
+                price,
+                period_end,
+            )));
+        }
     };
-    s.create_org("org_ended", "stripe");
-    for body in [
-        e("org_ended", 1, 0, "created", "sub_e1", "active", PRICE_TEAM),
-        e(
-            "org_ended",
-            2,
-            10,
-            "deleted",
-            "sub_e1",
-            "canceled",
-            PRICE_TEAM,
-        ),
-        e(
-            "org_ended",
-            3,
-            20,
-            "created",
-            "sub_e2",
-            "active",
-            PRICE_ENTERPRISE,
-        ),
-        e("org_ended", 4, 5, "updated", "sub_e1", "active", PRICE_TEAM),
-        e(
-            "org_ended",
-            5,
-            30,
-            "deleted",
-            "sub_e2",
-            "canceled",
-            PRICE_ENTERPRISE,
-        ),
-    ] {
-        ok(&s.webhook(&body));
-    }
+    deliver(
+        "org_ended",
+        &[
+            (0, "created", "sub_e1", "active", PRICE_TEAM),
+            (10, "deleted", "sub_e1", "canceled", PRICE_TEAM),
+            (20, "created", "sub_e2", "active", PRICE_ENTERPRISE),
+            (5, "updated", "sub_e1", "active", PRICE_TEAM),
+            (30, "deleted", "sub_e2", "canceled", PRICE_ENTERPRISE),
+        ],
+    );
     assert_eq!(
         s.event_outcome("evt_org_ended_4").as_deref(),
         Some("stale_event")
     );
     assert_eq!(s.tier("org_ended"), "community");
 
-    s.create_org("org_moved", "stripe");
-    for body in [
-        e("org_moved", 1, 0, "created", "sub_m1", "active", PRICE_TEAM),
-        e(
-            "org_moved",
-            2,
-            20,
-            "created",
-            "sub_m2",
-            "active",
-            PRICE_ENTERPRISE,
-        ),
-        e(
-            "org_moved",
-            3,
-            30,
-            "deleted",
-            "sub_m1",
-            "active",
-            PRICE_TEAM,
-        ),
-        e(
-            "org_moved",
-            4,
-            40,
-            "deleted",
-            "sub_m2",
-            "canceled",
-            PRICE_ENTERPRISE,
-        ),
-        e(
-            "org_moved",
-            5,
-            10,
-            "updated",
-            "sub_m1",
-            "active",
-            PRICE_TEAM,
-        ),
-    ] {
-        ok(&s.webhook(&body));
-    }
+    deliver(
+        "org_moved",
+        &[
+            (0, "created", "sub_m1", "active", PRICE_TEAM),
+            (20, "created", "sub_m2", "active", PRICE_ENTERPRISE),
+            (30, "deleted", "sub_m1", "active", PRICE_TEAM),
+            (40, "deleted", "sub_m2", "canceled", PRICE_ENTERPRISE),
+            (10, "updated", "sub_m1", "active", PRICE_TEAM),
+        ],
+    );
     assert_eq!(
         s.event_outcome("evt_org_moved_3").as_deref(),
         Some("not_current_subscription")
