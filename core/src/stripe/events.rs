@@ -602,9 +602,7 @@ fn subscription_changed(
     }
 
     let items = items(object);
-    let mapped = items
-        .iter()
-        .find_map(|item| Some((item, config.price_tiers.get(&item.price_id)?)));
+    let mapped = first_mapped(&items, config);
     let target = match (effect, mapped) {
         (StatusEffect::GrantsPriceTier, Some((_, tier))) => tier,
         (StatusEffect::GrantsPriceTier, None) => {
@@ -618,7 +616,8 @@ fn subscription_changed(
         (StatusEffect::KeepsTier, _) => org.tier,
         (StatusEffect::Community, _) => Tier::Community,
     };
-    let subscription = record(event, id, status, &items, config);
+    let deciding = mapped.map(|(item, _)| item).or(items.first());
+    let subscription = record(event, id, status, deciding);
 
     let mut actions = Vec::new();
     if org.stripe_customer_id.is_none() {
@@ -642,19 +641,21 @@ fn subscription_changed(
     Ok(actions)
 }
 
-/// The record of subscription `id` after `event`: the price that decided the tier (the first
-/// mapped one), else the first price listed.
+/// The first item whose price maps to a tier, with that tier.
+fn first_mapped<'a>(items: &'a [Item], config: &BillingConfig) -> Option<(&'a Item, Tier)> {
+    items
+        .iter()
+        .find_map(|item| Some((item, config.price_tiers.get(&item.price_id)?)))
+}
+
+/// The record of subscription `id` after `event`, with `item` the price that decided the tier
+/// (the first mapped one), else the first price listed.
 fn record(
     event: &StripeEvent,
     id: String,
     status: String,
-    items: &[Item],
-    config: &BillingConfig,
+    item: Option<&Item>,
 ) -> SubscriptionState {
-    let item = items
-        .iter()
-        .find(|item| config.price_tiers.get(&item.price_id).is_some())
-        .or(items.first());
     SubscriptionState {
         id,
         status,
@@ -683,13 +684,11 @@ pub fn record_for_other_subscription(
     };
     let deleted = event.event_type == "customer.subscription.deleted";
     let status = event_status(event, deleted)?;
-    Some(record(
-        event,
-        subscription_id.clone(),
-        status,
-        &items(&event.object),
-        config,
-    ))
+    let items = items(&event.object);
+    let item = first_mapped(&items, config)
+        .map(|(item, _)| item)
+        .or(items.first());
+    Some(record(event, subscription_id.clone(), status, item))
 }
 
 /// The subscription status an event records: a deleted subscription is over whatever its object
