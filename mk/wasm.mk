@@ -57,7 +57,8 @@ $(WASM_NPM_STAMP): $(WASM_DIR)/package.json $(WASM_DIR)/package-lock.json
 	cd $(WASM_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# One wasm file per feature set, then wasm-bindgen per target, then wasm-opt -Oz (npm binaryen).
+# One wasm file per feature set, then wasm-bindgen per target, wasm-opt -Oz (npm binaryen), and the
+# JS layer (js/build.mjs: js/api.js over the glue, and the hand-written declarations).
 define wasm_cargo
 	$(WASM_CARGO_ENV) $(WASM_CARGO) $(WASM_CARGO_FLAGS) $(1)
 	@mkdir -p $(WASM_PKG)/.build && cp $(WASM_ARTIFACT) $(WASM_PKG)/.build/$(2).wasm
@@ -66,14 +67,15 @@ define wasm_bindgen
 	@rm -rf $(WASM_PKG)/$(3)
 	$(WASM_BINDGEN) $(WASM_PKG)/.build/$(1).wasm --target $(2) --out-dir $(WASM_PKG)/$(3) --out-name index
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $(WASM_PKG)/$(3)/index_bg.wasm -o $(WASM_PKG)/$(3)/index_bg.wasm
+	node $(WASM_DIR)/js/build.mjs $(WASM_PKG)/$(3) $(2) $(4)
 endef
 
 wasm: deps-wasm ## build bindings-wasm/pkg (web, node, web-full)
 	$(call wasm_cargo,,slim)
 	$(call wasm_cargo,--features full,full)
 	$(call wasm_bindgen,slim,web,web)
-	$(call wasm_bindgen,full,nodejs,node)
-	$(call wasm_bindgen,full,web,web-full)
+	$(call wasm_bindgen,full,nodejs,node,full)
+	$(call wasm_bindgen,full,web,web-full,full)
 	cp $(WASM_DIR)/npm/package.json $(WASM_DIR)/README.md $(WASM_PKG)/
 	cp $(WASM_DIR)/npm/web.package.json $(WASM_PKG)/web/package.json
 	cp $(WASM_DIR)/npm/web.package.json $(WASM_PKG)/web-full/package.json
@@ -100,6 +102,7 @@ bench-wasm: deps-wasm ## verify: wasm vs bare dalek verify_strict in wasm vs @no
 	@rm -rf $(WASM_DIR)/pkg-bench && mkdir -p $(WASM_DIR)/pkg-bench
 	$(WASM_BINDGEN) $(WASM_ARTIFACT) --target nodejs --out-dir $(WASM_DIR)/pkg-bench --out-name index
 	$(WASM_OPT) -Oz $(WASM_DIR)/pkg-bench/index_bg.wasm -o $(WASM_DIR)/pkg-bench/index_bg.wasm
+	node $(WASM_DIR)/js/build.mjs $(WASM_DIR)/pkg-bench nodejs
 	cp $(WASM_DIR)/npm/node.package.json $(WASM_DIR)/pkg-bench/package.json
 	node benches/wasm/bench.mjs
 

@@ -4,8 +4,6 @@
 use ed25519_dalek::{Signature, VerifyingKey};
 use wasm_bindgen::prelude::*;
 
-use crate::error::{invalid_input, JsResult};
-
 /// A parsed Ed25519 public key that verifies raw signatures with `verify_strict` and nothing else.
 #[wasm_bindgen]
 #[derive(Debug)]
@@ -17,12 +15,12 @@ pub struct BenchStrictVerifier {
 impl BenchStrictVerifier {
     /// Parses the 32 raw bytes of a public key.
     #[wasm_bindgen(constructor)]
-    pub fn new(public_key: &[u8]) -> JsResult<BenchStrictVerifier> {
+    pub fn new(public_key: &[u8]) -> Result<BenchStrictVerifier, JsError> {
         let bytes: &[u8; 32] = public_key
             .try_into()
-            .map_err(|_| invalid_input("a public key is 32 bytes"))?;
+            .map_err(|_| JsError::new("a public key is 32 bytes"))?;
         let key = VerifyingKey::from_bytes(bytes)
-            .map_err(|_| invalid_input("not a valid Ed25519 public key"))?;
+            .map_err(|_| JsError::new("not a valid Ed25519 public key"))?;
         Ok(BenchStrictVerifier { key })
     }
 

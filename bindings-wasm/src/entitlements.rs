@@ -1,311 +1,331 @@
-//! `Entitlements`: an org's resolved tier, features and limits (SPEC §3), and `upgradeGate`.
+//! Catalogs (SPEC §2) and entitlements (SPEC §3): resolution, feature and limit checks, RBAC and
+//! the UpgradeGate decision, as exports over handles and JSON text for `js/api.js`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use core::{Catalog, Entitlements, Tier};
 use dev_health_entitlements as core;
-use serde_json::{json, Value};
-use wasm_bindgen::prelude::*;
+use serde_json::Value;
+use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::catalog::{parse_tier, Catalog};
-use crate::convert::{from_js, now_or_clock, to_js, Options};
-use crate::error::{invalid_input, IntoJs, JsResult};
-use crate::license::License;
+use crate::table::{error, get, list, put, seconds, stale, text, Obj};
 
-/// An org's resolved tier, features and limits. Checks are lookups into the resolved state.
-#[wasm_bindgen]
-#[derive(Debug, Clone)]
-pub struct Entitlements {
-    inner: core::Entitlements,
+/// A tier by name, or an `invalid_input` error that lists the names.
+fn tier(name: &str) -> Result<Tier, core::Error> {
+    Tier::parse(name).ok_or_else(|| {
+        core::Error::new(
+            core::ErrorCode::InvalidInput,
+            format!("{name:?} is not a tier (expected community, team or enterprise)"),
+        )
+    })
 }
 
-const RESOLVE_OPTIONS: &[&str] = &["orgId", "orgTier", "overrides", "killSwitches", "now"];
-const GATE_OPTIONS: &[&str] = &["feature", "requiredTier", "upgradeHref"];
-
-fn overrides(value: Option<&Value>) -> JsResult<Vec<core::Override>> {
-    let Some(value) = value else {
-        return Ok(Vec::new());
-    };
-    let Value::Array(items) = value else {
-        return Err(invalid_input("`overrides` must be a list"));
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let wrong = |what: &str| invalid_input(format!("overrides[{i}]: {what}"));
-            let obj = item
-                .as_object()
-                .ok_or_else(|| wrong("must be an object {feature, enabled, expiresAt?}"))?;
-            if let Some(k) = obj
-                .keys()
-                .find(|k| !["feature", "enabled", "expiresAt"].contains(&k.as_str()))
-            {
-                return Err(wrong(&format!(
-                    "unknown key `{k}` (known: feature, enabled, expiresAt)"
-                )));
-            }
-            let feature = obj
-                .get("feature")
-                .and_then(Value::as_str)
-                .ok_or_else(|| wrong("`feature` must be a string"))?;
-            let enabled = obj
-                .get("enabled")
-                .and_then(Value::as_bool)
-                .ok_or_else(|| wrong("`enabled` must be a boolean"))?;
-            let expires_at = match obj.get("expiresAt") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(
-                    v.as_i64()
-                        .ok_or_else(|| wrong("`expiresAt` must be whole Unix seconds or null"))?,
-                ),
-            };
-            Ok(core::Override {
-                feature: feature.to_owned(),
-                enabled,
-                expires_at,
-            })
-        })
-        .collect()
-}
-
-fn kill_switches(value: Option<&Value>) -> JsResult<BTreeMap<String, bool>> {
-    let Some(value) = value else {
-        return Ok(BTreeMap::new());
-    };
-    let Value::Object(map) = value else {
-        return Err(invalid_input(
-            "`killSwitches` must be an object {feature: enabled}",
-        ));
-    };
-    // Inserted one by one: `collect` into a map adds a sort to the size-budgeted module.
-    let mut switches = BTreeMap::new();
-    for (k, v) in map {
-        let enabled = v
-            .as_bool()
-            .ok_or_else(|| invalid_input(format!("killSwitches.{k} must be a boolean")))?;
-        switches.insert(k.clone(), enabled);
-    }
-    Ok(switches)
-}
-
-fn tier_or_null(tier: Option<core::Tier>) -> Value {
+fn tier_or_null(tier: Option<Tier>) -> Value {
     tier.map_or(Value::Null, |t| t.as_str().into())
 }
 
-fn decision_json(d: &core::Decision<'_>) -> Value {
-    json!({
-        "feature": d.feature,
-        "allowed": d.allowed,
-        "reason": d.reason.as_str(),
-        "denial": match d.reason.denial() {
-            None => Value::Null,
-            Some(core::Denial::NotLicensed) => "not_licensed".into(),
-            Some(core::Denial::NotEnabled) => "not_enabled".into(),
-        },
-        "currentTier": d.current_tier.as_str(),
-        "requiredTier": tier_or_null(d.required_tier),
-        "expiresAt": d.expires_at,
-    })
-}
-
-fn gate_json(g: &core::UpgradeGate) -> Value {
-    json!({
-        "state": match g.state {
-            core::GateState::Allowed => "allowed",
-            core::GateState::Upgrade => "upgrade",
-            core::GateState::Unavailable => "unavailable",
-        },
-        "feature": g.feature,
-        "currentTier": g.current_tier.as_str(),
-        "requiredTier": tier_or_null(g.required_tier),
-        "upgradeHref": g.upgrade_href,
-    })
-}
-
+/// A catalog, as the handle's text or the error. `kind` 0: the default catalog; 1:
+/// `dev-health-ops`; 2: a shipped catalog by name (`source`); 3: a catalog JSON document.
 #[wasm_bindgen]
-impl Entitlements {
-    /// Resolves an org's entitlements (SPEC §3) from a catalog, a verified license (or none) and
-    /// `{orgId?, orgTier?, overrides?: [{feature, enabled, expiresAt?}], killSwitches?, now?}`
-    /// (`now` defaults to the JS clock).
-    pub fn resolve(
-        catalog: &Catalog,
-        #[wasm_bindgen(unchecked_optional_param_type = "License | null")] license: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ResolveOptions | null")] options: JsValue,
-    ) -> JsResult<Entitlements> {
-        let license = License::from_handle(&license)?;
-        let options = Options::read(&options, "resolve options", RESOLVE_OPTIONS)?;
-        let org_id = options.string("orgId")?;
-        let org_tier = options
-            .string("orgTier")?
-            .map(|t| parse_tier(&t))
-            .transpose()?;
-        let overrides = overrides(options.value("overrides"))?;
-        let kill_switches = kill_switches(options.value("killSwitches"))?;
-        let now = match options.int("now")? {
-            Some(now) => now,
-            None => now_or_clock(None)?,
-        };
+pub fn catalog(kind: u32, source: &str) -> String {
+    let catalog = match kind {
+        0 => Catalog::default_catalog(),
+        1 => Catalog::dev_health_ops(),
+        2 => Catalog::builtin(source),
+        _ => Catalog::from_json(source).map(Arc::new),
+    };
+    match catalog {
+        Ok(c) => put(Obj::Catalog(c)).to_string(),
+        Err(e) => error(&e),
+    }
+}
+
+/// A catalog's contents as JSON text, in lists (the JS layer names the members):
+/// `[name, [[tier, name, graceDays]], [[key, name, category, minTier, explicitPurchase, tierBound,
+/// description]], [[key, name, direction, [community, team, enterprise]]], [role]]`, each list in
+/// catalog order; a limit value of `null` is unlimited.
+#[wasm_bindgen]
+pub fn catalog_info(handle: u32) -> String {
+    get!(handle, Catalog, |c| {
+        let tiers: Vec<Value> = c
+            .tiers()
+            .iter()
+            .map(|t| list![t.tier.as_str(), t.name.as_str(), t.grace_days])
+            .collect();
+        let features: Vec<Value> = c
+            .features()
+            .iter()
+            .map(|f| {
+                list![
+                    f.key.as_str(),
+                    f.name.as_str(),
+                    f.category.as_str(),
+                    f.min_tier.as_str(),
+                    f.explicit_purchase,
+                    f.tier_bound,
+                    f.description.as_str(),
+                ]
+            })
+            .collect();
+        let limits: Vec<Value> = c
+            .limits()
+            .iter()
+            .map(|l| {
+                let values: Vec<Value> = Tier::ALL
+                    .iter()
+                    .map(|t| core::claims::limit_to_json(l.values.get(*t)))
+                    .collect();
+                list![
+                    l.key.as_str(),
+                    l.name.as_str(),
+                    direction(l.direction),
+                    values
+                ]
+            })
+            .collect();
+        let roles: Vec<&str> = c.roles().iter().map(|r| r.name.as_str()).collect();
+        text(&list![c.name(), tiers, features, limits, roles])
+    })
+    .unwrap_or_else(stale)
+}
+
+fn direction(d: core::LimitDirection) -> &'static str {
+    match d {
+        core::LimitDirection::Max => "max",
+        core::LimitDirection::Min => "min",
+    }
+}
+
+/// A tier's display name in a catalog (e.g. `Enterprise`), or the error for an unknown tier.
+#[wasm_bindgen]
+pub fn tier_name(handle: u32, name: &str) -> String {
+    match tier(name) {
+        Ok(t) => get!(handle, Catalog, |c| c.tier_name(t).to_owned()).unwrap_or_else(stale),
+        Err(e) => error(&e),
+    }
+}
+
+/// Every permission of `role`, own and inherited, in catalog order, as a JSON list.
+#[wasm_bindgen]
+pub fn permissions(handle: u32, role: &str) -> String {
+    get!(handle, Catalog, |c| text(&Value::from(
+        c.permissions_of(role)
+    )))
+    .unwrap_or_else(stale)
+}
+
+/// Whether `role` has `permission`, in a catalog or in an entitlements' catalog.
+#[wasm_bindgen]
+pub fn can(handle: u32, role: &str, permission: &str) -> bool {
+    crate::table::with(handle, |o| match o {
+        Obj::Catalog(c) => Some(c.can(role, permission)),
+        Obj::Entitlements(e) => Some(e.can(role, permission)),
+        _ => None,
+    })
+    .unwrap_or(false)
+}
+
+/// Whether a revocation list holds `key` (a license id), or entitlements allow `key` (a feature).
+#[wasm_bindgen]
+pub fn contains(handle: u32, key: &str) -> bool {
+    crate::table::with(handle, |o| match o {
+        Obj::Revocations(r) => Some(r.contains(key)),
+        Obj::Entitlements(e) => Some(e.has(key)),
+        _ => None,
+    })
+    .unwrap_or(false)
+}
+
+/// New entitlements as JSON text, `[handle, tier, orgId, staleAt]`.
+fn entitlements(e: Entitlements) -> String {
+    let tier = e.tier().as_str();
+    let org_id = e.org_id().map(str::to_owned);
+    let stale_at = e.stale_at();
+    text(&list![put(Obj::Entitlements(e)), tier, org_id, stale_at])
+}
+
+/// Resolves an org's entitlements (SPEC §3) from a catalog and a license (`license` < 0: none)
+/// at `now`, for `org_id` with its own `org_tier`. `overrides` is JSON text `[[feature, enabled,
+/// expiresAt]]` and `kill_switches` `{feature: enabled}`, both checked by the JS layer. Returns
+/// `[handle, tier, orgId, staleAt]` as JSON text, or the error (an unknown `org_tier`).
+#[wasm_bindgen]
+pub fn resolve(
+    catalog: u32,
+    license: i32,
+    org_id: Option<String>,
+    org_tier: Option<String>,
+    overrides: &str,
+    kill_switches: &str,
+    now: f64,
+) -> String {
+    let Some(catalog) = get!(catalog, Catalog, |c| c.clone()) else {
+        return stale();
+    };
+    let org_tier = match org_tier.as_deref().map(tier) {
+        Some(Err(e)) => return error(&e),
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    let overrides: Vec<core::Override> = match core::json::parse(overrides.as_bytes()) {
+        Ok(Value::Array(items)) => items
+            .iter()
+            .map(|o| core::Override {
+                feature: o
+                    .get(0)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                enabled: o.get(1).and_then(Value::as_bool).unwrap_or_default(),
+                expires_at: o.get(2).and_then(Value::as_i64),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Inserted one by one: `collect` into a map adds a sort to the size-budgeted module.
+    let mut switches = BTreeMap::new();
+    if let Ok(Value::Object(given)) = core::json::parse(kill_switches.as_bytes()) {
+        for (feature, enabled) in given {
+            switches.insert(feature, enabled.as_bool().unwrap_or_default());
+        }
+    }
+    let run = |catalog, license: Option<&core::License>| {
         let input = core::ResolveInput {
-            license: license.as_ref().map(|l| &l.inner),
+            license,
             org_id: org_id.as_deref(),
             org_tier,
             overrides: &overrides,
-            kill_switches: Some(&kill_switches),
-            now,
+            kill_switches: Some(&switches),
+            now: seconds(now),
         };
-        Ok(Entitlements {
-            inner: core::Entitlements::resolve(catalog.inner.clone(), &input),
+        Entitlements::resolve(catalog, &input)
+    };
+    let resolved = match u32::try_from(license) {
+        Err(_) => Some(run(catalog, None)),
+        Ok(handle) => get!(handle, License, |l| run(catalog, Some(l))),
+    };
+    resolved.map_or_else(stale, entitlements)
+}
+
+/// Rebuilds entitlements from the JSON text of `toJSON()`: `[handle, tier, orgId, staleAt]` as
+/// JSON text, or the error.
+#[wasm_bindgen]
+pub fn entitlements_from_json(catalog: u32, json: &str) -> String {
+    let Some(catalog) = get!(catalog, Catalog, |c| c.clone()) else {
+        return stale();
+    };
+    let built = core::json::parse(json.as_bytes())
+        .map_err(|e| {
+            core::Error::new(
+                core::ErrorCode::InvalidInput,
+                format!("entitlements JSON: {e}"),
+            )
         })
-    }
-
-    /// Rebuilds entitlements from the JSON of `toJSON()` (for example what the entitlements API
-    /// returned), so a page can gate without holding the license.
-    #[wasm_bindgen(js_name = fromJSON)]
-    pub fn from_json(
-        catalog: &Catalog,
-        #[wasm_bindgen(unchecked_param_type = "EntitlementsJSON | string")] json: JsValue,
-    ) -> JsResult<Entitlements> {
-        let value = match json.as_string() {
-            Some(text) => core::json::parse(text.as_bytes())
-                .map_err(|e| invalid_input(format!("entitlements JSON: {e}")))?,
-            None => from_js(&json, "entitlements JSON")?,
-        };
-        Ok(Entitlements {
-            inner: core::Entitlements::from_json(catalog.inner.clone(), &value).js()?,
-        })
-    }
-
-    /// The resolved tier.
-    #[wasm_bindgen(getter, unchecked_return_type = "Tier")]
-    pub fn tier(&self) -> String {
-        self.inner.tier().as_str().to_owned()
-    }
-
-    /// The org resolved for, if any.
-    #[wasm_bindgen(getter, js_name = orgId, unchecked_return_type = "string | null")]
-    pub fn org_id(&self) -> JsValue {
-        self.inner.org_id().map_or(JsValue::NULL, JsValue::from_str)
-    }
-
-    /// The first moment (Unix seconds) at which resolving again could answer differently.
-    #[wasm_bindgen(getter, js_name = staleAt)]
-    pub fn stale_at(&self) -> Option<f64> {
-        self.inner.stale_at().map(|s| s as f64)
-    }
-
-    /// Whether the entitlements must be resolved again at `now` (the JS clock when left out).
-    #[wasm_bindgen(js_name = isStale)]
-    pub fn is_stale(&self, now: Option<f64>) -> JsResult<bool> {
-        Ok(self.inner.is_stale(now_or_clock(now)?))
-    }
-
-    /// Whether the feature is allowed.
-    pub fn has(&self, feature: &str) -> bool {
-        self.inner.has(feature)
-    }
-
-    /// The full decision for a feature:
-    /// `{feature, allowed, reason, denial, currentTier, requiredTier, expiresAt}`.
-    #[wasm_bindgen(unchecked_return_type = "Decision")]
-    pub fn check(&self, feature: &str) -> JsResult<JsValue> {
-        to_js(&decision_json(&self.inner.check(feature)))
-    }
-
-    /// The decision for every feature of the catalog, in catalog order.
-    #[wasm_bindgen(unchecked_return_type = "Decision[]")]
-    pub fn decisions(&self) -> JsResult<JsValue> {
-        let all: Vec<Value> = self
-            .inner
-            .catalog()
-            .features()
-            .iter()
-            .map(|f| decision_json(&self.inner.check(&f.key)))
-            .collect();
-        to_js(&Value::Array(all))
-    }
-
-    /// Checks `current` against a limit:
-    /// `{limit, allowed, current, maximum, currentTier, direction, reason}`.
-    #[wasm_bindgen(js_name = checkLimit, unchecked_return_type = "LimitDecision")]
-    pub fn check_limit(&self, limit: &str, current: f64) -> JsResult<JsValue> {
-        let d = self.inner.check_limit(limit, current);
-        to_js(&json!({
-            "limit": d.limit,
-            "allowed": d.allowed,
-            "current": d.current,
-            "maximum": d.maximum,
-            "currentTier": d.current_tier.as_str(),
-            "direction": d.direction.map(|dir| match dir {
-                core::LimitDirection::Max => "max",
-                core::LimitDirection::Min => "min",
-            }),
-            "reason": match d.reason {
-                core::LimitReason::WithinLimit => "within_limit",
-                core::LimitReason::LimitExceeded => "limit_exceeded",
-                core::LimitReason::LimitNotRegistered => "limit_not_registered",
-            },
-        }))
-    }
-
-    /// The bound of a limit in force: a number, `null` for unlimited, `undefined` when the
-    /// catalog has no such limit.
-    #[wasm_bindgen(unchecked_return_type = "number | null | undefined")]
-    pub fn limit(&self, limit: &str) -> JsValue {
-        match self.inner.limit(limit) {
-            None => JsValue::UNDEFINED,
-            Some(None) => JsValue::NULL,
-            Some(Some(v)) => JsValue::from_f64(v),
-        }
-    }
-
-    /// Whether `role` has `permission` in the catalog.
-    pub fn can(&self, role: &str, permission: &str) -> bool {
-        self.inner.can(role, permission)
-    }
-
-    /// The UpgradeGate decision for a feature:
-    /// `{state: "allowed" | "upgrade" | "unavailable", feature, currentTier, requiredTier,
-    /// upgradeHref}` (default `upgradeHref` `/org/admin/settings`, only for `upgrade`).
-    #[wasm_bindgen(js_name = upgradeGate, unchecked_return_type = "UpgradeGate")]
-    pub fn upgrade_gate(
-        &self,
-        feature: &str,
-        #[wasm_bindgen(js_name = requiredTier, unchecked_optional_param_type = "Tier | null")]
-        required_tier: Option<String>,
-        #[wasm_bindgen(js_name = upgradeHref, unchecked_optional_param_type = "string | null")]
-        upgrade_href: Option<String>,
-    ) -> JsResult<JsValue> {
-        let required = required_tier.map(|t| parse_tier(&t)).transpose()?;
-        to_js(&gate_json(&self.inner.upgrade_gate(
-            feature,
-            required,
-            upgrade_href.as_deref(),
-        )))
-    }
-
-    /// The JSON dev-health-web reads (SPEC §3): `{org_id, tier, licensed_users, licensed_repos,
-    /// features, features_override, limits_override, expires_at, is_valid, limits, status,
-    /// in_grace_period, grace_ends_at, license_id}`. `JSON.stringify(entitlements)` uses it.
-    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "EntitlementsJSON")]
-    pub fn to_json(&self) -> JsResult<JsValue> {
-        to_js(&self.inner.to_json())
+        .and_then(|value| Entitlements::from_json(catalog, &value));
+    match built {
+        Ok(e) => entitlements(e),
+        Err(e) => error(&e),
     }
 }
 
-/// The UpgradeGate decision (SPEC §4), made by the core:
-/// `upgradeGate(entitlements, {feature, requiredTier?, upgradeHref?})`.
-#[wasm_bindgen(js_name = upgradeGate, unchecked_return_type = "UpgradeGate")]
-pub fn upgrade_gate(
-    entitlements: &Entitlements,
-    #[wasm_bindgen(unchecked_param_type = "UpgradeGateOptions")] options: JsValue,
-) -> JsResult<JsValue> {
-    let options = Options::read(&options, "upgradeGate options", GATE_OPTIONS)?;
-    let feature = options
-        .string("feature")?
-        .ok_or_else(|| invalid_input("upgradeGate: `feature` is required"))?;
-    entitlements.upgrade_gate(
-        &feature,
-        options.string("requiredTier")?,
-        options.string("upgradeHref")?,
-    )
+/// `[feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]`
+fn decision(d: &core::Decision<'_>) -> Value {
+    let denial = match d.reason.denial() {
+        None => Value::Null,
+        Some(core::Denial::NotLicensed) => "not_licensed".into(),
+        Some(core::Denial::NotEnabled) => "not_enabled".into(),
+    };
+    list![
+        d.feature,
+        d.allowed,
+        d.reason.as_str(),
+        denial,
+        d.current_tier.as_str(),
+        tier_or_null(d.required_tier),
+        d.expires_at,
+    ]
+}
+
+/// Reads entitlements, as JSON text: `op` 0 the decision for the feature `key`; 1 the decision for
+/// every feature of the catalog, in catalog order; 2 `toJSON()` (the JSON dev-health-web reads).
+/// A decision is `[feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]`.
+#[wasm_bindgen]
+pub fn query(handle: u32, op: u32, key: &str) -> String {
+    get!(handle, Entitlements, |e| text(&match op {
+        0 => decision(&e.check(key)),
+        1 => Value::Array(
+            e.catalog()
+                .features()
+                .iter()
+                .map(|f| decision(&e.check(&f.key)))
+                .collect()
+        ),
+        _ => e.to_json(),
+    }))
+    .unwrap_or_else(stale)
+}
+
+/// Checks `current` against a limit: `[allowed, maximum, direction, reason]` as JSON text
+/// (`maximum` `null` for unlimited or unknown; `direction` `null` for an unknown limit).
+#[wasm_bindgen]
+pub fn check_limit(handle: u32, limit: &str, current: f64) -> String {
+    get!(handle, Entitlements, |e| {
+        let d = e.check_limit(limit, current);
+        let reason = match d.reason {
+            core::LimitReason::WithinLimit => "within_limit",
+            core::LimitReason::LimitExceeded => "limit_exceeded",
+            core::LimitReason::LimitNotRegistered => "limit_not_registered",
+        };
+        text(&list![
+            d.allowed,
+            d.maximum,
+            d.direction.map(direction),
+            reason
+        ])
+    })
+    .unwrap_or_else(stale)
+}
+
+/// The bound of a limit in force: the number, `Infinity` for unlimited, NaN when the catalog has
+/// no such limit (or the handle is stale).
+#[wasm_bindgen]
+pub fn limit(handle: u32, limit: &str) -> f64 {
+    get!(handle, Entitlements, |e| match e.limit(limit) {
+        None => f64::NAN,
+        Some(None) => f64::INFINITY,
+        Some(Some(v)) => v,
+    })
+    .unwrap_or(f64::NAN)
+}
+
+/// The UpgradeGate decision for a feature: `[state, requiredTier, upgradeHref]` as JSON text, or
+/// the error for an unknown `required_tier`.
+#[wasm_bindgen]
+pub fn gate(
+    handle: u32,
+    feature: &str,
+    required_tier: Option<String>,
+    upgrade_href: Option<String>,
+) -> String {
+    let required = match required_tier.as_deref().map(tier) {
+        Some(Err(e)) => return error(&e),
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    get!(handle, Entitlements, |e| {
+        let g = e.upgrade_gate(feature, required, upgrade_href.as_deref());
+        let state = match g.state {
+            core::GateState::Allowed => "allowed",
+            core::GateState::Upgrade => "upgrade",
+            core::GateState::Unavailable => "unavailable",
+        };
+        text(&list![state, tier_or_null(g.required_tier), g.upgrade_href])
+    })
+    .unwrap_or_else(stale)
+}
+
+/// Whether entitlements must be resolved again at `now`.
+#[wasm_bindgen]
+pub fn is_stale(handle: u32, now: f64) -> bool {
+    get!(handle, Entitlements, |e| e.is_stale(seconds(now))).unwrap_or(false)
 }

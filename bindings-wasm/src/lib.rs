@@ -5,36 +5,43 @@
 //! feature, so the module holds no signing code) and converts types and errors only: every
 //! decision is made by the core crate `dev-health-entitlements`.
 //!
-//! JavaScript sees the nouns of SPEC §4 in camelCase: `Keyring`, `Verifier`, `License`, `Catalog`,
-//! `Entitlements`, plus `upgradeGate`, `SessionVerifier`, `RevocationList`, the Stripe helpers and
-//! one error type (a JS `Error` named `EntitlementsError` with a stable `.code`). Inputs and
-//! results that are data are plain JS objects. A `now` argument left out is read from the JS clock
-//! (`Date.now() / 1000`); the core itself reads no clock.
+//! ## A thin module under a JS layer
+//! The module is budgeted for size (the web build must stay under 80 KB gzipped), so it exports a
+//! few coarse functions over numbers, strings and handles, and the JS layer in `js/api.js` builds
+//! the public API of SPEC §4 on top: the classes `Keyring`, `Verifier`, `License`,
+//! `RevocationList`, `Catalog`, `Entitlements` (and, in the `full` build, `SessionVerifier`), their
+//! getters, the option bags and the `EntitlementsError` type.
+//!
+//! * Objects of the core live in a table on this side; JS holds their index (a *handle*) and frees
+//!   it with [`free`] (by `free()`/`using`, or by a `FinalizationRegistry`).
+//! * Data crosses as JSON text, which the core already reads and writes, so the module carries no
+//!   second serialisation library and no per-field glue.
+//! * A failed call returns its error as text, `"\u{1}code\u{1}message"` (see `table::fail`):
+//!   the JS layer throws it as an `EntitlementsError` with that stable `code`.
+//!
+//! The core reads no clock: the JS layer passes `now` (its `Date.now()` when the caller gives
+//! none).
 
-mod catalog;
-mod convert;
 mod entitlements;
-mod error;
-mod keys;
+#[cfg(feature = "full")]
+mod full;
 mod license;
-#[cfg(feature = "full")]
-mod session;
-#[cfg(feature = "full")]
-mod stripe;
-mod types;
+mod table;
 
 #[cfg(feature = "bench")]
 mod bench;
 
-pub use catalog::Catalog;
-pub use entitlements::{upgrade_gate, Entitlements};
-pub use error::{is_entitlements_error, ERROR_NAME};
-pub use keys::Keyring;
-pub use license::{inspect_token, License, RevocationList, Verifier};
+pub use entitlements::{
+    can, catalog, catalog_info, check_limit, contains, entitlements_from_json, gate, is_stale,
+    limit, permissions, query, resolve, tier_name,
+};
 #[cfg(feature = "full")]
-pub use session::SessionVerifier;
-#[cfg(feature = "full")]
-pub use stripe::{replay_stripe_events, verify_stripe_signature};
+pub use full::{session_verifier, session_verify, stripe_replay, stripe_signature};
+pub use license::{
+    inspect, keyring, keyring_add, keyring_jwks, license_at, license_json, revocation, verifier,
+    verifier_set, verify,
+};
+pub use table::free;
 
 #[cfg(feature = "bench")]
 pub use bench::BenchStrictVerifier;

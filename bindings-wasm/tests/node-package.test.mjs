@@ -37,7 +37,7 @@ test("npm pack ships the web and node builds with their types", () => {
   const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: PKG, encoding: "utf8" }));
   assert.equal(packed.name, "@dev-health/entitlements-wasm");
   const files = packed.files.map((f) => f.path).sort();
-  for (const f of ["web/index.js", "web/index.d.ts", "web/index_bg.wasm", "node/index.js", "node/index.d.ts", "node/index_bg.wasm", "package.json", "README.md"]) {
+  for (const f of ["web/index.js", "web/glue.js", "web/index.d.ts", "web/index_bg.wasm", "node/index.js", "node/glue.js", "node/index.d.ts", "node/index_bg.wasm", "package.json", "README.md"]) {
     assert.ok(files.includes(f), `${f} is not in the package: ${files.join(", ")}`);
   }
   assert.ok(!files.some((f) => f.startsWith("web-full/") || f.startsWith(".build/")), files.join(", "));
