@@ -102,6 +102,12 @@ export class Entitlements {
      */
     limit(limit: string): number | null | undefined;
     /**
+     * Resolves an org's entitlements (SPEC §3), as in SPEC §4 and the Node package:
+     * `{catalog?, license?, orgId?, orgTier?, overrides?: [{feature, enabled, expiresAt?}],
+     * killSwitches?, now?}` (the catalog defaults to `Catalog.default()`, `now` to the JS clock).
+     */
+    static resolve(input?: ResolveInput | null): Entitlements;
+    /**
      * Resolves an org's entitlements (SPEC §3) from a catalog, a verified license (or none) and
      * `{orgId?, orgTier?, overrides?: [{feature, enabled, expiresAt?}], killSwitches?, now?}`
      * (`now` defaults to the JS clock).
@@ -119,6 +125,8 @@ export class Entitlements {
      * upgradeHref}` (default `upgradeHref` `/org/admin/settings`, only for `upgrade`).
      */
     upgradeGate(feature: string, requiredTier?: Tier | null, upgradeHref?: string | null): UpgradeGate;
+    /** The same, with options as in the Node package: `(feature, {requiredTier?, upgradeHref?})`. */
+    upgradeGate(feature: string, options: GateOptions): UpgradeGate;
     /**
      * The org resolved for, if any.
      */
@@ -299,6 +307,8 @@ export class RevocationList {
      * left out).
      */
     static verify(token: string, keyring: Keyring, issuer?: string | null, now?: number | null): RevocationList;
+    /** The same, with options as in the Node package: `(token, keyring, {issuer?, now?})`. */
+    static verify(token: string, keyring: Keyring, options: RevocationListOptions): RevocationList;
     /**
      * When the issuer expects it to be replaced (Unix seconds).
      */
@@ -366,8 +376,11 @@ export function isEntitlementsError(value: unknown): value is EntitlementsError;
 
 /**
  * The UpgradeGate decision (SPEC §4), made by the core:
- * `upgradeGate(entitlements, {feature, requiredTier?, upgradeHref?})`.
+ * `upgradeGate({feature, requiredTier?, entitlements, upgradeHref?})` →
+ * `{state: "allowed" | "upgrade" | "unavailable", feature, currentTier, requiredTier, upgradeHref}`.
  */
+export function upgradeGate(input: UpgradeGateInput): UpgradeGate;
+/** The same decision: `upgradeGate(entitlements, {feature, requiredTier?, upgradeHref?})`. */
 export function upgradeGate(entitlements: Entitlements, options: UpgradeGateOptions): UpgradeGate;
 
 /**

@@ -224,8 +224,13 @@ function entitlementsApi(w) {
   }
 
   class RevocationList extends Handle {
+    // (token, keyring, {issuer?, now?}) as in Node, or (token, keyring, issuer?, now?).
     static verify(token, keyring, issuer, now) {
       const keys = handleOf(keyring, Keyring);
+      if (issuer !== null && typeof issuer === "object") {
+        const o = options(issuer, "revocation list options", ["issuer", "now"]);
+        [issuer, now] = [o.str("issuer"), o.int("now")];
+      }
       const [handle, size, issuedAt, expiresAt] = parsed(w.revocation(token, keys, issuer ?? undefined, clock(now)));
       return own(RevocationList, handle, { _info: { size, issuedAt, expiresAt } });
     }
@@ -302,8 +307,18 @@ function entitlementsApi(w) {
   const decision = ([feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]) =>
     ({ feature, allowed, reason, denial, currentTier, requiredTier, expiresAt });
 
+  let defaultCatalog;
   class Entitlements extends Handle {
+    // SPEC §4 (as in Node): resolve({catalog?, license?, orgId?, orgTier?, overrides?,
+    // killSwitches?, now?}), the catalog defaulting to Catalog.default(); or
+    // resolve(catalog, license, {orgId?, …}).
     static resolve(catalog, license, opts) {
+      if (!(catalog instanceof Catalog) && arguments.length < 2) {
+        const bag = catalog ?? {};
+        if (!isObject(bag)) throw bad("resolve options must be an object");
+        ({ catalog, license, ...opts } = bag);
+        if (catalog == null) catalog = (defaultCatalog ??= Catalog.default());
+      }
       const cat = handleOf(catalog, Catalog);
       let lic = -1;
       if (license != null) {
@@ -340,17 +355,28 @@ function entitlementsApi(w) {
       return Number.isNaN(bound) ? undefined : bound === Infinity ? null : bound;
     }
     can(role, permission) { return w.can(this._h, role, permission); }
+    // (feature, {requiredTier?, upgradeHref?}) as in Node, or (feature, requiredTier?, upgradeHref?).
     upgradeGate(feature, requiredTier, upgradeHref) {
+      if (requiredTier !== null && typeof requiredTier === "object") {
+        const o = options(requiredTier, "upgradeGate options", ["requiredTier", "upgradeHref"]);
+        [requiredTier, upgradeHref] = [o.str("requiredTier"), o.str("upgradeHref")];
+      }
       const [state, required, href] = parsed(w.gate(this._h, feature, requiredTier ?? undefined, upgradeHref ?? undefined));
       return { state, feature, currentTier: this._tier, requiredTier: required, upgradeHref: href };
     }
     toJSON() { return JSON.parse(w.query(this._h, 2, "")); }
   }
 
-  const GATE_OPTIONS = ["feature", "requiredTier", "upgradeHref"];
+  // SPEC §4 (as in Node): upgradeGate({feature, requiredTier?, entitlements, upgradeHref?}); or
+  // upgradeGate(entitlements, {feature, requiredTier?, upgradeHref?}).
   function upgradeGate(entitlements, opts) {
-    handleOf(entitlements, Entitlements);
-    const o = options(opts, "upgradeGate options", GATE_OPTIONS);
+    if (!(entitlements instanceof Entitlements)) {
+      const bag = entitlements;
+      if (!isObject(bag)) throw bad("upgradeGate takes {feature, requiredTier?, entitlements, upgradeHref?}");
+      ({ entitlements, ...opts } = bag);
+      if (!(entitlements instanceof Entitlements)) throw bad("upgradeGate: `entitlements` must be an Entitlements");
+    }
+    const o = options(opts, "upgradeGate options", ["feature", "requiredTier", "upgradeHref"]);
     const feature = o.str("feature");
     if (feature === undefined) throw bad("upgradeGate: `feature` is required");
     return entitlements.upgradeGate(feature, o.str("requiredTier"), o.str("upgradeHref"));
@@ -394,7 +420,14 @@ function entitlementsApi(w) {
       return value;
     };
     api.SessionVerifier = SessionVerifier;
+    // (payload, header, secrets, {now?, tolerance?}) as in Node, or (…, now?, tolerance?); `secrets`
+    // is one secret or a list.
     api.verifyStripeSignature = (payload, header, secrets, now, tolerance) => {
+      if (now !== null && typeof now === "object") {
+        const o = options(now, "Stripe signature options", ["now", "tolerance"]);
+        [now, tolerance] = [o.value("now"), o.value("tolerance")];
+      }
+      if (typeof secrets === "string") secrets = [secrets];
       let bytes;
       if (typeof payload === "string") bytes = new TextEncoder().encode(payload);
       else if (payload instanceof Uint8Array) bytes = payload;

@@ -26,7 +26,9 @@ export class SessionVerifier {
 export function replayStripeEvents(input: StripeReplayInput): StripeReplay;
 
 /**
- * Verifies a `Stripe-Signature` header against the raw body (text or bytes) and returns its
- * signed timestamp. `now` defaults to the JS clock, `tolerance` to 300 s.
+ * Verifies a `Stripe-Signature` header against the raw body (text or bytes) with one secret or any
+ * of a list, and returns its signed timestamp. `now` defaults to the JS clock, `tolerance` to 300 s.
  */
-export function verifyStripeSignature(payload: string | Uint8Array, header: string, secrets: string[], now?: number | null, tolerance?: number | null): number;
+export function verifyStripeSignature(payload: string | Uint8Array, header: string, secrets: string | string[], now?: number | null, tolerance?: number | null): number;
+/** The same, with options as in the Node package: `(payload, header, secrets, {now?, tolerance?})`. */
+export function verifyStripeSignature(payload: string | Uint8Array, header: string, secrets: string | string[], options: StripeSignatureOptions): number;

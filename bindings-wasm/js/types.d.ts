@@ -141,6 +141,14 @@ export interface ResolveOptions {
   now?: number | null;
 }
 
+/** `Entitlements.resolve(input)` (SPEC §4, as in the Node package): the options plus what to resolve. */
+export interface ResolveInput extends ResolveOptions {
+  /** The catalog (default: `Catalog.default()`). */
+  catalog?: Catalog | null;
+  /** A verified license, or none. */
+  license?: License | null;
+}
+
 /** Why a feature is allowed or denied: the rule of SPEC §3 that decided. */
 export type Reason =
   | "feature_not_registered"
@@ -183,6 +191,35 @@ export interface UpgradeGate {
   currentTier: Tier;
   requiredTier: Tier | null;
   upgradeHref: string | null;
+}
+
+/** `upgradeGate(input)` (SPEC §4, as in the Node package). */
+export interface UpgradeGateInput extends UpgradeGateOptions {
+  /** The resolved entitlements. */
+  entitlements: Entitlements;
+}
+
+/** Options of `entitlements.upgradeGate(feature, options)`. */
+export interface GateOptions {
+  requiredTier?: Tier | null;
+  /** Default `/org/admin/settings`. */
+  upgradeHref?: string | null;
+}
+
+/** Options of `RevocationList.verify(token, keyring, options)`. */
+export interface RevocationListOptions {
+  /** The expected issuer (default `fullchaos.studio`). */
+  issuer?: string | null;
+  /** Unix seconds (default: the JS clock). */
+  now?: number | null;
+}
+
+/** Options of `verifyStripeSignature(payload, header, secrets, options)`. */
+export interface StripeSignatureOptions {
+  /** Unix seconds (default: the JS clock). */
+  now?: number | null;
+  /** How far the signed timestamp may lie from `now`, in seconds (default 300). */
+  tolerance?: number | null;
 }
 
 /** Options of `upgradeGate(entitlements, options)`. */
@@ -228,6 +265,9 @@ export interface Session {
   orgId: string;
   role: string;
   isSuperuser: boolean;
+  /** Expiry (Unix seconds), as in the Node package. */
+  exp: number;
+  /** @deprecated The same as `exp` (this package's earlier name). */
   expiresAt: number;
 }
 

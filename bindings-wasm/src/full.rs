@@ -38,8 +38,8 @@ pub fn session_verifier(
     )
 }
 
-/// Verifies a session token at `now`: `{sub, email, orgId, role, isSuperuser, expiresAt}` as JSON
-/// text, or the error.
+/// Verifies a session token at `now`: `{sub, email, orgId, role, isSuperuser, exp, expiresAt}`
+/// (`expiresAt`: the same as `exp`, the name of earlier versions) as JSON text, or the error.
 #[wasm_bindgen]
 pub fn session_verify(handle: u32, token: &str, now: f64) -> String {
     get!(handle, Sessions, |v| json_or_error(
@@ -49,6 +49,7 @@ pub fn session_verify(handle: u32, token: &str, now: f64) -> String {
             "orgId": s.org_id,
             "role": s.role,
             "isSuperuser": s.is_superuser,
+            "exp": s.exp,
             "expiresAt": s.exp,
         }))
     ))

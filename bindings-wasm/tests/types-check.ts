@@ -62,3 +62,15 @@ export function server(secret: string, body: string, header: string): number {
   const replay = node.replayStripeEvents({ events: [] });
   return node.verifyStripeSignature(body, header, [secret]) + session.expiresAt + replay.revokedLicenseIds.length;
 }
+
+// The call shapes of SPEC §4 and the Node package.
+export function specShapes(license: License, keys: Keyring, list: string, body: string, header: string): number {
+  const ent: Entitlements = Entitlements.resolve({ catalog: Catalog.devHealthOps(), license, orgId: "org_1", now: 1 });
+  const plain: Entitlements = Entitlements.resolve();
+  const g: UpgradeGate = upgradeGate({ feature: "sso_saml", requiredTier: "team", entitlements: ent });
+  const g2: UpgradeGate = ent.upgradeGate("sso_saml", { upgradeHref: "/billing" });
+  const revoked = RevocationList.verify(list, keys, { issuer: "fullchaos.studio", now: 1 });
+  const session = new node.SessionVerifier(new node.Keyring()).verify("t", 1);
+  const t: number = node.verifyStripeSignature(body, header, "whsec_1", { now: 1, tolerance: 300 });
+  return [plain.tier, g.state, g2.upgradeHref].length + revoked.size + session.exp + t;
+}
