@@ -2,13 +2,13 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bitset::BitSet;
 use crate::claims::{limit_from_json, LimitValue};
 use crate::error::{Error, ErrorCode, Result};
+use crate::index::KeyIndex;
 use crate::tier::{PerTier, Tier};
 
 /// Largest catalog document accepted, in bytes.
@@ -95,14 +95,14 @@ pub struct Catalog {
     name: String,
     tiers: Vec<TierInfo>,
     features: Vec<Feature>,
-    feature_index: FxHashMap<Box<str>, usize>,
+    feature_index: KeyIndex,
     limits: Vec<LimitDef>,
-    limit_index: FxHashMap<Box<str>, usize>,
+    limit_index: KeyIndex,
     roles: Vec<Role>,
-    role_index: FxHashMap<Box<str>, usize>,
+    role_index: KeyIndex,
     role_permissions: Vec<BitSet>,
     permissions: Vec<String>,
-    permission_index: FxHashMap<Box<str>, usize>,
+    permission_index: KeyIndex,
 }
 
 /// Where a JSON value sits in the catalog, for error messages: the catalog object itself, or
@@ -327,7 +327,7 @@ impl Catalog {
 
         let feature_values = root.array("features")?;
         let mut features = Vec::with_capacity(feature_values.len());
-        let mut feature_index = FxHashMap::default();
+        let mut feature_index = KeyIndex::default();
         for (position, value) in feature_values.iter().enumerate() {
             let f = Members::new(
                 value,
@@ -353,10 +353,7 @@ impl Catalog {
                 return Err(invalid("features: a feature has an empty key".into()));
             }
             let min_tier = known_tier(&min_tier_name, &format!("feature {key:?}"))?;
-            if feature_index
-                .insert(key.clone().into_boxed_str(), features.len())
-                .is_some()
-            {
+            if feature_index.insert(&key).is_err() {
                 return Err(invalid(format!("features: the key {key:?} appears twice")));
             }
             features.push(Feature {
@@ -372,7 +369,7 @@ impl Catalog {
 
         let limit_values = root.array_or_empty("limits")?;
         let mut limits = Vec::with_capacity(limit_values.len());
-        let mut limit_index = FxHashMap::default();
+        let mut limit_index = KeyIndex::default();
         for (position, value) in limit_values.iter().enumerate() {
             let l = Members::new(
                 value,
@@ -410,10 +407,7 @@ impl Catalog {
                     *slot = value;
                 }
             }
-            if limit_index
-                .insert(key.clone().into_boxed_str(), limits.len())
-                .is_some()
-            {
+            if limit_index.insert(&key).is_err() {
                 return Err(invalid(format!("limits: the key {key:?} appears twice")));
             }
             limits.push(LimitDef {
@@ -445,31 +439,31 @@ impl Catalog {
             });
         }
         let mut permissions: Vec<String> = Vec::new();
-        let mut permission_index: FxHashMap<Box<str>, usize> = FxHashMap::default();
+        let mut permission_index = KeyIndex::default();
         for role in &listed {
             for p in &role.permissions {
-                if !permission_index.contains_key(p.as_str()) {
+                if !permission_index.contains(p) {
                     if permissions.len() == MAX_PERMISSIONS {
                         return Err(invalid(format!(
                             "roles: more than {MAX_PERMISSIONS} distinct permissions; the limit is \
                              {MAX_PERMISSIONS}"
                         )));
                     }
-                    permission_index.insert(p.clone().into_boxed_str(), permissions.len());
+                    let _ = permission_index.insert(p);
                     permissions.push(p.clone());
                 }
             }
         }
         let mut roles = Vec::with_capacity(listed.len());
-        let mut role_index = FxHashMap::default();
+        let mut role_index = KeyIndex::default();
         let mut role_permissions: Vec<BitSet> = Vec::with_capacity(listed.len());
         for r in listed {
             let mut set = BitSet::with_len(permissions.len());
             if let Some(parent) = &r.inherits {
                 // Only an earlier role may be inherited, which also rules out cycles.
                 let parent_set = role_index
-                    .get(parent.as_str())
-                    .and_then(|&i: &usize| role_permissions.get(i))
+                    .get(parent)
+                    .and_then(|i| role_permissions.get(i))
                     .ok_or_else(|| {
                         invalid(format!(
                             "role {:?} inherits {parent:?}, which is not a role listed before it",
@@ -479,14 +473,11 @@ impl Catalog {
                 set.union_with(parent_set);
             }
             for p in &r.permissions {
-                if let Some(&i) = permission_index.get(p.as_str()) {
+                if let Some(i) = permission_index.get(p) {
                     set.insert(i);
                 }
             }
-            if role_index
-                .insert(r.name.clone().into_boxed_str(), roles.len())
-                .is_some()
-            {
+            if role_index.insert(&r.name).is_err() {
                 return Err(invalid(format!("roles: {:?} appears twice", r.name)));
             }
             role_permissions.push(set);
@@ -599,7 +590,7 @@ impl Catalog {
             self.role_index.get(role),
             self.permission_index.get(permission),
         ) {
-            (Some(&r), Some(&p)) => self.role_permissions.get(r).is_some_and(|s| s.contains(p)),
+            (Some(r), Some(p)) => self.role_permissions.get(r).is_some_and(|s| s.contains(p)),
             _ => false,
         }
     }
@@ -609,7 +600,7 @@ impl Catalog {
         let Some(set) = self
             .role_index
             .get(role)
-            .and_then(|&r| self.role_permissions.get(r))
+            .and_then(|r| self.role_permissions.get(r))
         else {
             return Vec::new();
         };
@@ -623,12 +614,12 @@ impl Catalog {
 
     #[inline]
     pub(crate) fn feature_position(&self, key: &str) -> Option<usize> {
-        self.feature_index.get(key).copied()
+        self.feature_index.get(key)
     }
 
     #[inline]
     pub(crate) fn limit_position(&self, key: &str) -> Option<usize> {
-        self.limit_index.get(key).copied()
+        self.limit_index.get(key)
     }
 }
 

@@ -30,6 +30,7 @@ mod bitset;
 pub mod catalog;
 pub mod claims;
 pub mod error;
+mod index;
 #[cfg(feature = "issue")]
 pub mod issue;
 pub mod json;

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -12,6 +11,7 @@ use crate::bitset::BitSet;
 use crate::catalog::{Catalog, Feature, LimitDirection};
 use crate::claims::{limit_to_json, LicenseType, LimitValue};
 use crate::error::{Error, Result};
+use crate::index::KeyIndex;
 use crate::tier::Tier;
 use crate::verify::{License, LicenseStatus};
 
@@ -312,20 +312,58 @@ fn decide(
     }
 }
 
-/// Several overrides for one feature: one that turns it off wins (fail closed).
-fn effective_overrides(overrides: &[Override], now: i64) -> FxHashMap<&str, &Override> {
-    let mut by_feature: FxHashMap<&str, &Override> = FxHashMap::default();
-    for o in overrides.iter().filter(|o| o.in_force(now)) {
-        by_feature
-            .entry(o.feature.as_str())
-            .and_modify(|current| {
-                if !o.enabled && current.enabled {
-                    *current = o;
+/// The override in force for each feature: of several for one feature, one that turns it off
+/// wins (fail closed).
+struct EffectiveOverrides<'a> {
+    /// By the feature's position in the catalog (empty without overrides).
+    registered: Vec<Option<&'a Override>>,
+    /// For features the catalog does not have.
+    unregistered: Vec<&'a Override>,
+}
+
+impl<'a> EffectiveOverrides<'a> {
+    fn new(catalog: &Catalog, overrides: &'a [Override], now: i64) -> EffectiveOverrides<'a> {
+        let mut registered: Vec<Option<&Override>> = Vec::new();
+        let mut unregistered: Vec<&Override> = Vec::new();
+        let mut unregistered_index = KeyIndex::default();
+        for o in overrides {
+            if !o.in_force(now) {
+                continue;
+            }
+            let current: &mut &Override = match catalog.feature_position(&o.feature) {
+                Some(i) => {
+                    if registered.is_empty() {
+                        registered = vec![None; catalog.features().len()];
+                    }
+                    match registered.get_mut(i) {
+                        Some(Some(current)) => current,
+                        Some(slot) => {
+                            *slot = Some(o);
+                            continue;
+                        }
+                        None => continue,
+                    }
                 }
-            })
-            .or_insert(o);
+                None => match unregistered_index.insert(&o.feature) {
+                    Err(i) => match unregistered.get_mut(i) {
+                        Some(current) => current,
+                        None => continue,
+                    },
+                    Ok(_) => {
+                        unregistered.push(o);
+                        continue;
+                    }
+                },
+            };
+            if !o.enabled && current.enabled {
+                *current = o;
+            }
+        }
+        EffectiveOverrides {
+            registered,
+            unregistered,
+        }
     }
-    by_feature
 }
 
 impl Entitlements {
@@ -349,7 +387,7 @@ impl Entitlements {
             .unwrap_or(Tier::Community);
         // A license-derived decision holds until the grace period ends, not merely until `exp`.
         let license_exp = valid.map(License::grace_ends_at);
-        let overrides = effective_overrides(input.overrides, now);
+        let overrides = EffectiveOverrides::new(&catalog, input.overrides, now);
 
         let mut allowed = BitSet::with_len(catalog.features().len());
         let states: Box<[FeatureState]> = catalog
@@ -362,7 +400,7 @@ impl Entitlements {
                     feature,
                     tier,
                     input.kill_switches.and_then(|k| k.get(key).copied()),
-                    overrides.get(key).copied(),
+                    overrides.registered.get(i).copied().flatten(),
                     valid.and_then(|l| l.claims.features.get(key).copied()),
                     license_exp,
                 );
@@ -386,13 +424,22 @@ impl Entitlements {
 
         let mut features_override: BTreeMap<String, bool> =
             valid.map(|l| l.claims.features.clone()).unwrap_or_default();
-        for (key, o) in &overrides {
-            features_override.insert((*key).to_owned(), o.enabled);
+        let mut soonest_lapse: Option<i64> = None;
+        for o in overrides
+            .registered
+            .iter()
+            .flatten()
+            .chain(overrides.unregistered.iter())
+        {
+            features_override.insert(o.feature.clone(), o.enabled);
+            if let Some(at) = o.expires_at {
+                soonest_lapse = Some(soonest_lapse.map_or(at, |s| s.min(at)));
+            }
         }
 
         let stale_at = [
             applicable.and_then(|l| l.next_status_change(now)),
-            overrides.values().filter_map(|o| o.expires_at).min(),
+            soonest_lapse,
         ]
         .into_iter()
         .flatten()

@@ -1,12 +1,12 @@
 //! License verification: the decision order of SPEC §1, from bytes to a [`License`] with a status.
 
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::catalog::Catalog;
 use crate::claims::LicenseClaims;
 use crate::error::{shown, Error, ErrorCode, Result};
+use crate::index::KeyIndex;
 use crate::keys::Keyring;
 use crate::tier::{PerTier, Tier};
 use crate::token::{detect_format, v1, v2, TokenFormat};
@@ -154,7 +154,7 @@ pub struct RevocationList {
     pub issued_at: i64,
     /// When the issuer expects it to be replaced.
     pub expires_at: i64,
-    revoked: FxHashSet<String>,
+    revoked: KeyIndex,
 }
 
 impl RevocationList {
@@ -205,15 +205,15 @@ impl RevocationList {
                 "revocation list claim `revoked` must be a list of license ids",
             ));
         };
-        let revoked = items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => Ok(s.clone()),
-                _ => Err(Error::claims(
+        let mut revoked = KeyIndex::default();
+        for item in items {
+            let Value::String(id) = item else {
+                return Err(Error::claims(
                     "revocation list claim `revoked` must hold only strings",
-                )),
-            })
-            .collect::<Result<_>>()?;
+                ));
+            };
+            let _ = revoked.insert(id);
+        }
         Ok(RevocationList {
             issuer: issuer.to_owned(),
             issued_at,
@@ -224,8 +224,12 @@ impl RevocationList {
 
     /// A list built from ids, e.g. by a host that keeps its own store of revocations.
     pub fn from_ids<I: IntoIterator<Item = String>>(ids: I) -> RevocationList {
+        let mut revoked = KeyIndex::default();
+        for id in ids {
+            let _ = revoked.insert(&id);
+        }
         RevocationList {
-            revoked: ids.into_iter().collect(),
+            revoked,
             ..RevocationList::default()
         }
     }
