@@ -351,8 +351,8 @@ function entitlementsApi(w) {
       return { limit, allowed, current: seen, maximum, currentTier: this._tier, direction, reason };
     }
     limit(limit) {
-      const bound = w.limit(this._h, limit);
-      return Number.isNaN(bound) ? undefined : bound === Infinity ? null : bound;
+      const [, maximum, direction] = JSON.parse(w.check_limit(this._h, limit, 0));
+      return direction === null ? undefined : maximum;
     }
     can(role, permission) { return w.can(this._h, role, permission); }
     // (feature, {requiredTier?, upgradeHref?}) as in Node, or (feature, requiredTier?, upgradeHref?).

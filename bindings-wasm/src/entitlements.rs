@@ -265,8 +265,9 @@ pub fn query(handle: u32, op: u32, key: &str) -> String {
     .unwrap_or_else(stale)
 }
 
-/// Checks `current` against a limit: `[allowed, maximum, direction, reason]` as JSON text
-/// (`maximum` `null` for unlimited or unknown; `direction` `null` for an unknown limit).
+/// Checks `current` against a limit: `[allowed, maximum, direction, reason]` as JSON text.
+/// `maximum` is the bound in force (`null`: unlimited, or an unknown limit); `direction` is `null`
+/// exactly when the catalog has no such limit.
 #[wasm_bindgen]
 pub fn check_limit(handle: u32, limit: &str, current: f64) -> String {
     get!(handle, Entitlements, |e| {
@@ -284,18 +285,6 @@ pub fn check_limit(handle: u32, limit: &str, current: f64) -> String {
         ])
     })
     .unwrap_or_else(stale)
-}
-
-/// The bound of a limit in force: the number, `Infinity` for unlimited, NaN when the catalog has
-/// no such limit (or the handle is stale).
-#[wasm_bindgen]
-pub fn limit(handle: u32, limit: &str) -> f64 {
-    get!(handle, Entitlements, |e| match e.limit(limit) {
-        None => f64::NAN,
-        Some(None) => f64::INFINITY,
-        Some(Some(v)) => v,
-    })
-    .unwrap_or(f64::NAN)
 }
 
 /// The UpgradeGate decision for a feature: `[state, requiredTier, upgradeHref]` as JSON text, or

@@ -33,7 +33,7 @@ mod bench;
 
 pub use entitlements::{
     can, catalog, catalog_info, check_limit, contains, entitlements_from_json, gate, is_stale,
-    limit, permissions, query, resolve, tier_name,
+    permissions, query, resolve, tier_name,
 };
 #[cfg(feature = "full")]
 pub use full::{session_verifier, session_verify, stripe_replay, stripe_signature};
