@@ -196,6 +196,16 @@ impl<'de> Visitor<'de> for NameVisitor {
     }
 }
 
+/// A JSON object of these members, in this order: what `json!` builds, without `json!`'s trip
+/// through serde's `Value` serializer (which the size-budgeted wasm build links only for it).
+pub(crate) fn object(members: &mut [(&str, Value)]) -> Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in members.iter_mut() {
+        map.insert((*name).to_owned(), value.take());
+    }
+    Value::Object(map)
+}
+
 /// Parses `json` into a `Value`, refusing an object that names a member twice at any depth (the
 /// error is serde_json's, with the line and column of the repeated member). Otherwise the same
 /// as `serde_json::from_slice::<Value>`, nesting limit included.

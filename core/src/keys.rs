@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::VerifyingKey;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -86,14 +86,14 @@ impl PublicKey {
 
     /// The key as an OKP JWK with `kid`, `alg` and `use`.
     pub fn to_jwk(&self, kid: &str) -> Value {
-        json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": URL_SAFE_NO_PAD.encode(self.0.as_bytes()),
-            "kid": kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        })
+        crate::json::object(&mut [
+            ("kty", "OKP".into()),
+            ("crv", "Ed25519".into()),
+            ("x", URL_SAFE_NO_PAD.encode(self.0.as_bytes()).into()),
+            ("kid", kid.into()),
+            ("alg", "EdDSA".into()),
+            ("use", "sig".into()),
+        ])
     }
 
     pub(crate) fn verifying_key(&self) -> &VerifyingKey {
@@ -341,7 +341,7 @@ impl Keyring {
                 jwk
             })
             .collect();
-        json!({ "keys": keys })
+        crate::json::object(&mut [("keys", keys.into())])
     }
 }
 
@@ -462,6 +462,7 @@ pub(crate) fn unknown_kid(kid: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const ZERO_SEED_PUBLIC: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::bitset::BitSet;
 use crate::catalog::{Catalog, Feature, LimitDirection};
@@ -664,23 +664,34 @@ impl Entitlements {
             None => self.limit(key).map_or(Value::Null, limit_to_json),
         };
         let license = self.license.as_ref();
-        json!({
-            "org_id": self.org_id,
-            "tier": self.tier.as_str(),
-            "licensed_users": licensed("max_users"),
-            "licensed_repos": licensed("max_repos"),
-            "features": features,
-            "reasons": reasons,
-            "features_override": features_override,
-            "limits_override": limits_override,
-            "expires_at": license.map(|l| rfc3339(l.expires_at)),
-            "is_valid": license.is_none_or(|l| l.status.is_valid()),
-            "limits": limits,
-            "status": license.map(|l| l.status.as_str()),
-            "in_grace_period": license.is_some_and(|l| l.status == LicenseStatus::Grace),
-            "grace_ends_at": license.map(|l| rfc3339(l.grace_ends_at)),
-            "license_id": license.map(|l| l.license_id.clone()),
-        })
+        crate::json::object(&mut [
+            ("org_id", self.org_id.clone().into()),
+            ("tier", self.tier.as_str().into()),
+            ("licensed_users", licensed("max_users")),
+            ("licensed_repos", licensed("max_repos")),
+            ("features", Value::Object(features)),
+            ("reasons", Value::Object(reasons)),
+            ("features_override", Value::Object(features_override)),
+            ("limits_override", Value::Object(limits_override)),
+            ("expires_at", license.map(|l| rfc3339(l.expires_at)).into()),
+            (
+                "is_valid",
+                license.is_none_or(|l| l.status.is_valid()).into(),
+            ),
+            ("limits", Value::Object(limits)),
+            ("status", license.map(|l| l.status.as_str()).into()),
+            (
+                "in_grace_period",
+                license
+                    .is_some_and(|l| l.status == LicenseStatus::Grace)
+                    .into(),
+            ),
+            (
+                "grace_ends_at",
+                license.map(|l| rfc3339(l.grace_ends_at)).into(),
+            ),
+            ("license_id", license.map(|l| l.license_id.clone()).into()),
+        ])
     }
 
     /// Rebuilds entitlements from the JSON of [`Entitlements::to_json`] (for example what the

@@ -1,7 +1,7 @@
 //! License verification: the decision order of SPEC §1, from bytes to a [`License`] with a status.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::catalog::Catalog;
 use crate::claims::LicenseClaims;
@@ -126,19 +126,22 @@ impl License {
     /// `{"valid","status","format","kid","claims","expires_at","grace_ends_at",...}`, where
     /// `valid` is whether the status grants the tier (`active` or `grace`).
     pub fn to_json(&self) -> Value {
-        json!({
-            "valid": self.status.is_valid(),
-            "status": self.status.as_str(),
-            "format": self.format.as_str(),
-            "kid": self.kid,
-            "license_id": self.license_id(),
-            "tier": self.tier().as_str(),
-            "sub": self.sub(),
-            "claims": self.claims.to_json(),
-            "expires_at": self.expires_at(),
-            "grace_ends_at": self.grace_ends_at(),
-            "grace_days_left": self.grace_days_left(self.verified_at),
-        })
+        crate::json::object(&mut [
+            ("valid", self.status.is_valid().into()),
+            ("status", self.status.as_str().into()),
+            ("format", self.format.as_str().into()),
+            ("kid", self.kid.as_str().into()),
+            ("license_id", self.license_id().into()),
+            ("tier", self.tier().as_str().into()),
+            ("sub", self.sub().into()),
+            ("claims", self.claims.to_json()),
+            ("expires_at", self.expires_at().into()),
+            ("grace_ends_at", self.grace_ends_at().into()),
+            (
+                "grace_days_left",
+                self.grace_days_left(self.verified_at).into(),
+            ),
+        ])
     }
 }
 

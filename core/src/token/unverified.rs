@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::token::{detect_format, TokenFormat};
@@ -87,13 +87,16 @@ impl UnverifiedToken {
     /// `{"verified": false, "format", "header", "claims", "signature_bytes"}`: the `verified`
     /// member is always `false` so that no reader mistakes the output for a verification.
     pub fn to_json(&self) -> Value {
-        json!({
-            "verified": false,
-            "format": self.format.as_str(),
-            "header": self.header,
-            "claims": self.claims,
-            "signature_bytes": self.signature_len,
-        })
+        crate::json::object(&mut [
+            ("verified", false.into()),
+            ("format", self.format.as_str().into()),
+            (
+                "header",
+                self.header.clone().map_or(Value::Null, Value::Object),
+            ),
+            ("claims", Value::Object(self.claims.clone())),
+            ("signature_bytes", self.signature_len.into()),
+        ])
     }
 }
 
