@@ -151,6 +151,17 @@ impl LicenseClaims {
                 }
             }
         }
+        LicenseClaims::from_known(known, map, format)
+    }
+
+    /// The claims from the members the format reads (`known`, by [`Claim`]) and the others
+    /// (`map`). Not generic, so that the binary holds one copy for every kind of member list.
+    #[inline(never)]
+    fn from_known(
+        mut known: [Option<Value>; Claim::COUNT],
+        map: Map<String, Value>,
+        format: TokenFormat,
+    ) -> Result<LicenseClaims> {
         // A claim given as `null` reads as absent.
         let mut take = |claim: Claim| {
             known
