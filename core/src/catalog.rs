@@ -22,8 +22,10 @@ pub const MAX_ROLES: usize = 256;
 /// Most distinct permissions the roles of a catalog may name together.
 pub const MAX_PERMISSIONS: usize = 4096;
 
-const DEFAULT_JSON: &str = include_str!("../catalogs/default.json");
-const DEV_HEALTH_OPS_JSON: &str = include_str!("../catalogs/dev-health-ops.json");
+/// `catalogs/default.json` without its whitespace (see `build.rs`).
+const DEFAULT_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/default.json"));
+/// `catalogs/dev-health-ops.json` without its whitespace (see `build.rs`).
+const DEV_HEALTH_OPS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/dev-health-ops.json"));
 
 /// A feature of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -635,6 +637,28 @@ mod tests {
     }
 
     const TIERS: &str = r#"[{"key":"community","name":"C","grace_days":0},{"key":"team","name":"T","grace_days":14},{"key":"enterprise","name":"E","grace_days":30}]"#;
+
+    #[test]
+    fn the_shipped_catalogs_are_embedded_without_whitespace_as_they_are() {
+        for (embedded, file) in [
+            (DEFAULT_JSON, include_str!("../catalogs/default.json")),
+            (
+                DEV_HEALTH_OPS_JSON,
+                include_str!("../catalogs/dev-health-ops.json"),
+            ),
+        ] {
+            assert!(embedded.len() < file.len());
+            assert!(!embedded.contains('\n'));
+            assert_eq!(
+                crate::json::parse(embedded.as_bytes()).unwrap(),
+                crate::json::parse(file.as_bytes()).unwrap()
+            );
+            assert_eq!(
+                format!("{:?}", Catalog::from_json(embedded).unwrap()),
+                format!("{:?}", Catalog::from_json(file).unwrap())
+            );
+        }
+    }
 
     #[test]
     fn the_shipped_catalogs_load() {
