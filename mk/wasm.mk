@@ -102,7 +102,7 @@ bench-wasm: deps-wasm ## verify: wasm vs bare dalek verify_strict in wasm vs @no
 	@rm -rf $(WASM_DIR)/pkg-bench && mkdir -p $(WASM_DIR)/pkg-bench
 	$(WASM_BINDGEN) $(WASM_ARTIFACT) --target nodejs --out-dir $(WASM_DIR)/pkg-bench --out-name index
 	$(WASM_OPT) -Oz $(WASM_DIR)/pkg-bench/index_bg.wasm -o $(WASM_DIR)/pkg-bench/index_bg.wasm
-	node $(WASM_DIR)/js/build.mjs $(WASM_DIR)/pkg-bench nodejs
+	node $(WASM_DIR)/js/build.mjs $(WASM_DIR)/pkg-bench nodejs bench
 	cp $(WASM_DIR)/npm/node.package.json $(WASM_DIR)/pkg-bench/package.json
 	node benches/wasm/bench.mjs
 

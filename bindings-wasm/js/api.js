@@ -24,21 +24,22 @@ function entitlementsApi(w) {
   // A module result: the text itself, or the error it carries thrown.
   const ok = (result) => {
     if (result.charCodeAt(0) === 1) {
-      const [, code, message] = result.split("\x01");
-      throw err(code, message);
+      const end = result.indexOf("\x01", 1);
+      throw err(result.slice(1, end), result.slice(end + 1));
     }
     return result;
   };
   const parsed = (result) => JSON.parse(ok(result));
 
-  // Unix seconds: `now` when given (finite, floored), else the JS clock.
-  const clock = (now) => {
-    if (now == null) return Math.floor(Date.now() / 1000);
-    if (typeof now !== "number" || !Number.isFinite(now) || Math.abs(now) > 2 ** 53) {
-      throw bad("now must be a finite number of Unix seconds");
-    }
-    return Math.floor(now);
+  // Whole seconds from a JS value read as a number (as a wasm f64 parameter reads it: "17" is 17),
+  // finite and within 2^53, floored.
+  const seconds = (value, what) => {
+    const n = +value;
+    if (!Number.isFinite(n) || Math.abs(n) > 2 ** 53) throw bad(`${what} must be a finite number of Unix seconds`);
+    return Math.floor(n);
   };
+  // Unix seconds: `now` when given, else the JS clock.
+  const clock = (now) => (now == null ? Math.floor(Date.now() / 1000) : seconds(now, "now"));
   // A document given as JSON text or as an object: its JSON text.
   const jsonText = (value, what) => {
     if (typeof value === "string") return value;
@@ -65,7 +66,12 @@ function entitlementsApi(w) {
     if (value !== null && typeof value === "object") {
       // JSON has no NaN or Infinity: they would read as "not given". Refuse them first.
       for (const key of known) {
-        const n = value[key];
+        let n;
+        try {
+          n = value[key];
+        } catch {
+          throw bad(`${what} cannot be read as JSON`);
+        }
         if (typeof n === "number" && !Number.isFinite(n)) throw bad(`${what}: \`${key}\` must be a finite number`);
       }
     }
@@ -85,6 +91,8 @@ function entitlementsApi(w) {
       bool: (key) => get(key, (v) => typeof v === "boolean", "a boolean"),
       int: (key) => get(key, Number.isInteger, "a whole number"),
       value: (key) => (bag[key] == null ? undefined : bag[key]),
+      // The caller's own value (not read through JSON): for lists whose members hold numbers.
+      raw: (key) => (value?.[key] == null ? undefined : value[key]),
     };
   };
 
@@ -100,10 +108,12 @@ function entitlementsApi(w) {
   class Handle {
     /** Frees the object in the module now, rather than when it is garbage-collected. */
     free() {
-      if (this._handle !== undefined) {
-        registry.unregister(this);
-        w.free(this._handle);
+      const handle = this._handle;
+      if (handle !== undefined) {
+        // Forgotten first: if this object cannot be changed (frozen), it keeps its slot.
         this._handle = undefined;
+        registry.unregister(this);
+        w.free(handle);
       }
     }
     get _h() {
@@ -112,6 +122,8 @@ function entitlementsApi(w) {
     }
   }
   if (Symbol.dispose) Handle.prototype[Symbol.dispose] = Handle.prototype.free;
+  // A member cached in JS, read like the others: only while the object is alive.
+  const cached = (obj, key) => (obj._h === undefined ? undefined : obj[key]);
   const handleOf = (value, Class) => {
     if (!(value instanceof Class)) throw new Error(`expected instance of ${Class.name}`);
     return value._h;
@@ -144,7 +156,7 @@ function entitlementsApi(w) {
       ok(w.keyring_add(this._h, kid, publicKey, false));
     }
     toJwks() {
-      return JSON.parse(w.keyring_jwks(this._h));
+      return parsed(w.keyring_jwks(this._h));
     }
     get kids() {
       return this.toJwks().keys.map((k) => k.kid);
@@ -177,16 +189,19 @@ function entitlementsApi(w) {
       return own(License, +ok(w.verify(this._h, token, clock(now))));
     }
     get issuer() {
-      return this._issuer;
+      return cached(this, "_issuer");
     }
     get leeway() {
-      return this._leeway;
+      return cached(this, "_leeway");
     }
   }
 
   // A license's data, fetched once: [graceDays, verifiedAt, toJSON(), notBefore, audience,
   // orgName, contactEmail]. Each read parses it afresh, so callers get objects of their own.
-  const L = (license, i) => JSON.parse((license._json ??= w.license_json(license._h)))[i];
+  const L = (license, i) => {
+    const handle = license._h; // throws once freed, like every other member
+    return JSON.parse((license._json ??= ok(w.license_json(handle))))[i];
+  };
   const claims = (license) => L(license, 2).claims;
   class License extends Handle {
     get status() { return L(this, 2).status; }
@@ -237,9 +252,9 @@ function entitlementsApi(w) {
     contains(licenseId) {
       return w.contains(this._h, licenseId);
     }
-    get size() { return this._info.size; }
-    get issuedAt() { return this._info.issuedAt; }
-    get expiresAt() { return this._info.expiresAt; }
+    get size() { return cached(this, "_info").size; }
+    get issuedAt() { return cached(this, "_info").issuedAt; }
+    get expiresAt() { return cached(this, "_info").expiresAt; }
   }
 
   function inspectToken(token) {
@@ -249,7 +264,10 @@ function entitlementsApi(w) {
 
   const catalog = (kind, source = "") => own(Catalog, +ok(w.catalog(kind, source)));
   // [name, tiers, features, limits, roles] in lists, fetched once; each read builds new objects.
-  const info = (c, i) => JSON.parse((c._info ??= w.catalog_info(c._h)))[i];
+  const info = (c, i) => {
+    const handle = c._h;
+    return JSON.parse((c._info ??= ok(w.catalog_info(handle))))[i];
+  };
   class Catalog extends Handle {
     static default() { return catalog(0); }
     static devHealthOps() { return catalog(1); }
@@ -268,9 +286,9 @@ function entitlementsApi(w) {
         ({ key, name, direction, values: { community, team, enterprise } }));
     }
     get roles() { return info(this, 4); }
-    tierName(tier) { return ok(w.tier_name(this._h, tier)); }
+    tierName(tier) { return parsed(w.tier_name(this._h, tier)); }
     can(role, permission) { return w.can(this._h, role, permission); }
-    permissionsOf(role) { return JSON.parse(w.permissions(this._h, role)); }
+    permissionsOf(role) { return parsed(w.permissions(this._h, role)); }
   }
 
   const RESOLVE_OPTIONS = ["orgId", "orgTier", "overrides", "killSwitches", "now"];
@@ -320,16 +338,19 @@ function entitlementsApi(w) {
         if (catalog == null) catalog = (defaultCatalog ??= Catalog.default());
       }
       const cat = handleOf(catalog, Catalog);
-      let lic = -1;
+      let lic;
       if (license != null) {
-        if (!(license instanceof License)) throw bad("`license` must be a License (from Verifier.verify) or null");
+        if (!(license instanceof License) || license._handle === undefined) {
+          throw bad("`license` must be a License (from Verifier.verify) or null");
+        }
         lic = license._h;
       }
       const o = options(opts, "resolve options", RESOLVE_OPTIONS);
       const orgId = o.str("orgId");
       const orgTier = o.str("orgTier");
-      const list = JSON.stringify(overrides(o.value("overrides") ?? []));
-      const switches = JSON.stringify(killSwitches(o.value("killSwitches") ?? {}));
+      // Checked on the caller's values: through JSON, an `expiresAt` of NaN would read as null.
+      const list = JSON.stringify(overrides(o.raw("overrides") ?? []));
+      const switches = JSON.stringify(killSwitches(o.raw("killSwitches") ?? {}));
       const now = o.int("now") ?? clock();
       return entitlements(w.resolve(cat, lic, orgId, orgTier, list, switches, now));
     }
@@ -338,20 +359,20 @@ function entitlementsApi(w) {
       const text = typeof json === "string" ? json : stringify(json ?? null, "entitlements JSON");
       return entitlements(w.entitlements_from_json(cat, text));
     }
-    get tier() { return this._tier; }
-    get orgId() { return this._orgId; }
-    get staleAt() { return this._staleAt ?? undefined; }
+    get tier() { return cached(this, "_tier"); }
+    get orgId() { return cached(this, "_orgId"); }
+    get staleAt() { return cached(this, "_staleAt") ?? undefined; }
     isStale(now) { return w.is_stale(this._h, clock(now)); }
     has(feature) { return w.contains(this._h, feature); }
-    check(feature) { return decision(JSON.parse(w.query(this._h, 0, feature))); }
-    decisions() { return JSON.parse(w.query(this._h, 1, "")).map(decision); }
+    check(feature) { return decision(parsed(w.query(this._h, 0, feature))); }
+    decisions() { return parsed(w.query(this._h, 1, "")).map(decision); }
     checkLimit(limit, current) {
-      const [allowed, maximum, direction, reason] = JSON.parse(w.check_limit(this._h, limit, current));
+      const [allowed, maximum, direction, reason] = parsed(w.check_limit(this._h, limit, current));
       const seen = Number.isFinite(Number(current)) ? Number(current) : null;
       return { limit, allowed, current: seen, maximum, currentTier: this._tier, direction, reason };
     }
     limit(limit) {
-      const [, maximum, direction] = JSON.parse(w.check_limit(this._h, limit, 0));
+      const [, maximum, direction] = parsed(w.check_limit(this._h, limit, 0));
       return direction === null ? undefined : maximum;
     }
     can(role, permission) { return w.can(this._h, role, permission); }
@@ -364,7 +385,7 @@ function entitlementsApi(w) {
       const [state, required, href] = parsed(w.gate(this._h, feature, requiredTier ?? undefined, upgradeHref ?? undefined));
       return { state, feature, currentTier: this._tier, requiredTier: required, upgradeHref: href };
     }
-    toJSON() { return JSON.parse(w.query(this._h, 2, "")); }
+    toJSON() { return parsed(w.query(this._h, 2, "")); }
   }
 
   // SPEC §4 (as in Node): upgradeGate({feature, requiredTier?, entitlements, upgradeHref?}); or
@@ -413,12 +434,6 @@ function entitlementsApi(w) {
         return parsed(w.session_verify(this._h, token, clock(now)));
       }
     }
-    const seconds = (value, what) => {
-      if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > 2 ** 53) {
-        throw bad(`${what} must be a finite number of Unix seconds`);
-      }
-      return value;
-    };
     api.SessionVerifier = SessionVerifier;
     // (payload, header, secrets, {now?, tolerance?}) as in Node, or (…, now?, tolerance?); `secrets`
     // is one secret or a list.
@@ -436,7 +451,7 @@ function entitlementsApi(w) {
         throw bad("secrets must be a list of strings");
       }
       const limit = tolerance == null ? undefined : seconds(tolerance, "tolerance");
-      return +ok(w.stripe_signature(bytes, header, JSON.stringify(secrets), clock(now), limit));
+      return +ok(w.stripe_signature(bytes, header, secrets, clock(now), limit));
     };
     api.replayStripeEvents = (input) => parsed(w.stripe_replay(stringify(input ?? null, "replay input")));
   }

@@ -1,5 +1,5 @@
 // Wraps one wasm-bindgen output directory into a build of the package (called by `make wasm`):
-//   node js/build.mjs <dir> <web|nodejs> [full]
+//   node js/build.mjs <dir> <web|nodejs> [full|bench]
 // <dir> holds wasm-bindgen's output for that target (`--out-name index`). Its glue moves to
 // glue.js, and index.js becomes js/api.js over it: an ES module for `web`, a CommonJS module
 // with static named exports for `nodejs` (so that Node's `import { Catalog }` finds them). The
@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const [dir, target, variant] = process.argv.slice(2);
-if (!dir || !["web", "nodejs"].includes(target) || (variant && variant !== "full")) {
-  console.error("usage: node js/build.mjs <dir> <web|nodejs> [full]");
+if (!dir || !["web", "nodejs"].includes(target) || (variant && !["full", "bench"].includes(variant))) {
+  console.error("usage: node js/build.mjs <dir> <web|nodejs> [full|bench]");
   process.exit(2);
 }
 const full = variant === "full";
@@ -19,7 +19,8 @@ const js = (name) => readFileSync(fileURLToPath(new URL(name, import.meta.url)),
 
 const names = ["Keyring", "Verifier", "License", "RevocationList", "Catalog", "Entitlements"]
   .concat(["upgradeGate", "inspectToken", "isEntitlementsError", "version"])
-  .concat(full ? ["SessionVerifier", "verifyStripeSignature", "replayStripeEvents"] : []);
+  .concat(full ? ["SessionVerifier", "verifyStripeSignature", "replayStripeEvents"] : [])
+  .concat(variant === "bench" ? ["BenchStrictVerifier"] : []);
 
 renameSync(join(dir, "index.js"), join(dir, "glue.js"));
 rmSync(join(dir, "index.d.ts"));
@@ -42,7 +43,6 @@ const w = require("./glue.js");
 ${api}
 const api = entitlementsApi(w);
 ${names.map((n) => `exports.${n} = api.${n};`).join("\n")}
-if (api.BenchStrictVerifier) exports.BenchStrictVerifier = api.BenchStrictVerifier;
 `;
 }
 writeFileSync(join(dir, "index.js"), index);

@@ -12,7 +12,7 @@ export class SessionVerifier {
     constructor(keyring: Keyring, options?: SessionVerifierOptions | null);
     /**
      * Verifies a session token at `now` (the JS clock when left out):
-     * `{sub, email, orgId, role, isSuperuser, expiresAt}`.
+     * `{sub, email, orgId, role, isSuperuser, exp}` (and `expiresAt`, the same as `exp`).
      */
     verify(token: string, now?: number | null): Session;
 }

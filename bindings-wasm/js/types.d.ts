@@ -177,7 +177,8 @@ export interface Decision {
 export interface LimitDecision {
   limit: string;
   allowed: boolean;
-  current: number;
+  /** `null` when the given `current` was not a finite number (then never allowed). */
+  current: number | null;
   maximum: number | null;
   currentTier: Tier;
   direction: "max" | "min" | null;

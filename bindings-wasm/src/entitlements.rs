@@ -9,7 +9,7 @@ use dev_health_entitlements as core;
 use serde_json::Value;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::table::{error, get, list, put, seconds, stale, text, Obj};
+use crate::table::{error, get, handle_or_error, list, put, seconds, stale, text, Handle, Obj};
 
 /// A tier by name, or an `invalid_input` error that lists the names.
 fn tier(name: &str) -> Result<Tier, core::Error> {
@@ -35,10 +35,7 @@ pub fn catalog(kind: u32, source: &str) -> String {
         2 => Catalog::builtin(source),
         _ => Catalog::from_json(source).map(Arc::new),
     };
-    match catalog {
-        Ok(c) => put(Obj::Catalog(c)).to_string(),
-        Err(e) => error(&e),
-    }
+    handle_or_error(catalog.map(Obj::Catalog))
 }
 
 /// A catalog's contents as JSON text, in lists (the JS layer names the members):
@@ -46,7 +43,7 @@ pub fn catalog(kind: u32, source: &str) -> String {
 /// description]], [[key, name, direction, [community, team, enterprise]]], [role]]`, each list in
 /// catalog order; a limit value of `null` is unlimited.
 #[wasm_bindgen]
-pub fn catalog_info(handle: u32) -> String {
+pub fn catalog_info(handle: Handle) -> String {
     get!(handle, Catalog, |c| {
         let tiers: Vec<Value> = c
             .tiers()
@@ -97,18 +94,21 @@ fn direction(d: core::LimitDirection) -> &'static str {
     }
 }
 
-/// A tier's display name in a catalog (e.g. `Enterprise`), or the error for an unknown tier.
+/// A tier's display name in a catalog (e.g. `Enterprise`) as JSON text, or the error for an unknown
+/// tier.
 #[wasm_bindgen]
-pub fn tier_name(handle: u32, name: &str) -> String {
+pub fn tier_name(handle: Handle, name: &str) -> String {
     match tier(name) {
-        Ok(t) => get!(handle, Catalog, |c| c.tier_name(t).to_owned()).unwrap_or_else(stale),
+        Ok(t) => {
+            get!(handle, Catalog, |c| text(&Value::from(c.tier_name(t)))).unwrap_or_else(stale)
+        }
         Err(e) => error(&e),
     }
 }
 
 /// Every permission of `role`, own and inherited, in catalog order, as a JSON list.
 #[wasm_bindgen]
-pub fn permissions(handle: u32, role: &str) -> String {
+pub fn permissions(handle: Handle, role: &str) -> String {
     get!(handle, Catalog, |c| text(&Value::from(
         c.permissions_of(role)
     )))
@@ -117,7 +117,7 @@ pub fn permissions(handle: u32, role: &str) -> String {
 
 /// Whether `role` has `permission`, in a catalog or in an entitlements' catalog.
 #[wasm_bindgen]
-pub fn can(handle: u32, role: &str, permission: &str) -> bool {
+pub fn can(handle: Handle, role: &str, permission: &str) -> bool {
     crate::table::with(handle, |o| match o {
         Obj::Catalog(c) => Some(c.can(role, permission)),
         Obj::Entitlements(e) => Some(e.can(role, permission)),
@@ -128,7 +128,7 @@ pub fn can(handle: u32, role: &str, permission: &str) -> bool {
 
 /// Whether a revocation list holds `key` (a license id), or entitlements allow `key` (a feature).
 #[wasm_bindgen]
-pub fn contains(handle: u32, key: &str) -> bool {
+pub fn contains(handle: Handle, key: &str) -> bool {
     crate::table::with(handle, |o| match o {
         Obj::Revocations(r) => Some(r.contains(key)),
         Obj::Entitlements(e) => Some(e.has(key)),
@@ -142,17 +142,20 @@ fn entitlements(e: Entitlements) -> String {
     let tier = e.tier().as_str();
     let org_id = e.org_id().map(str::to_owned);
     let stale_at = e.stale_at();
-    text(&list![put(Obj::Entitlements(e)), tier, org_id, stale_at])
+    match put(Obj::Entitlements(e)) {
+        Ok(handle) => text(&list![handle, tier, org_id, stale_at]),
+        Err(text) => text,
+    }
 }
 
-/// Resolves an org's entitlements (SPEC §3) from a catalog and a license (`license` < 0: none)
+/// Resolves an org's entitlements (SPEC §3) from a catalog and a license (`undefined`: none)
 /// at `now`, for `org_id` with its own `org_tier`. `overrides` is JSON text `[[feature, enabled,
 /// expiresAt]]` and `kill_switches` `{feature: enabled}`, both checked by the JS layer. Returns
 /// `[handle, tier, orgId, staleAt]` as JSON text, or the error (an unknown `org_tier`).
 #[wasm_bindgen]
 pub fn resolve(
-    catalog: u32,
-    license: i32,
+    catalog: Handle,
+    license: Option<Handle>,
     org_id: Option<String>,
     org_tier: Option<String>,
     overrides: &str,
@@ -167,8 +170,21 @@ pub fn resolve(
         Some(Ok(t)) => Some(t),
         None => None,
     };
-    let overrides: Vec<core::Override> = match core::json::parse(overrides.as_bytes()) {
-        Ok(Value::Array(items)) => items
+    let (overrides, kill_switches) = match (
+        core::json::parse(overrides.as_bytes()),
+        core::json::parse(kill_switches.as_bytes()),
+    ) {
+        (Ok(o), Ok(k)) => (o, k),
+        // JSON.stringify writes a lone surrogate as `\ud800`, which the core's reader refuses.
+        (Err(e), _) | (_, Err(e)) => {
+            return error(&core::Error::new(
+                core::ErrorCode::InvalidInput,
+                format!("resolve options: {e}"),
+            ))
+        }
+    };
+    let overrides: Vec<core::Override> = match overrides {
+        Value::Array(items) => items
             .iter()
             .map(|o| core::Override {
                 feature: o
@@ -184,7 +200,7 @@ pub fn resolve(
     };
     // Inserted one by one: `collect` into a map adds a sort to the size-budgeted module.
     let mut switches = BTreeMap::new();
-    if let Ok(Value::Object(given)) = core::json::parse(kill_switches.as_bytes()) {
+    if let Value::Object(given) = kill_switches {
         for (feature, enabled) in given {
             switches.insert(feature, enabled.as_bool().unwrap_or_default());
         }
@@ -200,9 +216,9 @@ pub fn resolve(
         };
         Entitlements::resolve(catalog, &input)
     };
-    let resolved = match u32::try_from(license) {
-        Err(_) => Some(run(catalog, None)),
-        Ok(handle) => get!(handle, License, |l| run(catalog, Some(l))),
+    let resolved = match license {
+        None => Some(run(catalog, None)),
+        Some(handle) => get!(handle, License, |l| run(catalog, Some(l))),
     };
     resolved.map_or_else(stale, entitlements)
 }
@@ -210,7 +226,7 @@ pub fn resolve(
 /// Rebuilds entitlements from the JSON text of `toJSON()`: `[handle, tier, orgId, staleAt]` as
 /// JSON text, or the error.
 #[wasm_bindgen]
-pub fn entitlements_from_json(catalog: u32, json: &str) -> String {
+pub fn entitlements_from_json(catalog: Handle, json: &str) -> String {
     let Some(catalog) = get!(catalog, Catalog, |c| c.clone()) else {
         return stale();
     };
@@ -250,7 +266,7 @@ fn decision(d: &core::Decision<'_>) -> Value {
 /// every feature of the catalog, in catalog order; 2 `toJSON()` (the JSON dev-health-web reads).
 /// A decision is `[feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]`.
 #[wasm_bindgen]
-pub fn query(handle: u32, op: u32, key: &str) -> String {
+pub fn query(handle: Handle, op: u32, key: &str) -> String {
     get!(handle, Entitlements, |e| text(&match op {
         0 => decision(&e.check(key)),
         1 => Value::Array(
@@ -269,7 +285,7 @@ pub fn query(handle: u32, op: u32, key: &str) -> String {
 /// `maximum` is the bound in force (`null`: unlimited, or an unknown limit); `direction` is `null`
 /// exactly when the catalog has no such limit.
 #[wasm_bindgen]
-pub fn check_limit(handle: u32, limit: &str, current: f64) -> String {
+pub fn check_limit(handle: Handle, limit: &str, current: f64) -> String {
     get!(handle, Entitlements, |e| {
         let d = e.check_limit(limit, current);
         let reason = match d.reason {
@@ -291,7 +307,7 @@ pub fn check_limit(handle: u32, limit: &str, current: f64) -> String {
 /// the error for an unknown `required_tier`.
 #[wasm_bindgen]
 pub fn gate(
-    handle: u32,
+    handle: Handle,
     feature: &str,
     required_tier: Option<String>,
     upgrade_href: Option<String>,
@@ -315,6 +331,6 @@ pub fn gate(
 
 /// Whether entitlements must be resolved again at `now`.
 #[wasm_bindgen]
-pub fn is_stale(handle: u32, now: f64) -> bool {
+pub fn is_stale(handle: Handle, now: f64) -> bool {
     get!(handle, Entitlements, |e| e.is_stale(seconds(now))).unwrap_or(false)
 }

@@ -9,7 +9,7 @@ use dev_health_entitlements::stripe::{
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::table::{error, get, handle_or_error, json_or_error, seconds, stale, Obj};
+use crate::table::{error, get, handle_or_error, json_or_error, seconds, stale, Handle, Obj};
 
 fn invalid(message: String) -> core::Error {
     core::Error::new(core::ErrorCode::InvalidInput, message)
@@ -19,7 +19,7 @@ fn invalid(message: String) -> core::Error {
 /// secret shorter than 32 bytes).
 #[wasm_bindgen]
 pub fn session_verifier(
-    keyring: u32,
+    keyring: Handle,
     hs256_secret: Option<String>,
     leeway: Option<f64>,
     issuer: Option<String>,
@@ -41,7 +41,7 @@ pub fn session_verifier(
 /// Verifies a session token at `now`: `{sub, email, orgId, role, isSuperuser, exp, expiresAt}`
 /// (`expiresAt`: the same as `exp`, the name of earlier versions) as JSON text, or the error.
 #[wasm_bindgen]
-pub fn session_verify(handle: u32, token: &str, now: f64) -> String {
+pub fn session_verify(handle: Handle, token: &str, now: f64) -> String {
     get!(handle, Sessions, |v| json_or_error(
         v.verify(token, seconds(now)).map(|s| json!({
             "sub": s.sub,
@@ -56,21 +56,17 @@ pub fn session_verify(handle: u32, token: &str, now: f64) -> String {
     .unwrap_or_else(stale)
 }
 
-/// Verifies a `Stripe-Signature` header against the raw body with any of the secrets (a JSON list
-/// of strings): the signed timestamp as text, or the error. `tolerance` defaults to 300 s.
+/// Verifies a `Stripe-Signature` header against the raw body with any of the secrets: the signed
+/// timestamp as text, or the error. `tolerance` defaults to 300 s.
 #[wasm_bindgen]
 pub fn stripe_signature(
     payload: &[u8],
     header: &str,
-    secrets: &str,
+    secrets: Vec<String>,
     now: f64,
     tolerance: Option<f64>,
 ) -> String {
-    let secrets = core::json::parse(secrets.as_bytes()).unwrap_or(Value::Null);
-    let secrets: Vec<&str> = secrets
-        .as_array()
-        .map(|list| list.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let tolerance = tolerance.map_or(DEFAULT_TOLERANCE_SECS, seconds);
     match verify_signature(payload, header, &secrets, seconds(now), tolerance) {
         Ok(t) => t.to_string(),

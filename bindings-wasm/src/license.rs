@@ -6,7 +6,7 @@ use dev_health_entitlements::token::unverified::UnverifiedToken;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::table::{
-    error, fail, get, handle_or_error, json_or_error, list, put, seconds, stale, text, Obj,
+    error, fail, get, handle_or_error, json_or_error, list, put, seconds, stale, text, Handle, Obj,
 };
 
 /// A keyring, as the handle's text or the error. `kind` 0: empty; 1: from a JWKS document; 2:
@@ -27,7 +27,7 @@ pub fn keyring(kind: u32, source: &str) -> String {
 /// keyring, replacing any key with the same `kid`: empty text, or the error. `named`: the error
 /// message starts with the key's `kid` (a key of the constructor's `{kid: base64}` map).
 #[wasm_bindgen]
-pub fn keyring_add(handle: u32, kid: &str, public_key: Option<String>, named: bool) -> String {
+pub fn keyring_add(handle: Handle, kid: &str, public_key: Option<String>, named: bool) -> String {
     let Some(public_key) = public_key else {
         return fail(
             core::ErrorCode::InvalidInput.as_str(),
@@ -47,7 +47,7 @@ pub fn keyring_add(handle: u32, kid: &str, public_key: Option<String>, named: bo
 
 /// The keyring as JWKS JSON text.
 #[wasm_bindgen]
-pub fn keyring_jwks(handle: u32) -> String {
+pub fn keyring_jwks(handle: Handle) -> String {
     get!(handle, Keyring, |k| text(&k.to_jwks())).unwrap_or_else(stale)
 }
 
@@ -55,7 +55,7 @@ pub fn keyring_jwks(handle: u32) -> String {
 /// out (`undefined`) keep the core's defaults.
 #[wasm_bindgen]
 pub fn verifier(
-    keyring: u32,
+    keyring: Handle,
     issuer: Option<String>,
     leeway: Option<f64>,
     accept_v1: Option<bool>,
@@ -79,13 +79,16 @@ pub fn verifier(
         .with_deployment_id(deployment_id)
         .with_high_water_mark(high_water_mark.map(seconds));
     let (issuer, leeway) = (v.issuer().to_owned(), v.leeway());
-    text(&list![put(Obj::Verifier(v)), issuer, leeway])
+    match put(Obj::Verifier(v)) {
+        Ok(handle) => text(&list![handle, issuer, leeway]),
+        Err(text) => text,
+    }
 }
 
 /// Changes a verifier: `what` 0 takes grace days from the catalog `other`; 1 checks the revocation
 /// list `other`; 2 stops checking a list. Empty text, or the error.
 #[wasm_bindgen]
-pub fn verifier_set(handle: u32, what: u32, other: u32) -> String {
+pub fn verifier_set(handle: Handle, what: u32, other: Handle) -> String {
     let change = match what {
         0 => get!(other, Catalog, |c| Change::Catalog(c.clone())),
         1 => get!(other, Revocations, |r| Change::Revocations(Some(r.clone()))),
@@ -114,7 +117,7 @@ enum Change {
 
 /// Verifies a license token at `now`: the license's handle, or the error (SPEC §1.4 code).
 #[wasm_bindgen]
-pub fn verify(verifier: u32, token: &str, now: f64) -> String {
+pub fn verify(verifier: Handle, token: &str, now: f64) -> String {
     match get!(verifier, Verifier, |v| v.verify(token, seconds(now))) {
         Some(result) => handle_or_error(result.map(Obj::License)),
         None => stale(),
@@ -124,7 +127,7 @@ pub fn verify(verifier: u32, token: &str, now: f64) -> String {
 /// A license as JSON text: `[graceDays, verifiedAt, toJSON(), notBefore, audience, orgName,
 /// contactEmail]`; `toJSON()` is the CLI's `verify --json` shape, with every claim.
 #[wasm_bindgen]
-pub fn license_json(handle: u32) -> String {
+pub fn license_json(handle: Handle) -> String {
     get!(handle, License, |l| {
         let c = &l.claims;
         text(&list![
@@ -143,7 +146,7 @@ pub fn license_json(handle: u32) -> String {
 /// A license at another moment: `op` 0 its status (0 active, 1 grace, 2 expired); 1 whole days of
 /// grace left (-1 unless in grace). NaN for a stale handle.
 #[wasm_bindgen]
-pub fn license_at(handle: u32, op: u32, now: f64) -> f64 {
+pub fn license_at(handle: Handle, op: u32, now: f64) -> f64 {
     let now = seconds(now);
     get!(handle, License, |l| if op == 0 {
         match l.status_at(now) {
@@ -160,7 +163,7 @@ pub fn license_at(handle: u32, op: u32, now: f64) -> f64 {
 /// Verifies a signed revocation list with a keyring: `[handle, size, issuedAt, expiresAt]` as
 /// JSON text, or the error. `issuer` defaults to the core's.
 #[wasm_bindgen]
-pub fn revocation(token: &str, keyring: u32, issuer: Option<String>, now: f64) -> String {
+pub fn revocation(token: &str, keyring: Handle, issuer: Option<String>, now: f64) -> String {
     let issuer = issuer.unwrap_or_else(|| core::DEFAULT_ISSUER.to_owned());
     let verified = get!(keyring, Keyring, |k| core::RevocationList::verify(
         token,
@@ -173,12 +176,10 @@ pub fn revocation(token: &str, keyring: u32, issuer: Option<String>, now: f64) -
         Some(Err(e)) => error(&e),
         Some(Ok(list)) => {
             let (size, issued_at, expires_at) = (list.len(), list.issued_at, list.expires_at);
-            text(&list![
-                put(Obj::Revocations(list)),
-                size,
-                issued_at,
-                expires_at
-            ])
+            match put(Obj::Revocations(list)) {
+                Ok(handle) => text(&list![handle, size, issued_at, expires_at]),
+                Err(text) => text,
+            }
         }
     }
 }
