@@ -268,8 +268,11 @@ pub struct Entitlements {
     allowed: BitSet,
     limits: Box<[LimitValue]>,
     license: Option<LicenseSummary>,
-    features_override: BTreeMap<String, bool>,
-    limits_override: BTreeMap<String, LimitValue>,
+    /// The license's feature grants, then the overrides in force: of two entries for one
+    /// feature, the later counts.
+    features_override: Vec<(String, bool)>,
+    /// The license's limits, by name in ascending order.
+    limits_override: Vec<(String, LimitValue)>,
     resolved_at: i64,
     stale_at: Option<i64>,
 }
@@ -422,8 +425,13 @@ impl Entitlements {
             })
             .collect();
 
-        let mut features_override: BTreeMap<String, bool> =
-            valid.map(|l| l.claims.features.clone()).unwrap_or_default();
+        let mut features_override: Vec<(String, bool)> = Vec::new();
+        if let Some(l) = valid {
+            features_override.reserve(l.claims.features.len());
+            for (key, granted) in &l.claims.features {
+                features_override.push((key.clone(), *granted));
+            }
+        }
         let mut soonest_lapse: Option<i64> = None;
         for o in overrides
             .registered
@@ -431,7 +439,7 @@ impl Entitlements {
             .flatten()
             .chain(overrides.unregistered.iter())
         {
-            features_override.insert(o.feature.clone(), o.enabled);
+            features_override.push((o.feature.clone(), o.enabled));
             if let Some(at) = o.expires_at {
                 soonest_lapse = Some(soonest_lapse.map_or(at, |s| s.min(at)));
             }
@@ -459,7 +467,13 @@ impl Entitlements {
                 license_type: l.claims.license_type,
             }),
             features_override,
-            limits_override: license_limits.cloned().unwrap_or_default(),
+            limits_override: license_limits.map_or_else(Vec::new, |limits| {
+                let mut list = Vec::with_capacity(limits.len());
+                for (name, value) in limits {
+                    list.push((name.clone(), *value));
+                }
+                list
+            }),
             resolved_at: now,
             stale_at,
             catalog,
@@ -659,8 +673,8 @@ impl Entitlements {
             limits_override.insert(k.clone(), limit_to_json(*v));
         }
         // A license may limit what the catalog does not (the default catalog has no `max_repos`).
-        let licensed = |key: &str| match self.limits_override.get(key) {
-            Some(value) => limit_to_json(*value),
+        let licensed = |key: &str| match self.limits_override.iter().find(|(k, _)| k == key) {
+            Some((_, value)) => limit_to_json(*value),
             None => self.limit(key).map_or(Value::Null, limit_to_json),
         };
         let license = self.license.as_ref();
@@ -796,19 +810,19 @@ impl Entitlements {
             }),
             _ => None,
         };
-        let mut features_override = BTreeMap::new();
+        let mut features_override = Vec::new();
         if let Some(m) = obj.get("features_override").and_then(Value::as_object) {
             for (k, v) in m {
                 if let Some(b) = v.as_bool() {
-                    features_override.insert(k.clone(), b);
+                    features_override.push((k.clone(), b));
                 }
             }
         }
-        let mut limits_override = BTreeMap::new();
+        let mut limits_override = Vec::new();
         if let Some(m) = obj.get("limits_override").and_then(Value::as_object) {
             for (k, v) in m {
                 if let Some(limit) = crate::claims::limit_from_json(v) {
-                    limits_override.insert(k.clone(), limit);
+                    limits_override.push((k.clone(), limit));
                 }
             }
         }
