@@ -196,8 +196,8 @@ function entitlementsApi(w) {
     }
   }
 
-  // A license's data, fetched once: [graceDays, verifiedAt, toJSON(), notBefore, audience,
-  // orgName, contactEmail]. Each read parses it afresh, so callers get objects of their own.
+  // A license's data, fetched once: [graceDays, verifiedAt, toJSON()]. Each read parses it
+  // afresh, so callers get objects of their own.
   const L = (license, i) => {
     const handle = license._h; // throws once freed, like every other member
     return JSON.parse((license._json ??= ok(w.license_json(handle))))[i];
@@ -219,10 +219,10 @@ function entitlementsApi(w) {
     get issuer() { return claims(this).iss; }
     get licenseType() { return claims(this).license_type; }
     get issuedAt() { return claims(this).iat; }
-    get notBefore() { return L(this, 3) ?? undefined; }
-    get audience() { return L(this, 4); }
-    get orgName() { return L(this, 5); }
-    get contactEmail() { return L(this, 6); }
+    get notBefore() { return claims(this).nbf ?? undefined; }
+    get audience() { return claims(this).aud ?? []; }
+    get orgName() { return claims(this).org_name ?? null; }
+    get contactEmail() { return claims(this).contact_email ?? null; }
     get features() { return claims(this).features; }
     get limits() { return claims(this).limits; }
     get claims() { return claims(this); }
@@ -322,8 +322,8 @@ function entitlementsApi(w) {
     const [handle, tier, orgId, staleAt] = parsed(result);
     return own(Entitlements, handle, { _tier: tier, _orgId: orgId, _staleAt: staleAt });
   };
-  const decision = ([feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]) =>
-    ({ feature, allowed, reason, denial, currentTier, requiredTier, expiresAt });
+  const decision = (ent, [feature, allowed, reason, denial, requiredTier, expiresAt]) =>
+    ({ feature, allowed, reason, denial, currentTier: ent._tier, requiredTier, expiresAt });
 
   let defaultCatalog;
   class Entitlements extends Handle {
@@ -364,8 +364,8 @@ function entitlementsApi(w) {
     get staleAt() { return cached(this, "_staleAt") ?? undefined; }
     isStale(now) { return w.is_stale(this._h, clock(now)); }
     has(feature) { return w.contains(this._h, feature); }
-    check(feature) { return decision(parsed(w.query(this._h, 0, feature))); }
-    decisions() { return parsed(w.query(this._h, 1, "")).map(decision); }
+    check(feature) { return decision(this, parsed(w.query(this._h, 0, feature))); }
+    decisions() { return parsed(w.query(this._h, 1, "")).map((d) => decision(this, d)); }
     checkLimit(limit, current) {
       const [allowed, maximum, direction, reason] = parsed(w.check_limit(this._h, limit, current));
       const seen = Number.isFinite(Number(current)) ? Number(current) : null;

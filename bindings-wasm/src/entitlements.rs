@@ -244,7 +244,8 @@ pub fn entitlements_from_json(catalog: Handle, json: &str) -> String {
     }
 }
 
-/// `[feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]`
+/// `[feature, allowed, reason, denial, requiredTier, expiresAt]` (the current tier is the
+/// entitlements' own)
 fn decision(d: &core::Decision<'_>) -> Value {
     let denial = match d.reason.denial() {
         None => Value::Null,
@@ -256,7 +257,6 @@ fn decision(d: &core::Decision<'_>) -> Value {
         d.allowed,
         d.reason.as_str(),
         denial,
-        d.current_tier.as_str(),
         tier_or_null(d.required_tier),
         d.expires_at,
     ]
@@ -264,7 +264,7 @@ fn decision(d: &core::Decision<'_>) -> Value {
 
 /// Reads entitlements, as JSON text: `op` 0 the decision for the feature `key`; 1 the decision for
 /// every feature of the catalog, in catalog order; 2 `toJSON()` (the JSON dev-health-web reads).
-/// A decision is `[feature, allowed, reason, denial, currentTier, requiredTier, expiresAt]`.
+/// A decision is `[feature, allowed, reason, denial, requiredTier, expiresAt]`.
 #[wasm_bindgen]
 pub fn query(handle: Handle, op: u32, key: &str) -> String {
     get!(handle, Entitlements, |e| text(&match op {

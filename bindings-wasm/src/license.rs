@@ -124,22 +124,16 @@ pub fn verify(verifier: Handle, token: &str, now: f64) -> String {
     }
 }
 
-/// A license as JSON text: `[graceDays, verifiedAt, toJSON(), notBefore, audience, orgName,
-/// contactEmail]`; `toJSON()` is the CLI's `verify --json` shape, with every claim.
+/// A license as JSON text: `[graceDays, verifiedAt, toJSON()]`; `toJSON()` is the CLI's
+/// `verify --json` shape, with every claim (v2-shaped: `aud`, `nbf`, `org_name` and
+/// `contact_email` only when the license has them).
 #[wasm_bindgen]
 pub fn license_json(handle: Handle) -> String {
-    get!(handle, License, |l| {
-        let c = &l.claims;
-        text(&list![
-            l.grace_days,
-            l.verified_at,
-            l.to_json(),
-            c.nbf,
-            c.aud.clone(),
-            c.org_name.clone(),
-            c.contact_email.clone(),
-        ])
-    })
+    get!(handle, License, |l| text(&list![
+        l.grace_days,
+        l.verified_at,
+        l.to_json()
+    ]))
     .unwrap_or_else(stale)
 }
 
