@@ -606,12 +606,13 @@ impl Catalog {
         else {
             return Vec::new();
         };
-        self.permissions
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| set.contains(*i))
-            .map(|(_, p)| p.as_str())
-            .collect()
+        let mut permissions = Vec::new();
+        for (i, p) in self.permissions.iter().enumerate() {
+            if set.contains(i) {
+                permissions.push(p.as_str());
+            }
+        }
+        permissions
     }
 
     #[inline]

@@ -470,16 +470,19 @@ fn audience(value: Option<Value>) -> Result<Vec<String>> {
     match value {
         None => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s]),
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s),
-                other => Err(Error::claims(format!(
-                    "claim `aud` must list strings, found {}",
-                    describe(Some(&other))
-                ))),
-            })
-            .collect(),
+        Some(Value::Array(items)) => {
+            let mut audience = Vec::with_capacity(items.len());
+            for item in items {
+                let Value::String(s) = item else {
+                    return Err(Error::claims(format!(
+                        "claim `aud` must list strings, found {}",
+                        describe(Some(&item))
+                    )));
+                };
+                audience.push(s);
+            }
+            Ok(audience)
+        }
         Some(other) => Err(Error::claims(format!(
             "claim `aud` must be a string or a list of strings, found {}",
             describe(Some(&other))
