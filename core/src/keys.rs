@@ -276,13 +276,13 @@ impl Keyring {
             ));
         }
         let mut ring = Keyring::new();
-        for (i, item) in text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .enumerate()
-        {
-            let position = i + 1;
+        let mut position = 0;
+        for item in text.split(',') {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            position += 1;
             let (kid, key) = match item.split_once('=') {
                 Some((kid, key)) if is_kid(kid.trim()) && !key.trim_matches('=').is_empty() => {
                     (kid.trim(), key.trim())
@@ -325,22 +325,19 @@ impl Keyring {
 
     /// The keyring as a JWKS document (with each key's window, where set).
     pub fn to_jwks(&self) -> Value {
-        let keys: Vec<Value> = self
-            .entries
-            .iter()
-            .map(|e| {
-                let mut jwk = e.key.to_jwk(&e.kid);
-                if let Some(obj) = jwk.as_object_mut() {
-                    if let Some(nb) = e.not_before {
-                        obj.insert("not_before".into(), nb.into());
-                    }
-                    if let Some(na) = e.not_after {
-                        obj.insert("not_after".into(), na.into());
-                    }
+        let mut keys = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let mut jwk = e.key.to_jwk(&e.kid);
+            if let Some(obj) = jwk.as_object_mut() {
+                if let Some(nb) = e.not_before {
+                    obj.insert("not_before".into(), nb.into());
                 }
-                jwk
-            })
-            .collect();
+                if let Some(na) = e.not_after {
+                    obj.insert("not_after".into(), na.into());
+                }
+            }
+            keys.push(jwk);
+        }
         crate::json::object(&mut [("keys", keys.into())])
     }
 }
