@@ -102,10 +102,10 @@ pub struct LicenseClaims {
 }
 
 impl LicenseClaims {
-    /// Reads v2 claims from their JSON text: the same result as [`LicenseClaims::from_json`] of
-    /// the parsed object. Well-formed claims (only members the schema reads, each of its JSON
-    /// type, none twice) are read straight into their fields; anything else takes the object
-    /// path, which words every error.
+    /// Reads v2 claims from their JSON text: [`LicenseClaims::from_json`] of the parsed object.
+    /// With `fast-json`, well-formed claims (only members the schema reads, each of its JSON
+    /// type, none twice) are first read straight into their fields; anything else takes the
+    /// object path, which words every error.
     pub(crate) fn from_v2_json(json: &[u8]) -> Result<LicenseClaims> {
         // serde would also read a struct from a JSON array: only an object may take the fast path.
         #[cfg(feature = "fast-json")]
@@ -117,13 +117,7 @@ impl LicenseClaims {
                 return Ok(claims);
             }
         }
-        match crate::token::v2::claims_members(json)? {
-            Some(members) => LicenseClaims::from_members(members, TokenFormat::V2),
-            // More members than the member reader takes: read them through a map.
-            None => {
-                LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
-            }
-        }
+        LicenseClaims::from_json(crate::token::v2::claims_object(json)?, TokenFormat::V2)
     }
 
     /// Reads claims from a decoded JSON object of the given format.

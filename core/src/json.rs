@@ -3,8 +3,8 @@
 //! both), so no reading of an ambiguous token header, claims set, key set or catalog is trusted;
 //! RFC 7515 §4 and RFC 7519 §4 allow refusing.
 //! * [`parse`]: a whole document as a `serde_json::Value`;
-//! * `members`: an object's members in order without building a map (the token header, and the
-//!   claims, which are read straight into their fields).
+//! * `members`: an object's members in order without building a map (the token header, whose
+//!   members are read in document order).
 //!
 //! The visitor answers every JSON type itself instead of leaving serde to word a type error: a
 //! serde type error can name a floating-point value, and that alone links the whole of Rust's

@@ -213,17 +213,6 @@ pub(crate) fn decode_claims(signed_data: &str) -> Result<Map<String, Value>> {
     claims_object(&bytes)
 }
 
-/// Parses decoded claims JSON into the members of its object, in order. `None` when the object
-/// has more than [`MAX_MEMBERS`] members (read those with [`claims_object`]).
-pub(crate) fn claims_members(json: &[u8]) -> Result<Option<Vec<crate::json::Member<'_>>>> {
-    match crate::json::members(json) {
-        Ok(members) => Ok(Some(members)),
-        Err(MembersError::TooMany) => Ok(None),
-        Err(MembersError::Syntax(e)) => Err(claims_not_json(&e)),
-        Err(MembersError::NotAnObject) => Err(Error::claims("the claims are not a JSON object")),
-    }
-}
-
 fn claims_not_json(e: &serde_json::Error) -> Error {
     Error::claims(format!("the claims are not valid JSON: {e}"))
 }
