@@ -1,9 +1,8 @@
-//! A set of distinct strings numbered in insertion order, with hash lookups: the one lookup table
-//! of the engine (catalog keys, revoked license ids, override features).
+//! A set of distinct strings numbered in insertion order, with hash lookups: the hash table of
+//! the engine (catalog keys, revoked license ids, overrides of features a catalog does not have).
 //!
-//! One small open-addressing table instead of a general hash map: every lookup table of the crate
-//! is this one non-generic type, which keeps the size-budgeted wasm build from linking a generic
-//! map for each key and value type.
+//! One small open-addressing table, not generic, instead of a general hash map per key and value
+//! type: the size-budgeted wasm build links this one table (and no `hashbrown`).
 
 use std::hash::Hasher;
 
@@ -23,8 +22,8 @@ fn hash(key: &str) -> u64 {
 }
 
 impl KeyIndex {
-    /// The slot holding `key`, or the empty slot where it would go (`Err`). The table must have
-    /// at least one empty slot.
+    /// The position of `key` (`Ok`), or the empty slot where it would go (`Err`). The table must
+    /// have at least one empty slot.
     fn find(&self, key: &str, hash: u64) -> Result<usize, usize> {
         let mask = self.slots.len().wrapping_sub(1);
         let tag = hash >> 32;
