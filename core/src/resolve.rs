@@ -883,7 +883,8 @@ const DAY: i64 = 86_400;
 /// one (its `timestamp()`): `YYYY-MM-DD`, `T`, `t` or a space, `HH:MM:SS` (`60` is a leap second,
 /// counted as `59`), an optional `.` and one or more digits (ignored), then `Z`, `z` or an offset
 /// `+HH:MM` or `-HH:MM` (also with U+2212 MINUS SIGN) of less than 24 hours; nothing else.
-fn parse_rfc3339(text: &str) -> Option<i64> {
+/// `None` for anything else.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
     let number = |from: usize, len: usize| -> Option<i64> {
         let mut n = 0;

@@ -254,49 +254,14 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         .ok_or_else(|| "expected Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)".to_owned())
 }
 
-/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` to Unix seconds.
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SSZ`, or with an
+/// offset) to Unix seconds, read by the core's RFC 3339 reader.
 fn parse_utc(text: &str) -> Option<i64> {
-    let (date, time) = match text.split_once('T') {
-        Some((date, time)) => (date, Some(time.strip_suffix('Z')?)),
-        None => (text, None),
-    };
-    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
-    let (hour, minute, second) = match time {
-        None => (0, 0, 0),
-        Some(time) => {
-            let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-            (t.next()??, t.next()??, t.next()??)
-        }
-    };
-    let in_range = (1..=12).contains(&month)
-        && (1..=days_in_month(year, month)).contains(&day)
-        && (0..24).contains(&hour)
-        && (0..60).contains(&minute)
-        && (0..60).contains(&second)
-        && (0..=9999).contains(&year);
-    in_range
-        .then(|| days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+    if text.len() == 10 {
+        dev_health_entitlements::resolve::parse_rfc3339(&format!("{text}T00:00:00Z"))
+    } else {
+        dev_health_entitlements::resolve::parse_rfc3339(text)
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Unix seconds as `2027-01-01T00:00:00Z`.
@@ -332,6 +297,11 @@ mod tests {
         assert_eq!(parse_timestamp("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
         assert_eq!(parse_timestamp("2024-02-29"), Ok(1_709_164_800));
         assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Ok(1));
+        // Read by the core's RFC 3339 reader: offsets are understood too.
+        assert_eq!(
+            parse_timestamp("2026-01-01T01:00:00+01:00"),
+            Ok(1_767_225_600)
+        );
         for bad in [
             "2023-02-29",
             "2026-13-01",
