@@ -349,10 +349,7 @@ impl Decision {
             current_tier: d.current_tier.as_str(),
             required_tier: d.required_tier.map(core::Tier::as_str),
             expires_at: d.expires_at,
-            denial: d.reason.denial().map(|denial| match denial {
-                core::Denial::NotLicensed => "not_licensed",
-                core::Denial::NotEnabled => "not_enabled",
-            }),
+            denial: d.reason.denial().map(core::Denial::as_str),
         }
     }
 }

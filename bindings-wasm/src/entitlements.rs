@@ -247,16 +247,11 @@ pub fn entitlements_from_json(catalog: Handle, json: &str) -> String {
 /// `[feature, allowed, reason, denial, requiredTier, expiresAt]` (the current tier is the
 /// entitlements' own)
 fn decision(d: &core::Decision<'_>) -> Value {
-    let denial = match d.reason.denial() {
-        None => Value::Null,
-        Some(core::Denial::NotLicensed) => "not_licensed".into(),
-        Some(core::Denial::NotEnabled) => "not_enabled".into(),
-    };
     list![
         d.feature,
         d.allowed,
         d.reason.as_str(),
-        denial,
+        d.reason.denial().map(core::Denial::as_str),
         tier_or_null(d.required_tier),
         d.expires_at,
     ]

@@ -127,6 +127,16 @@ pub enum Denial {
     NotEnabled,
 }
 
+impl Denial {
+    /// The denial's snake_case string (`not_licensed`, `not_enabled`), as every binding shows it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Denial::NotLicensed => "not_licensed",
+            Denial::NotEnabled => "not_enabled",
+        }
+    }
+}
+
 /// A feature decision (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Decision<'a> {
@@ -1000,6 +1010,13 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn denial_strings_are_their_json_names() {
+        for denial in [Denial::NotLicensed, Denial::NotEnabled] {
+            assert_eq!(serde_json::to_value(denial).unwrap(), denial.as_str());
+        }
+    }
 
     /// What chrono (the reader and writer this module used before) makes of `text`.
     fn chrono_parse(text: &str) -> Option<i64> {
