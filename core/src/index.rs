@@ -11,8 +11,14 @@ use std::hash::Hasher;
 pub(crate) struct KeyIndex {
     keys: Vec<Box<str>>,
     /// Open addressing with linear probing, at most half full: 0 is an empty slot; otherwise the
-    /// high 32 bits hold the key's hash and the low 32 bits its position + 1.
+    /// high 32 bits hold a tag of the key's hash (see [`tag`]) and the low 32 bits its position + 1.
     slots: Box<[u64]>,
+}
+
+/// A probe compares strings only when the tags agree. The tag folds both halves of the hash: on
+/// 32-bit targets (wasm32) FxHasher's hash is a `usize`, whose high half is zero.
+fn tag(hash: u64) -> u64 {
+    (hash ^ (hash >> 32)) & 0xffff_ffff
 }
 
 fn hash(key: &str) -> u64 {
@@ -26,7 +32,7 @@ impl KeyIndex {
     /// have at least one empty slot.
     fn find(&self, key: &str, hash: u64) -> Result<usize, usize> {
         let mask = self.slots.len().wrapping_sub(1);
-        let tag = hash >> 32;
+        let tag = tag(hash);
         let mut at = (hash as usize) & mask;
         loop {
             let slot = *self.slots.get(at).ok_or(at)?;
@@ -92,7 +98,7 @@ fn place(slots: &mut [u64], hash: u64, position: usize) {
     let mut at = (hash as usize) & mask;
     while let Some(slot) = slots.get_mut(at) {
         if *slot == 0 {
-            *slot = (hash >> 32) << 32 | (position as u64 + 1);
+            *slot = tag(hash) << 32 | (position as u64 + 1);
             return;
         }
         at = (at + 1) & mask;
