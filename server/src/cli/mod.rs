@@ -244,14 +244,15 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Parses a moment: Unix seconds (`1767225600`), or UTC as `2027-01-01T00:00:00Z` or `2027-01-01`.
+/// Parses a moment: Unix seconds (`1767225600`), `2027-01-01` (midnight UTC), or an RFC 3339
+/// date-time (`2027-01-01T00:00:00Z`, or with an offset).
 pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
         return Ok(seconds);
     }
     parse_utc(text)
-        .ok_or_else(|| "expected Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)".to_owned())
+        .ok_or_else(|| "expected Unix seconds, YYYY-MM-DD (midnight UTC) or an RFC 3339 date-time such as YYYY-MM-DDTHH:MM:SSZ".to_owned())
 }
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SSZ`, or with an
