@@ -70,10 +70,7 @@ impl<T> OrThrow<T> for Result<T, CoreError> {
 
 /// A `LicenseError` with code `invalid_input`, for arguments the binding itself rejects.
 pub(crate) fn invalid_input(env: &Env, message: impl Into<String>) -> napi::Error {
-    js_error(
-        env,
-        &CoreError::new(dev_health_entitlements::ErrorCode::InvalidInput, message),
-    )
+    js_error(env, &CoreError::input(message))
 }
 
 /// A JSON argument given either as JSON text or as a JS value: the text is parsed by the core's

@@ -162,10 +162,9 @@ impl Entitlements {
             None => Vec::new(),
             Some(o) if o.is_none() => Vec::new(),
             Some(o) => serde_json::from_value(from_py(o)?).map_err(|e| {
-                crate::errors::to_py_err(core::Error::new(
-                    core::ErrorCode::InvalidInput,
-                    format!("overrides must be a list of {{feature, enabled, expires_at?}}: {e}"),
-                ))
+                crate::errors::to_py_err(core::Error::input(format!(
+                    "overrides must be a list of {{feature, enabled, expires_at?}}: {e}"
+                )))
             })?,
         };
         let input = core::ResolveInput {

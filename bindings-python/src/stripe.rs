@@ -9,16 +9,12 @@ use serde::Serialize;
 
 use crate::convert::{bytes_of, from_py, now_or_clock, to_py};
 use crate::errors::{to_py_err, IntoPyResult};
-use dev_health_entitlements::{Error, ErrorCode};
+use dev_health_entitlements::Error;
 
 /// Reads an engine type from its JSON shape; a wrong shape is `LicenseError("invalid_input")`.
 fn from_dict<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
-    serde_json::from_value(from_py(obj)?).map_err(|e| {
-        to_py_err(Error::new(
-            ErrorCode::InvalidInput,
-            format!("{what} is not valid: {e}"),
-        ))
-    })
+    serde_json::from_value(from_py(obj)?)
+        .map_err(|e| to_py_err(Error::input(format!("{what} is not valid: {e}"))))
 }
 
 fn to_dict<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {

@@ -14,10 +14,9 @@ use crate::table::{error, get, handle_or_error, list, put, seconds, stale, text,
 /// A tier by name, or an `invalid_input` error that lists the names.
 fn tier(name: &str) -> Result<Tier, core::Error> {
     Tier::parse(name).ok_or_else(|| {
-        core::Error::new(
-            core::ErrorCode::InvalidInput,
-            format!("{name:?} is not a tier (expected community, team or enterprise)"),
-        )
+        core::Error::input(format!(
+            "{name:?} is not a tier (expected community, team or enterprise)"
+        ))
     })
 }
 
@@ -177,10 +176,7 @@ pub fn resolve(
         (Ok(o), Ok(k)) => (o, k),
         // JSON.stringify writes a lone surrogate as `\ud800`, which the core's reader refuses.
         (Err(e), _) | (_, Err(e)) => {
-            return error(&core::Error::new(
-                core::ErrorCode::InvalidInput,
-                format!("resolve options: {e}"),
-            ))
+            return error(&core::Error::input(format!("resolve options: {e}")))
         }
     };
     let overrides: Vec<core::Override> = match overrides {
@@ -231,12 +227,7 @@ pub fn entitlements_from_json(catalog: Handle, json: &str) -> String {
         return stale();
     };
     let built = core::json::parse(json.as_bytes())
-        .map_err(|e| {
-            core::Error::new(
-                core::ErrorCode::InvalidInput,
-                format!("entitlements JSON: {e}"),
-            )
-        })
+        .map_err(|e| core::Error::input(format!("entitlements JSON: {e}")))
         .and_then(|value| Entitlements::from_json(catalog, &value));
     match built {
         Ok(e) => entitlements(e),

@@ -11,10 +11,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::table::{error, get, handle_or_error, json_or_error, seconds, stale, Handle, Obj};
 
-fn invalid(message: String) -> core::Error {
-    core::Error::new(core::ErrorCode::InvalidInput, message)
-}
-
 /// A session verifier over a copy of the keyring: the handle's text, or the error (an HS256
 /// secret shorter than 32 bytes).
 #[wasm_bindgen]
@@ -85,22 +81,24 @@ pub fn stripe_replay(input: &str) -> String {
 
 fn replay(input: &str) -> Result<Value, core::Error> {
     let mut input = match core::json::parse(input.as_bytes())
-        .map_err(|e| invalid(format!("replay input: {e}")))?
+        .map_err(|e| core::Error::input(format!("replay input: {e}")))?
     {
         Value::Object(map) => map,
-        _ => return Err(invalid("the replay input must be an object".to_owned())),
+        _ => return Err(core::Error::input("the replay input must be an object")),
     };
     let config: BillingConfig = match input.remove("config") {
         None | Some(Value::Null) => BillingConfig::default(),
-        Some(v) => serde_json::from_value(v).map_err(|e| invalid(format!("config: {e}")))?,
+        Some(v) => {
+            serde_json::from_value(v).map_err(|e| core::Error::input(format!("config: {e}")))?
+        }
     };
     let orgs: Vec<BillingState> = serde_json::from_value(input.remove("orgs").unwrap_or(json!([])))
-        .map_err(|e| invalid(format!("orgs: {e}")))?;
+        .map_err(|e| core::Error::input(format!("orgs: {e}")))?;
     let events = match input.remove("events") {
         Some(Value::Array(events)) => events,
         _ => {
-            return Err(invalid(
-                "`events` must be a list of Stripe events".to_owned(),
+            return Err(core::Error::input(
+                "`events` must be a list of Stripe events",
             ))
         }
     };

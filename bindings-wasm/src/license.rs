@@ -29,10 +29,9 @@ pub fn keyring(kind: u32, source: &str) -> String {
 #[wasm_bindgen]
 pub fn keyring_add(handle: Handle, kid: &str, public_key: Option<String>, named: bool) -> String {
     let Some(public_key) = public_key else {
-        return fail(
-            core::ErrorCode::InvalidInput.as_str(),
-            &format!("key {kid:?} must be a base64 string"),
-        );
+        return error(&core::Error::input(format!(
+            "key {kid:?} must be a base64 string"
+        )));
     };
     match core::PublicKey::from_base64(&public_key) {
         Ok(key) => get!(handle, Keyring, |k| {

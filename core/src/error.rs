@@ -164,7 +164,9 @@ impl Error {
         Error::new(ErrorCode::InvalidKey, message)
     }
 
-    pub(crate) fn input(message: impl Into<String>) -> Self {
+    /// An `invalid_input` error: an argument of an API (the engine's or a binding's) is out of its
+    /// domain.
+    pub fn input(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::InvalidInput, message)
     }
 }
