@@ -196,11 +196,13 @@ function entitlementsApi(w) {
     }
   }
 
-  // A license's data, fetched once: [graceDays, verifiedAt, toJSON()]. Each read parses it
-  // afresh, so callers get objects of their own.
+  // Fetched and parsed once per object; members that are objects or lists are handed out as
+  // copies, so callers get objects of their own (as a getter of the module gave).
+  const copy = (value) => (value !== null && typeof value === "object" ? structuredClone(value) : value);
+  // A license's data: [graceDays, verifiedAt, toJSON()].
   const L = (license, i) => {
     const handle = license._h; // throws once freed, like every other member
-    return JSON.parse((license._json ??= ok(w.license_json(handle))))[i];
+    return (license._data ??= parsed(w.license_json(handle)))[i];
   };
   const claims = (license) => L(license, 2).claims;
   class License extends Handle {
@@ -220,12 +222,12 @@ function entitlementsApi(w) {
     get licenseType() { return claims(this).license_type; }
     get issuedAt() { return claims(this).iat; }
     get notBefore() { return claims(this).nbf ?? undefined; }
-    get audience() { return claims(this).aud ?? []; }
+    get audience() { return copy(claims(this).aud ?? []); }
     get orgName() { return claims(this).org_name ?? null; }
     get contactEmail() { return claims(this).contact_email ?? null; }
-    get features() { return claims(this).features; }
-    get limits() { return claims(this).limits; }
-    get claims() { return claims(this); }
+    get features() { return copy(claims(this).features); }
+    get limits() { return copy(claims(this).limits); }
+    get claims() { return copy(claims(this)); }
     statusAt(now) {
       return ["active", "grace", "expired"][w.license_at(this._h, 0, clock(now))];
     }
@@ -234,7 +236,7 @@ function entitlementsApi(w) {
       return days < 0 ? undefined : days;
     }
     toJSON() {
-      return L(this, 2);
+      return copy(L(this, 2));
     }
   }
 
@@ -266,7 +268,7 @@ function entitlementsApi(w) {
   // [name, tiers, features, limits, roles] in lists, fetched once; each read builds new objects.
   const info = (c, i) => {
     const handle = c._h;
-    return JSON.parse((c._info ??= ok(w.catalog_info(handle))))[i];
+    return (c._info ??= parsed(w.catalog_info(handle)))[i];
   };
   class Catalog extends Handle {
     static default() { return catalog(0); }
@@ -285,7 +287,7 @@ function entitlementsApi(w) {
       return info(this, 3).map(([key, name, direction, [community, team, enterprise]]) =>
         ({ key, name, direction, values: { community, team, enterprise } }));
     }
-    get roles() { return info(this, 4); }
+    get roles() { return [...info(this, 4)]; }
     tierName(tier) { return parsed(w.tier_name(this._h, tier)); }
     can(role, permission) { return w.can(this._h, role, permission); }
     permissionsOf(role) { return parsed(w.permissions(this._h, role)); }
@@ -368,8 +370,8 @@ function entitlementsApi(w) {
     decisions() { return parsed(w.query(this._h, 1, "")).map((d) => decision(this, d)); }
     checkLimit(limit, current) {
       const [allowed, maximum, direction, reason] = parsed(w.check_limit(this._h, limit, current));
-      const seen = Number.isFinite(Number(current)) ? Number(current) : null;
-      return { limit, allowed, current: seen, maximum, currentTier: this._tier, direction, reason };
+      const n = Number(current);
+      return { limit, allowed, current: Number.isFinite(n) ? n : null, maximum, currentTier: this._tier, direction, reason };
     }
     limit(limit) {
       const [, maximum, direction] = parsed(w.check_limit(this._h, limit, 0));
