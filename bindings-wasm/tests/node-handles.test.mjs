@@ -124,3 +124,21 @@ describe("inputs JSON cannot carry faithfully", () => {
     assert.throws(() => verifier.verify(active.token, "soon"), isCode("invalid_input"));
   });
 });
+
+test("members that are objects are the caller's own: changing one changes nothing else", () => {
+  const license = new api.Verifier(api.Keyring.fromJwks(active.jwks)).verify(active.token, active.now);
+  license.claims.tier = "enterprise";
+  license.toJSON().tier = "enterprise";
+  license.features.forged = true;
+  license.audience.push("elsewhere");
+  assert.equal(license.tier, "team");
+  assert.equal(license.claims.tier, "team");
+  assert.equal(license.toJSON().tier, "team");
+  assert.equal(license.features.forged, undefined);
+  assert.ok(!license.audience.includes("elsewhere"));
+  const catalog = api.Catalog.default();
+  catalog.roles.push("forged");
+  catalog.features[0].minTier = "community";
+  assert.ok(!catalog.roles.includes("forged"));
+  assert.deepEqual(catalog.features, api.Catalog.default().features);
+});
