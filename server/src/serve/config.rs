@@ -10,6 +10,8 @@ use dev_health_entitlements::stripe::{BillingConfig, PriceTiers};
 use dev_health_entitlements::{Keyring, SessionVerifier, Tier};
 use sha2::{Digest, Sha256};
 
+pub use super::http::HttpLimits;
+
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The data directory used when nothing is configured.
@@ -23,6 +25,10 @@ pub const DEV_KEY_FILE: &str = "dev-signing-key";
 pub const DEV_KID_PREFIX: &str = "dev-";
 /// The smallest pool on SQLite: the writer's connection and one to read with.
 pub const MIN_SQLITE_CONNECTIONS: u32 = 2;
+/// The shortest admin token accepted: 32 characters, the length of a 128-bit random value in hex.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+/// The longest time limit a variable may set (a day): anything longer is a mistake.
+const MAX_LIMIT_SECS: f64 = 86_400.0;
 /// The default issuer of licenses and revocation lists.
 pub const DEFAULT_ISSUER: &str = dev_health_entitlements::DEFAULT_ISSUER;
 
@@ -79,6 +85,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Maximum database connections.
     pub max_connections: u32,
+    /// Time limits and caps of the HTTP connection layer.
+    pub http: HttpLimits,
 }
 
 /// A configuration error: the message names the variable, never its value.
@@ -237,6 +245,17 @@ impl Config {
             )));
         }
 
+        let admin_token = match lookup("ADMIN_TOKEN").map(|t| t.trim().to_owned()) {
+            Some(token) if token.chars().count() < MIN_ADMIN_TOKEN_CHARS => {
+                return Err(err(format!(
+                    "ADMIN_TOKEN is too short: it must be at least {MIN_ADMIN_TOKEN_CHARS} \
+                     characters (for example `openssl rand -hex 32`)"
+                )))
+            }
+            token => token.map(Secret),
+        };
+        let http = http_limits(&lookup)?;
+
         Ok(Config {
             database_url: Secret(database_url),
             signing_key,
@@ -249,10 +268,66 @@ impl Config {
             billing: BillingConfig::new(prices),
             sessions,
             sessions_configured,
-            admin_token: lookup("ADMIN_TOKEN").map(|t| Secret(t.trim().to_owned())),
+            admin_token,
             max_connections,
+            http,
         })
     }
+
+    /// The webhook secrets that do not look like one Stripe issues (`whsec_…`), by position
+    /// (1-based), for a warning at start: a secret typed by hand is usually a mistake.
+    pub fn unusual_webhook_secrets(&self) -> Vec<usize> {
+        self.webhook_secrets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !looks_like_stripe_secret(&s.0))
+            .map(|(i, _)| i + 1)
+            .collect()
+    }
+}
+
+/// Whether a webhook secret has the form Stripe gives them: `whsec_` and at least 24 more
+/// letters and digits.
+fn looks_like_stripe_secret(secret: &str) -> bool {
+    secret.strip_prefix("whsec_").is_some_and(|rest| {
+        rest.len() >= 24 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
+
+/// Reads the connection layer's limits; each unset variable keeps its default.
+fn http_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<HttpLimits, ConfigError> {
+    let defaults = HttpLimits::default();
+    let seconds = |name: &str, default: std::time::Duration| match lookup(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_LIMIT_SECS)
+            .map(std::time::Duration::from_secs_f64)
+            .ok_or_else(|| {
+                err(format!(
+                    "{name} must be a number of seconds above 0 and at most {MAX_LIMIT_SECS}"
+                ))
+            }),
+    };
+    let count = |name: &str, default: usize| match lookup(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| err(format!("{name} must be an integer from 1 to 1000000"))),
+    };
+    Ok(HttpLimits {
+        header_timeout: seconds("HTTP_HEADER_TIMEOUT_SECS", defaults.header_timeout)?,
+        body_timeout: seconds("HTTP_BODY_TIMEOUT_SECS", defaults.body_timeout)?,
+        idle_timeout: seconds("HTTP_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
+        max_connections: count("HTTP_MAX_CONNECTIONS", defaults.max_connections)?,
+        max_in_flight: count("HTTP_MAX_IN_FLIGHT", defaults.max_in_flight)?,
+        shutdown_timeout: seconds("SHUTDOWN_TIMEOUT_SECS", defaults.shutdown_timeout)?,
+    })
 }
 
 /// Whether a database URL names PostgreSQL.
@@ -560,6 +635,78 @@ mod tests {
         );
         assert!(read_signing_key(dir.join("missing").to_str().unwrap()).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_admin_token_under_32_characters_is_refused_without_showing_it() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let key = ("LICENSE_SIGNING_KEY", SEED);
+        for short in [
+            "a",
+            "correct-horse-battery-staple-31",
+            " 0123456789abcdef0123456789abcde ",
+        ] {
+            let e = config(&[sqlite, key, ("ADMIN_TOKEN", short)]).unwrap_err();
+            assert!(e.0.contains("ADMIN_TOKEN is too short"), "{}", e.0);
+            assert!(e.0.contains("at least 32 characters"), "{}", e.0);
+            if short.len() > 1 {
+                assert!(!e.0.contains(short.trim()), "{}", e.0);
+            }
+        }
+        let token = "0123456789abcdef0123456789abcdef";
+        let c = config(&[sqlite, key, ("ADMIN_TOKEN", token)]).unwrap();
+        assert_eq!(c.admin_token.unwrap().0, token);
+        assert!(config(&[sqlite, key]).unwrap().admin_token.is_none());
+    }
+
+    #[test]
+    fn webhook_secrets_unlike_stripes_are_found_by_position() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let key = ("LICENSE_SIGNING_KEY", SEED);
+        let secrets = "whsec_0123456789abcdefghijABCDEFGHIJ,x,whsec_short,secret";
+        let c = config(&[sqlite, key, ("STRIPE_WEBHOOK_SECRET", secrets)]).unwrap();
+        assert_eq!(c.unusual_webhook_secrets(), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn http_limits_have_defaults_and_read_their_variables() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let key = ("LICENSE_SIGNING_KEY", SEED);
+        let c = config(&[sqlite, key]).unwrap();
+        assert_eq!(c.http, HttpLimits::default());
+        assert_eq!(c.http.header_timeout.as_secs(), 10);
+        assert_eq!(c.http.body_timeout.as_secs(), 30);
+        assert_eq!(c.http.idle_timeout.as_secs(), 60);
+        assert_eq!(c.http.shutdown_timeout.as_secs(), 30);
+        let c = config(&[
+            sqlite,
+            key,
+            ("HTTP_HEADER_TIMEOUT_SECS", "2.5"),
+            ("HTTP_BODY_TIMEOUT_SECS", "7"),
+            ("HTTP_IDLE_TIMEOUT_SECS", "90"),
+            ("HTTP_MAX_CONNECTIONS", "100"),
+            ("HTTP_MAX_IN_FLIGHT", "10"),
+            ("SHUTDOWN_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.http.header_timeout.as_millis(), 2500);
+        assert_eq!(c.http.body_timeout.as_secs(), 7);
+        assert_eq!(c.http.idle_timeout.as_secs(), 90);
+        assert_eq!(c.http.max_connections, 100);
+        assert_eq!(c.http.max_in_flight, 10);
+        assert_eq!(c.http.shutdown_timeout.as_secs(), 5);
+        for (var, bad) in [
+            ("HTTP_HEADER_TIMEOUT_SECS", "0"),
+            ("HTTP_BODY_TIMEOUT_SECS", "-1"),
+            ("HTTP_IDLE_TIMEOUT_SECS", "NaN"),
+            ("SHUTDOWN_TIMEOUT_SECS", "inf"),
+            ("SHUTDOWN_TIMEOUT_SECS", "100000"),
+            ("HTTP_MAX_CONNECTIONS", "0"),
+            ("HTTP_MAX_IN_FLIGHT", "ten"),
+        ] {
+            let e = config(&[sqlite, key, (var, bad)]).unwrap_err();
+            assert!(e.0.starts_with(var), "{}", e.0);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod auth;
 mod config;
 mod db;
 mod error;
+mod http;
 mod routes;
 mod state;
 mod stripe;
@@ -47,7 +48,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let result = runtime.block_on(serve(args));
+    // Tasks still running (connections past the shutdown deadline, the webhook writer) are
+    // dropped; a blocked one does not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -79,6 +84,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| format!("configuration: {e}"))?;
     announce(&config);
 
+    let limits = config.http;
     let (state, webhook_queue) = state::AppState::start(config)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
@@ -94,10 +100,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(%local, "dev-health-license listening");
     // The line tests and scripts wait for.
     println!("listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    http::serve(listener, app, limits, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -153,6 +157,24 @@ fn announce(config: &Config) {
     if config.webhook_secrets.is_empty() {
         tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused");
     }
+    for position in config.unusual_webhook_secrets() {
+        tracing::warn!(
+            position,
+            "STRIPE_WEBHOOK_SECRET: secret number {position} does not look like one Stripe \
+             issues (whsec_ and at least 24 letters or digits); webhooks signed by Stripe \
+             will be refused unless it is the endpoint's signing secret"
+        );
+    }
+    let limits = &config.http;
+    tracing::info!(
+        header_timeout_secs = limits.header_timeout.as_secs_f64(),
+        body_timeout_secs = limits.body_timeout.as_secs_f64(),
+        idle_timeout_secs = limits.idle_timeout.as_secs_f64(),
+        max_connections = limits.max_connections,
+        max_in_flight = limits.max_in_flight,
+        shutdown_timeout_secs = limits.shutdown_timeout.as_secs_f64(),
+        "HTTP limits"
+    );
     if config.billing.price_tiers.is_empty() {
         tracing::warn!("STRIPE_PRICE_TIERS is not set: no Stripe price grants a paid tier");
     }

@@ -40,7 +40,10 @@ const MAX_LICENSE_DAYS: i64 = 3650;
 pub fn router(state: Arc<AppState>) -> Router {
     let webhooks = Router::new()
         .route("/api/v1/billing/webhooks/stripe", post(webhook))
-        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+        .layer(middleware::from_fn(|request, next| {
+            refuse_declared_length(MAX_WEBHOOK_BYTES, request, next)
+        }));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/.well-known/jwks.json", get(jwks))
@@ -69,6 +72,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::patch(patch_flag),
         )
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(middleware::from_fn(|request, next| {
+            refuse_declared_length(MAX_JSON_BYTES, request, next)
+        }))
         .merge(webhooks)
         .fallback(|| async { ApiError::not_found("Not Found") })
         // After every route (merged ones too): it is set on the routes that exist when it is called.
@@ -77,6 +83,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .layer(middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// A body declared larger than the route takes answers 413 at once, before any of it is read:
+/// the body limit alone would first wait for the bytes. (A body without a length is cut at the
+/// limit by `DefaultBodyLimit` as it arrives.)
+async fn refuse_declared_length(limit: usize, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body over {limit} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
