@@ -575,3 +575,42 @@ fn a_webhook_secret_unlike_stripes_is_warned_about_without_showing_it() {
     assert!(!logs.contains("my-own-secret"), "{logs}");
     assert!(!logs.contains("whsec_fine"), "{logs}");
 }
+
+/// The public, read-only documents are readable from any origin; nothing else is.
+#[test]
+fn only_the_public_documents_are_readable_cross_origin() {
+    let dir = TempDir::new("def-cors");
+    let server = start(&dir, &[]);
+    let origin = [("Origin", "https://viewer.example")];
+    for path in ["/.well-known/jwks.json", "/api/v1/licensing/revocations"] {
+        let r = http(&server.addr, "GET", path, None, None, &origin).unwrap();
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"), "{path}");
+        assert_eq!(r.header("access-control-allow-credentials"), None, "{path}");
+        let preflight = [
+            ("Origin", "https://viewer.example"),
+            ("Access-Control-Request-Method", "GET"),
+        ];
+        let r = http(&server.addr, "OPTIONS", path, None, None, &preflight).unwrap();
+        assert_eq!(r.status, 200, "{path}");
+        let methods = r.header("access-control-allow-methods").unwrap_or("");
+        assert!(
+            methods.contains("GET") && !methods.contains("POST"),
+            "{methods}"
+        );
+    }
+    for (method, path) in [
+        ("GET", "/healthz"),
+        ("GET", "/api/v1/licensing/entitlements/org_x"),
+        ("GET", "/api/v1/admin/orgs/org_x"),
+        ("POST", "/api/v1/admin/licenses"),
+        ("OPTIONS", "/api/v1/admin/licenses"),
+    ] {
+        let r = http(&server.addr, method, path, Some(ADMIN_TOKEN), None, &origin).unwrap();
+        assert_eq!(
+            r.header("access-control-allow-origin"),
+            None,
+            "{method} {path}"
+        );
+    }
+}

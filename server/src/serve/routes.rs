@@ -44,12 +44,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn(|request, next| {
             refuse_declared_length(MAX_WEBHOOK_BYTES, request, next)
         }));
+    let public_documents = Router::new()
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/api/v1/licensing/revocations", get(revocations))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(public_read_only());
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/.well-known/jwks.json", get(jwks))
         .route("/api/v1/licensing/entitlements/{org_id}", get(entitlements))
         .route("/api/v1/licensing/license/{org_id}", get(org_license))
-        .route("/api/v1/licensing/revocations", get(revocations))
         .route("/api/v1/admin/licenses", post(issue_license))
         .route("/api/v1/admin/licenses/{id}/revoke", post(revoke_license))
         .route("/api/v1/admin/orgs", post(create_org))
@@ -78,11 +81,26 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(webhooks)
         .fallback(|| async { ApiError::not_found("Not Found") })
         // After every route (merged ones too): it is set on the routes that exist when it is called.
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-        })
+        .method_not_allowed_fallback(method_not_allowed)
+        // After the fallbacks are set: a preflight (OPTIONS) must reach the CORS layer, not a
+        // 405 fallback set outside it.
+        .merge(public_documents)
         .layer(middleware::from_fn(request_id))
         .with_state(state)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+}
+
+/// CORS for the public, read-only documents (the JWKS and the revocation list): any origin may
+/// read them with GET, without credentials, so a license viewer on another origin can load the
+/// keys. No other endpoint sends CORS headers: a browser on another origin cannot read them.
+fn public_read_only() -> tower_http::cors::CorsLayer {
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD])
+        .max_age(std::time::Duration::from_secs(86_400))
 }
 
 /// A body declared larger than the route takes answers 413 at once, before any of it is read:
