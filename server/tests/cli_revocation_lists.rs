@@ -165,10 +165,18 @@ fn a_list_as_large_as_the_core_accepts_revokes() {
         }
         n -= 1_000;
     };
-    assert!(list.len() > MAX_REVOCATION_LIST_BYTES - 64 * 1024, "{}", list.len());
+    assert!(
+        list.len() > MAX_REVOCATION_LIST_BYTES - 64 * 1024,
+        "{}",
+        list.len()
+    );
     let path = dir.write("list.jwt", list.as_bytes());
     let (code, out) = verify_with(&path, &token);
-    assert_eq!((code, &out["error"]["code"]), (1, &json!("revoked")), "{out}");
+    assert_eq!(
+        (code, &out["error"]["code"]),
+        (1, &json!("revoked")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -184,7 +192,11 @@ fn the_servers_json_answer_is_read_too() {
     });
     let path = dir.write("answer.json", answer.to_string().as_bytes());
     let (code, out) = verify_with(&path, &token);
-    assert_eq!((code, &out["error"]["code"]), (1, &json!("revoked")), "{out}");
+    assert_eq!(
+        (code, &out["error"]["code"]),
+        (1, &json!("revoked")),
+        "{out}"
+    );
     // The ids in plain text are not trusted: only the signed list counts.
     let forged = json!({"revocation_list": signed_list(&ids(3, &[])), "revoked": ["lic_target"]});
     let path = dir.write("forged.json", forged.to_string().as_bytes());
@@ -193,7 +205,11 @@ fn the_servers_json_answer_is_read_too() {
     // JSON without the list is malformed.
     let path = dir.write("other.json", br#"{"revoked": ["lic_target"]}"#);
     let (code, out) = verify_with(&path, &token);
-    assert_eq!((code, &out["error"]["code"]), (1, &json!("malformed_token")), "{out}");
+    assert_eq!(
+        (code, &out["error"]["code"]),
+        (1, &json!("malformed_token")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -205,14 +221,22 @@ fn an_oversized_list_is_token_too_large() {
     assert!(list.len() > MAX_REVOCATION_LIST_BYTES);
     let path = dir.write("big.jwt", list.as_bytes());
     let (code, out) = verify_with(&path, &token);
-    assert_eq!((code, &out["error"]["code"]), (1, &json!("token_too_large")), "{out}");
+    assert_eq!(
+        (code, &out["error"]["code"]),
+        (1, &json!("token_too_large")),
+        "{out}"
+    );
     let message = out["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("--revocations: "), "{message}");
     // An input over what the CLI reads at all (8 MiB): refused before it is parsed.
     let huge = vec![b'a'; 2 * MAX_REVOCATION_LIST_BYTES + 1];
     let path = dir.write("huge.jwt", &huge);
     let (code, out) = verify_with(&path, &token);
-    assert_eq!((code, &out["error"]["code"]), (1, &json!("token_too_large")), "{out}");
+    assert_eq!(
+        (code, &out["error"]["code"]),
+        (1, &json!("token_too_large")),
+        "{out}"
+    );
     assert!(
         out["error"]["message"]
             .as_str()
@@ -223,5 +247,9 @@ fn an_oversized_list_is_token_too_large() {
     // Not text: malformed.
     let path = dir.write("binary.jwt", &[0xff, 0xfe, b'.', b'.']);
     let (code, out) = verify_with(&path, &token);
-    assert_eq!((code, &out["error"]["code"]), (1, &json!("malformed_token")), "{out}");
+    assert_eq!(
+        (code, &out["error"]["code"]),
+        (1, &json!("malformed_token")),
+        "{out}"
+    );
 }
