@@ -238,6 +238,40 @@ pub struct SubscriptionState {
     pub last_event_created: i64,
 }
 
+impl SubscriptionState {
+    /// Whether the subscription holds a paid tier: `active`, `trialing` or `past_due` (rule 5).
+    pub fn holds_paid_tier(&self) -> bool {
+        holds_tier(&self.status)
+    }
+
+    /// The `exp` of a `saas` license for `tier` paid by this subscription (rule 7): the period end
+    /// plus the tier's grace days; with no period end recorded, `at` plus a month (31 days), as
+    /// for an event that carries none.
+    ///
+    /// ```
+    /// use dev_health_entitlements::stripe::{BillingConfig, SubscriptionState};
+    /// use dev_health_entitlements::Tier;
+    ///
+    /// let subscription = SubscriptionState {
+    ///     id: "sub_1".into(),
+    ///     status: "active".into(),
+    ///     price_id: Some("price_team".into()),
+    ///     current_period_end: Some(1_800_000_000),
+    ///     last_event_created: 1_790_000_000,
+    /// };
+    /// let exp = subscription.license_expiry(Tier::Team, 1_795_000_000, &BillingConfig::default());
+    /// assert_eq!(exp, 1_800_000_000 + 14 * 86_400);
+    /// assert!(subscription.holds_paid_tier());
+    /// ```
+    pub fn license_expiry(&self, tier: Tier, at: i64, config: &BillingConfig) -> i64 {
+        let period_end = self
+            .current_period_end
+            .unwrap_or_else(|| at.saturating_add(MISSING_PERIOD_END_SECS));
+        let grace = i64::from(config.grace_days.get(tier)).saturating_mul(DAY_SECS);
+        period_end.saturating_add(grace)
+    }
+}
+
 /// The billing state of one org: what the host loads before, and stores after, an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillingState {
@@ -633,7 +667,7 @@ fn subscription_changed(
                 .as_ref()
                 .map(|s| (&s.id, s.current_period_end))
                 != Some((&subscription.id, subscription.current_period_end)));
-    let expires_at = license_expiry(&subscription, event, config, target);
+    let expires_at = subscription.license_expiry(target, event.created, config);
     if org.subscription.as_ref() != Some(&subscription) {
         actions.push(Action::UpdateSubscription { subscription });
     }
@@ -699,20 +733,6 @@ fn event_status(event: &StripeEvent, deleted: bool) -> Option<String> {
         None if deleted => Some("canceled".to_owned()),
         status => status,
     }
-}
-
-/// The `exp` of a license for `tier`: the period end plus the tier's grace days.
-fn license_expiry(
-    subscription: &SubscriptionState,
-    event: &StripeEvent,
-    config: &BillingConfig,
-    tier: Tier,
-) -> i64 {
-    let period_end = subscription
-        .current_period_end
-        .unwrap_or_else(|| event.created.saturating_add(MISSING_PERIOD_END_SECS));
-    let grace = i64::from(config.grace_days.get(tier)).saturating_mul(DAY_SECS);
-    period_end.saturating_add(grace)
 }
 
 /// The tier and license actions for moving `org` to `target`.

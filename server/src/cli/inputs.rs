@@ -1,13 +1,21 @@
-//! Reading the inputs several subcommands share: signing keys, trusted public keys, catalogs.
-//! Values are files, `-` (stdin) or inline text; the parsing itself is the engine's.
+//! Reading the inputs several subcommands share: signing keys, trusted public keys, catalogs,
+//! revocation lists. Values are files, `-` (stdin) or inline text; the parsing itself is the
+//! engine's.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use dev_health_entitlements::issue::SigningKey;
-use dev_health_entitlements::{Catalog, ErrorCode, Keyring, Verifier};
+use dev_health_entitlements::verify::MAX_REVOCATION_LIST_BYTES;
+use dev_health_entitlements::{Catalog, ErrorCode, Keyring, RevocationList, Verifier};
 
-use super::{is_file, read_source, CliError};
+use super::{is_file, read_source, read_source_up_to, CliError};
+
+/// The most a `--revocations` input may hold: the server's JSON answer around a signed list as
+/// large as the core accepts ([`MAX_REVOCATION_LIST_BYTES`], SPEC §7.5) carries the list's ids a
+/// second time in plain text (3/4 of the list's size at most), so twice the core's limit. The
+/// signed list itself is then held to the core's limit by the core.
+pub const MAX_REVOCATIONS_INPUT_BYTES: u64 = 2 * MAX_REVOCATION_LIST_BYTES as u64;
 
 /// Environment variables that may hold the signing key (path or base64 seed), first match wins.
 pub const SIGNING_KEY_ENV: [&str; 2] = ["LICENSE_SIGNING_KEY", "LICENSE_PRIVATE_KEY"];
@@ -119,4 +127,49 @@ pub fn catalog(value: &str) -> Result<Arc<Catalog>, CliError> {
             "--catalog: {other:?} is neither default, dev-health-ops nor a readable file"
         ))),
     }
+}
+
+/// A signed revocation list from `source` (a file or `-`), verified with `keyring` at `now`:
+/// the list itself (an EdDSA JWT), or the server's `GET /api/v1/licensing/revocations` answer
+/// (JSON), whose `revocation_list` is taken. An input over [`MAX_REVOCATIONS_INPUT_BYTES`], or a
+/// list over the core's limit, is `token_too_large`; one that is not text, `malformed_token`.
+pub fn revocation_list(
+    source: &str,
+    keyring: &Keyring,
+    issuer: &str,
+    now: i64,
+) -> Result<RevocationList, CliError> {
+    let what = "--revocations";
+    let text = read_source_up_to(
+        source,
+        what,
+        MAX_REVOCATIONS_INPUT_BYTES,
+        ErrorCode::TokenTooLarge,
+        ErrorCode::MalformedToken,
+    )?;
+    let text = text.trim();
+    let answer: serde_json::Value;
+    let token = if text.starts_with('{') {
+        answer = serde_json::from_str(text).map_err(|_| {
+            CliError::code(
+                ErrorCode::MalformedToken,
+                format!("{what}: neither a signed list nor the server's JSON answer"),
+            )
+        })?;
+        answer
+            .get("revocation_list")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| {
+                CliError::code(
+                    ErrorCode::MalformedToken,
+                    format!(
+                        "{what}: a JSON input must be the server's answer, with the signed list \
+                         in `revocation_list`"
+                    ),
+                )
+            })?
+    } else {
+        text
+    };
+    RevocationList::verify(token, keyring, issuer, now).map_err(|e| CliError::from(e).context(what))
 }

@@ -163,31 +163,61 @@ fn one_line(message: &str) -> String {
 /// Reads `-` (stdin) or a file, at most [`MAX_INPUT_BYTES`], as UTF-8 text. `what` names the
 /// input in messages; `code` is the error code for an oversized or non-text input.
 pub fn read_source(source: &str, what: &str, code: ErrorCode) -> Result<String, CliError> {
-    utf8(read_bytes(source, what, code)?, source, what, code)
+    let bytes = read_bytes(source, what, MAX_INPUT_BYTES, code)?;
+    utf8(bytes, source, what, code)
 }
 
-fn read_bytes(source: &str, what: &str, too_large: ErrorCode) -> Result<Vec<u8>, CliError> {
+/// Reads `-` (stdin) or a file, at most `limit` bytes, as UTF-8 text: `too_large` when it holds
+/// more, `not_text` when it is not UTF-8.
+pub fn read_source_up_to(
+    source: &str,
+    what: &str,
+    limit: u64,
+    too_large: ErrorCode,
+    not_text: ErrorCode,
+) -> Result<String, CliError> {
+    let bytes = read_bytes(source, what, limit, too_large)?;
+    utf8(bytes, source, what, not_text)
+}
+
+fn read_bytes(
+    source: &str,
+    what: &str,
+    limit: u64,
+    too_large: ErrorCode,
+) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     let read = if source == "-" {
         std::io::stdin()
             .lock()
-            .take(MAX_INPUT_BYTES + 1)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
     } else {
         std::fs::File::open(source)
-            .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
+            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
     };
     read.map_err(|e| CliError::io(format!("{what}: cannot read {}: {e}", shown(source))))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(CliError::code(
             too_large,
             format!(
-                "{what}: {} is larger than the 1 MiB input limit",
-                shown(source)
+                "{what}: {} is larger than the {} input limit",
+                shown(source),
+                show_size(limit)
             ),
         ));
     }
     Ok(bytes)
+}
+
+/// `1 MiB` for a whole number of MiB, else the bytes.
+fn show_size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 fn utf8(bytes: Vec<u8>, source: &str, what: &str, code: ErrorCode) -> Result<String, CliError> {
@@ -208,7 +238,7 @@ fn shown(source: &str) -> &str {
 /// `malformed_token`.
 pub fn read_token(arg: &str) -> Result<String, CliError> {
     if arg == "-" || is_file(arg) {
-        let bytes = read_bytes(arg, "token", ErrorCode::TokenTooLarge)?;
+        let bytes = read_bytes(arg, "token", MAX_INPUT_BYTES, ErrorCode::TokenTooLarge)?;
         let text = utf8(bytes, arg, "token", ErrorCode::MalformedToken)?;
         return Ok(text.trim().to_owned());
     }

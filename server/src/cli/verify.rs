@@ -4,15 +4,14 @@
 use std::process::ExitCode;
 
 use dev_health_entitlements::{
-    license_token_from_env, ErrorCode, License, LicenseStatus, RevocationList, Verifier,
-    DEFAULT_ISSUER,
+    license_token_from_env, License, LicenseStatus, Verifier, DEFAULT_ISSUER,
 };
 use serde_json::{json, Value};
 
-use super::inputs::{catalog, KeyArgs};
+use super::inputs::{catalog, revocation_list, KeyArgs};
 use super::{
-    at_most_one_stdin, finish, line, parse_timestamp, read_source, read_token, set_member,
-    show_time, unix_now, CliError, OutputArgs, Report,
+    at_most_one_stdin, finish, line, parse_timestamp, read_token, set_member, show_time, unix_now,
+    CliError, OutputArgs, Report,
 };
 
 /// Options of a verifier, shared with `entitlements`.
@@ -49,12 +48,7 @@ impl VerifierArgs {
         let keyring = self.keys.keyring()?;
         let revocations = match &self.revocations {
             None => None,
-            Some(source) => {
-                let text = read_source(source, "--revocations", ErrorCode::MalformedToken)?;
-                let list = RevocationList::verify(text.trim(), &keyring, &self.issuer, self.now())
-                    .map_err(|e| CliError::from(e).context("--revocations"))?;
-                Some(list)
-            }
+            Some(source) => Some(revocation_list(source, &keyring, &self.issuer, self.now())?),
         };
         Ok(Verifier::new(keyring)
             .with_issuer(self.issuer.clone())

@@ -46,12 +46,20 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_license_grace_end.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_license_grace_end_from_catalog.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,
         include_str!("../../migrations/postgres/0002_license_grace_end.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_license_grace_end_from_catalog.sql"),
     ),
 ];
 
@@ -347,16 +355,17 @@ pub async fn insert_org(conn: &mut AnyConnection, org: &Org) -> Result<bool, sql
     Ok(result.rows_affected() == 1)
 }
 
-/// Writes an org's name, tier, `managed_by` and settings.
+/// Writes an org's name, tier, `managed_by`, settings and current license.
 pub async fn update_org(conn: &mut AnyConnection, org: &Org, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE organizations SET name = $1, tier = $2, managed_by = $3, settings = $4, \
-         updated_at = $5 WHERE id = $6",
+         license_id = $5, updated_at = $6 WHERE id = $7",
     )
     .bind(&org.name)
     .bind(org.tier.as_str())
     .bind(managed_by_str(org.managed_by))
     .bind(org.settings.to_string())
+    .bind(&org.license_id)
     .bind(now)
     .bind(&org.id)
     .execute(conn)
@@ -447,7 +456,7 @@ pub async fn locked_billing_state(
 }
 
 /// What is recorded about one subscription.
-async fn get_subscription(
+pub async fn get_subscription(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<SubscriptionState>, sqlx::Error> {
@@ -575,15 +584,14 @@ pub struct LicenseRow {
 const LICENSE_COLUMNS: &str =
     "id, org_id, token, tier, license_type, kid, issued_at, expires_at, grace_ends_at, revoked_at";
 
-/// The grace assumed for a license without a `grace_days` claim: a verifier then takes its
-/// catalog's default for the tier, which this server cannot know, so the most a claim may carry.
+/// The grace assumed for a stored token whose claims cannot be read (no verifier accepts it, so
+/// the bound is only cautious): the most a `grace_days` claim may carry.
 pub const UNKNOWN_GRACE_DAYS: u32 = 3650;
 
-/// The last second a verifier may accept a license (SPEC §1.4: `exp + grace_days·86400`), from
-/// its signed `exp` and `grace_days` claims; without `grace_days`, [`UNKNOWN_GRACE_DAYS`].
-pub fn grace_ends_at(exp: i64, grace_days: Option<u32>) -> i64 {
-    let days = grace_days.unwrap_or(UNKNOWN_GRACE_DAYS);
-    exp.saturating_add(i64::from(days).saturating_mul(86_400))
+/// The last second a verifier may accept a license (SPEC §1.4: `exp + grace_days·86400`), given
+/// the grace days in force for it ([`super::state::AppState::grace_days_of`]).
+pub fn grace_ends_at(exp: i64, grace_days: u32) -> i64 {
+    exp.saturating_add(i64::from(grace_days).saturating_mul(86_400))
 }
 
 fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
@@ -668,6 +676,25 @@ pub async fn current_license(
         .await?
         .map(|r| license_from_row(&r))
         .transpose()
+}
+
+/// The org's unrevoked `saas` and `trial` licenses (the ones that can answer for the org),
+/// oldest first.
+pub async fn unrevoked_org_licenses(
+    conn: &mut AnyConnection,
+    org_id: &str,
+) -> Result<Vec<LicenseRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {LICENSE_COLUMNS} FROM licenses WHERE org_id = $1 AND revoked_at IS NULL \
+         AND license_type IN ('saas', 'trial') ORDER BY issued_at, id"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(license_from_row)
+        .collect()
 }
 
 /// For entitlements, in one query: the org and its newest unrevoked `saas` or `trial` license

@@ -9,6 +9,8 @@ mod config;
 mod db;
 mod error;
 mod http;
+mod org_tier;
+mod revocations;
 mod routes;
 mod state;
 mod stripe;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,8 @@ use tracing::Instrument;
 use super::auth::{require_admin, require_org, Actor};
 use super::db::{self, LicenseRow, Org, OverrideRow};
 use super::error::{ApiError, ApiResult};
+use super::org_tier::{self, LicensesFollowed};
+use super::revocations::if_none_match_names;
 use super::state::AppState;
 use super::stripe::{webhook, MAX_WEBHOOK_BYTES};
 
@@ -311,16 +313,30 @@ async fn org_license(
     Ok(Json(license_json(&row)))
 }
 
-/// The signed revocation list; built at most once a minute (and at once after a revocation
-/// here), see [`AppState::revocations`].
-async fn revocations(State(state): AppStateRef) -> ApiResult<Response> {
-    let body = state.revocations().await?;
+/// The signed revocation list, with a weak ETag naming its content: `If-None-Match` with it
+/// answers 304 while the list holds the same ids (see [`super::revocations`]).
+async fn revocations(State(state): AppStateRef, headers: HeaderMap) -> ApiResult<Response> {
+    let list = state.revocations().await?;
+    let unchanged = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| if_none_match_names(v, &list.etag));
+    let validators = [
+        (header::ETAG, list.etag),
+        // Caches may keep it, but must ask again (with the ETag) before using it.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    if unchanged {
+        return Ok((StatusCode::NOT_MODIFIED, validators).into_response());
+    }
     Ok((
+        validators,
         [(
-            axum::http::header::CONTENT_TYPE,
+            header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        list.body,
     )
         .into_response())
 }
@@ -419,7 +435,10 @@ async fn issue_license(
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
-        grace_ends_at: Some(db::grace_ends_at(expires_at, claims.grace_days)),
+        grace_ends_at: Some(db::grace_ends_at(
+            expires_at,
+            state.grace_days_of(tier, claims.grace_days),
+        )),
         revoked_at: None,
     };
     let mut tx = state.db.begin_write().await?;
@@ -638,7 +657,8 @@ struct PatchOrg {
 }
 
 /// `PATCH /api/v1/admin/orgs/{org_id}`: an operator sets a (manual) org's tier, who manages it,
-/// its name or settings. Each change is audited.
+/// its name or settings. Each change is audited. A new tier takes effect at once: the org's SaaS
+/// and trial licenses follow it ([`org_tier::follow_tier`]).
 async fn patch_org(
     State(state): AppStateRef,
     headers: HeaderMap,
@@ -676,6 +696,13 @@ async fn patch_org(
         Some(v @ Value::Object(_)) => after.settings = v,
         Some(_) => return Err(unprocessable("settings must be an object")),
     }
+    // The operator's tier wins over the org's SaaS license at once (see `org_tier`).
+    let licenses = if before.tier != after.tier {
+        org_tier::follow_tier(&state, tx.conn(), &mut after, &actor, now).await?
+    } else {
+        LicensesFollowed::default()
+    };
+    after.updated_at = now;
     db::update_org(tx.conn(), &after, now).await?;
     if before.tier != after.tier {
         db::audit(
@@ -688,6 +715,7 @@ async fn patch_org(
             now,
         )
         .await?;
+        db::audit_many(tx.conn(), &licenses.audit, now).await?;
     }
     if before.managed_by != after.managed_by {
         db::audit(
@@ -715,6 +743,9 @@ async fn patch_org(
     }
     tx.commit().await?;
     state.forget_org(&org_id);
+    if !licenses.revoked.is_empty() {
+        state.forget_revocations();
+    }
     Ok(Json(org_json(&after)))
 }
 

@@ -5,29 +5,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use dev_health_entitlements::issue::{sign_revocation_list, sign_v2, SigningKey};
+use dev_health_entitlements::issue::{sign_v2, SigningKey};
 use dev_health_entitlements::keys::is_test_key;
-use dev_health_entitlements::resolve::rfc3339;
 use dev_health_entitlements::stripe::BillingConfig;
 use dev_health_entitlements::token::unverified::UnverifiedToken;
 use dev_health_entitlements::{
     Catalog, ErrorCode, Keyring, License, LicenseClaims, Override, PublicKey, Session,
-    SessionVerifier, Tier, Verifier, DEFAULT_LEEWAY_SECS,
+    SessionVerifier, Tier, Verifier,
 };
 
 use super::config::{Config, KeySource, Secret, DEV_KID_PREFIX};
 use super::db::{self, Db};
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
+use super::revocations::{Published, RevocationCache};
 use super::stripe::Job;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-/// How long a signed revocation list is valid (`exp - iat`).
-pub const REVOCATION_LIST_TTL_SECS: i64 = 24 * 3600;
-/// How long a signed revocation list is served again before it is rebuilt: how late another
-/// instance's revocation can show here (this instance's own show at once).
-const REVOCATION_CACHE_TTL: Duration = Duration::from_secs(60);
 /// Licenses whose grace end is filled in per transaction by the start-up backfill.
 const GRACE_BACKFILL_BATCH: i64 = 500;
 /// At most this many verified licenses are cached.
@@ -77,19 +71,8 @@ pub struct AppState {
     /// the signature check. An entry is used only while `now <= exp` and for at most
     /// SESSION_CACHE_TTL; anything else goes back to the core.
     sessions_seen: Mutex<HashMap<[u8; 32], (i64, Session)>>,
-    /// The last `GET /api/v1/licensing/revocations` answer. The async lock makes one request
-    /// rebuild it while the others wait for that answer.
-    revocations: tokio::sync::Mutex<Option<CachedRevocations>>,
-    /// Bumped after every revocation this instance commits: a cached list of an older generation
-    /// is not served (and a list built while a revocation committed is not kept).
-    revocation_generation: AtomicU64,
-}
-
-/// A signed revocation list answer, as sent.
-struct CachedRevocations {
-    built: Instant,
-    generation: u64,
-    body: Bytes,
+    /// The published revocation list.
+    revocations: RevocationCache,
 }
 
 /// How long a verified session is remembered (Unix seconds).
@@ -132,11 +115,11 @@ impl AppState {
         db.migrate()
             .await
             .map_err(|e| format!("migrations failed: {e}"))?;
-        backfill_grace_ends(&db)
-            .await
-            .map_err(|e| format!("cannot record the grace end of the stored licenses: {e}"))?;
         let catalog =
             Catalog::default_catalog().map_err(|e| format!("catalog: {}", e.message()))?;
+        backfill_grace_ends(&db, &catalog)
+            .await
+            .map_err(|e| format!("cannot record the grace end of the stored licenses: {e}"))?;
         let public = config.signing_key.public_key().to_base64();
         {
             let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
@@ -182,8 +165,7 @@ impl AppState {
             org_inputs: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             sessions_seen: Mutex::new(HashMap::new()),
-            revocations: tokio::sync::Mutex::new(None),
-            revocation_generation: AtomicU64::new(0),
+            revocations: RevocationCache::new(),
         };
         state.reload_keys().await.map_err(|e| e.to_string())?;
         Ok((state, queue))
@@ -384,6 +366,12 @@ impl AppState {
         }
     }
 
+    /// The grace days a verifier grants a license of `tier` (SPEC §1.4): its `grace_days` claim,
+    /// else the catalog's default for the tier.
+    pub fn grace_days_of(&self, tier: Tier, claim: Option<u32>) -> u32 {
+        grace_days_of(&self.catalog, tier, claim)
+    }
+
     /// Signs a license with the server's key.
     pub fn sign(&self, claims: &LicenseClaims) -> Result<String, String> {
         sign_v2(claims, &self.signing_key, &self.key_id).map_err(|e| e.message().to_owned())
@@ -391,85 +379,61 @@ impl AppState {
 
     /// Drops the cached revocation list (after this instance committed a revocation).
     pub fn forget_revocations(&self) {
-        self.revocation_generation.fetch_add(1, Ordering::SeqCst);
+        self.revocations.forget();
     }
 
-    /// The body of `GET /api/v1/licensing/revocations`: `{revocation_list, revoked, issued_at,
-    /// expires_at}`. Built at most once per REVOCATION_CACHE_TTL, and anew after a revocation of
-    /// this instance. Licenses past their grace end by more than the verifiers' leeway are left
-    /// out: a verifier refuses a list issued more than the leeway after its clock, so at any time
-    /// it accepts this list such a license is expired for it, revoked or not.
-    pub async fn revocations(&self) -> ApiResult<Bytes> {
-        let mut cache = self.revocations.lock().await;
-        // Read before the query: a revocation committed after it bumps the generation, and the
-        // list built here is then not served again.
-        let generation = self.revocation_generation.load(Ordering::SeqCst);
-        if let Some(cached) = cache.as_ref() {
-            if cached.generation == generation && cached.built.elapsed() < REVOCATION_CACHE_TTL {
-                return Ok(cached.body.clone());
-            }
-        }
-        let now = super::now();
-        let mut conn = self.db.pool().acquire().await?;
-        let revoked = db::revoked_ids(&mut conn, now.saturating_sub(DEFAULT_LEEWAY_SECS)).await?;
-        drop(conn);
-        let token = self
-            .sign_revocations(&revoked, now)
-            .map_err(|e| ApiError::internal(&e))?;
-        let body = serde_json::to_vec(&serde_json::json!({
-            "revocation_list": token,
-            "revoked": revoked,
-            "issued_at": rfc3339(now),
-            "expires_at": rfc3339(now.saturating_add(REVOCATION_LIST_TTL_SECS)),
-        }))
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
-        let body = Bytes::from(body);
-        *cache = Some(CachedRevocations {
-            built: Instant::now(),
-            generation,
-            body: body.clone(),
-        });
-        Ok(body)
+    /// The answer of `GET /api/v1/licensing/revocations` and its ETag (see [`RevocationCache`]).
+    pub async fn revocations(&self) -> ApiResult<Published> {
+        self.revocations.current(self, super::now()).await
     }
+}
 
-    /// Signs the revocation list.
-    pub fn sign_revocations(&self, revoked: &[String], now: i64) -> Result<String, String> {
-        sign_revocation_list(
-            revoked,
-            &self.issuer,
-            now,
-            now.saturating_add(REVOCATION_LIST_TTL_SECS),
-            &self.signing_key,
-            &self.key_id,
-        )
-        .map_err(|e| e.message().to_owned())
-    }
+/// The grace days in force for a license of `tier`: its `grace_days` claim, else the catalog's
+/// default for the tier, as a verifier with that catalog decides (`Verifier::with_catalog`).
+fn grace_days_of(catalog: &Catalog, tier: Tier, claim: Option<u32>) -> u32 {
+    claim.unwrap_or_else(|| catalog.grace_days().get(tier))
 }
 
 /// The grace end of a stored license from its signed claims: `exp` (the stored one, equal to the
-/// claim) plus its `grace_days` claim; [`db::UNKNOWN_GRACE_DAYS`] when the claim is absent, or the
-/// token cannot be read (no verifier accepts such a token; the bound is then only cautious).
-pub fn grace_end_of_token(token: &str, expires_at: i64) -> i64 {
-    let grace_days = UnverifiedToken::decode(token).ok().and_then(|t| {
-        t.claims
-            .get("grace_days")
-            .and_then(serde_json::Value::as_u64)
-            .filter(|d| *d <= u64::from(db::UNKNOWN_GRACE_DAYS))
-            .and_then(|d| u32::try_from(d).ok())
+/// claim) plus [`grace_days_of`] its `tier` and `grace_days` claims; plus
+/// [`db::UNKNOWN_GRACE_DAYS`] when the token cannot be read (no verifier accepts such a token; the
+/// bound is then only cautious).
+pub fn grace_end_of_token(token: &str, expires_at: i64, catalog: &Catalog) -> i64 {
+    let days = UnverifiedToken::decode(token).ok().and_then(|t| {
+        let tier = t
+            .claims
+            .get("tier")
+            .and_then(serde_json::Value::as_str)
+            .and_then(Tier::parse)?;
+        let claim = match t.claims.get("grace_days") {
+            None => None,
+            Some(days) => Some(
+                days.as_u64()
+                    .filter(|d| *d <= u64::from(db::UNKNOWN_GRACE_DAYS))
+                    .and_then(|d| u32::try_from(d).ok())?,
+            ),
+        };
+        Some(grace_days_of(catalog, tier, claim))
     });
-    db::grace_ends_at(expires_at, grace_days)
+    db::grace_ends_at(expires_at, days.unwrap_or(db::UNKNOWN_GRACE_DAYS))
 }
 
-/// Fills in the grace end of the licenses stored before the column existed (migration 2) or by
-/// an instance of an earlier version, from their tokens, in batches. Several instances doing it
+/// Fills in the grace end of the licenses stored before the column existed (migration 2), those
+/// migration 3 cleared (recorded with 3650 days for an absent `grace_days`) and those an instance
+/// of an earlier version inserted, from their tokens, in batches. Several instances doing it
 /// at once write the same values.
-async fn backfill_grace_ends(db: &Db) -> Result<(), sqlx::Error> {
+async fn backfill_grace_ends(db: &Db, catalog: &Catalog) -> Result<(), sqlx::Error> {
     let mut filled = 0usize;
     loop {
         let mut tx = db.begin_write().await?;
         let batch = db::licenses_without_grace_end(tx.conn(), GRACE_BACKFILL_BATCH).await?;
         for (id, token, expires_at) in &batch {
-            db::set_grace_end(tx.conn(), id, grace_end_of_token(token, *expires_at)).await?;
+            db::set_grace_end(
+                tx.conn(),
+                id,
+                grace_end_of_token(token, *expires_at, catalog),
+            )
+            .await?;
         }
         tx.commit().await?;
         filled = filled.saturating_add(batch.len());

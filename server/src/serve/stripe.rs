@@ -403,7 +403,7 @@ fn customer_of(event: &StripeEvent, state: &BillingState) -> Option<String> {
 ///
 /// The grace is already inside `exp`, so the license carries `grace_days: 0`: a verifier must not
 /// add the tier's grace a second time.
-fn sign_saas_license(
+pub(super) fn sign_saas_license(
     state: &AppState,
     org_id: &str,
     org_name: &str,
@@ -439,7 +439,10 @@ fn sign_saas_license(
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
-        grace_ends_at: Some(super::db::grace_ends_at(expires_at, claims.grace_days)),
+        grace_ends_at: Some(db::grace_ends_at(
+            expires_at,
+            state.grace_days_of(tier, claims.grace_days),
+        )),
         revoked_at: None,
     })
 }

@@ -935,9 +935,9 @@ fn grace_end(url: &str, id: &str) -> Option<i64> {
     )[0]
 }
 
-/// The revocation list leaves out the licenses no verifier accepts anyway (past their grace end
-/// by more than the verifiers' 60 s leeway), so it no longer grows with every renewal forever;
-/// it is built at most once a minute, and at once after a revocation.
+/// The revocation list leaves out the licenses no verifier accepts anyway (their grace end before
+/// the start of the UTC day of now minus the verifiers' 60 s leeway), so it no longer grows with
+/// every renewal forever; it is built at most once a minute, and at once after a revocation.
 pub fn revocation_list_drops_dead_licenses(s: &Server) {
     let url = database_url(&s.env);
     let org = "customer_rl";
@@ -948,14 +948,14 @@ pub fn revocation_list_drops_dead_licenses(s: &Server) {
         }
         issue(s, body)
     };
-    // Each license's grace end is stored from its signed claims: `exp` + grace_days, or + 3650
-    // days without the claim (a verifier then takes its own catalog's default).
+    // Each license's grace end is stored from its signed claims: `exp` + grace_days, or without
+    // the claim + the catalog's grace days for its tier (team: 14), as a verifier decides.
     let (gone, gone_exp) = offline(Some(0));
     let (in_margin, in_margin_exp) = offline(Some(5));
     let (unknown, unknown_exp) = offline(None);
     assert_eq!(grace_end(&url, &gone), Some(gone_exp));
     assert_eq!(grace_end(&url, &in_margin), Some(in_margin_exp + 5 * DAY));
-    assert_eq!(grace_end(&url, &unknown), Some(unknown_exp + 3650 * DAY));
+    assert_eq!(grace_end(&url, &unknown), Some(unknown_exp + 14 * DAY));
     // A Stripe license carries grace_days 0 (its grace is inside exp).
     s.create_org("org_rl", "stripe");
     ok(&s.webhook(&subscription_event(
@@ -990,7 +990,7 @@ pub fn revocation_list_drops_dead_licenses(s: &Server) {
     let again = s.get("/api/v1/licensing/revocations", None).json();
     assert_eq!(again, first);
 
-    // Time passes (the rows are moved back): `gone` ended its grace more than 60 s ago,
+    // Time passes (the rows are moved back): `gone` ended its grace two days ago,
     // `in_margin` 20 s ago (a verifier whose clock is a little behind may still take it in
     // grace), `unknown` has no known grace end (a row of an earlier version).
     let t = now();
@@ -1001,7 +1001,7 @@ pub fn revocation_list_drops_dead_licenses(s: &Server) {
              UPDATE licenses SET expires_at = {m} - 5 * 86400, grace_ends_at = {m} \
              WHERE id = '{in_margin}'; \
              UPDATE licenses SET grace_ends_at = NULL WHERE id = '{unknown}'",
-            e = t - 61 - 3600,
+            e = t - 2 * DAY,
             m = t - 20,
         ),
     );
@@ -1042,8 +1042,8 @@ pub fn revocation_list_drops_dead_licenses(s: &Server) {
 }
 
 /// Licenses stored before the grace end was recorded (migration 2), or by an earlier version,
-/// get it at the next start from their signed claims; a token that cannot be read gets the
-/// cautious `exp` + 3650 days.
+/// get it at the next start from their signed claims (without `grace_days`, the catalog's for the
+/// tier); a token that cannot be read gets the cautious `exp` + 3650 days.
 pub fn grace_end_backfill(dir: &std::path::Path, env: Vec<(String, String)>) {
     let url = database_url(&env);
     let mut s = Server::start(dir, env.clone());
@@ -1074,7 +1074,7 @@ pub fn grace_end_backfill(dir: &std::path::Path, env: Vec<(String, String)>) {
     let s = Server::start(dir, env);
     assert_eq!(grace_end(&url, &two), Some(two_exp + 2 * DAY));
     assert_eq!(grace_end(&url, &zero), Some(zero_exp));
-    assert_eq!(grace_end(&url, &none), Some(none_exp + 3650 * DAY));
+    assert_eq!(grace_end(&url, &none), Some(none_exp + 30 * DAY));
     assert_eq!(grace_end(&url, "lic_unreadable"), Some(t + 3650 * DAY));
     assert!(s
         .logs()
