@@ -587,6 +587,11 @@ fn only_the_public_documents_are_readable_cross_origin() {
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("access-control-allow-origin"), Some("*"), "{path}");
         assert_eq!(r.header("access-control-allow-credentials"), None, "{path}");
+        assert_eq!(
+            r.header("access-control-expose-headers"),
+            Some("etag"),
+            "{path}"
+        );
         let preflight = [
             ("Origin", "https://viewer.example"),
             ("Access-Control-Request-Method", "GET"),

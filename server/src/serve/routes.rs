@@ -102,6 +102,8 @@ fn public_read_only() -> tower_http::cors::CorsLayer {
     tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD])
+        // A script revalidating the revocation list reads its ETag.
+        .expose_headers([axum::http::header::ETAG])
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
