@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use dev_health_entitlements::issue::SigningKey;
 use serde_json::{json, Value};
 
+use super::terminal::escape;
 use super::{
     error_json, finish, line, set_member, show_time, unix_now, CliError, OutputArgs, Report,
 };
@@ -92,8 +93,8 @@ fn keygen(args: &Args) -> Result<Report, CliError> {
     );
     eprintln!(
         "wrote {} (secret, mode 0600) and {}",
-        seed_path.display(),
-        jwk_path.display()
+        escape(&seed_path.display().to_string()),
+        escape(&jwk_path.display().to_string())
     );
     let mut text = String::new();
     line(&mut text, "kid", &kid);

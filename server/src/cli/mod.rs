@@ -5,7 +5,9 @@
 //! * success: a human summary on stdout, or one JSON document with `--json`;
 //! * failure: `error: <code>: <message>` on stderr, or with `--json` a JSON document
 //!   `{"error":{"code","message"}}` on stdout (so `| jq` always has something to read); exit 1;
-//! * usage errors (a bad or missing flag) exit 2, as clap does.
+//! * usage errors (a bad or missing flag) exit 2, as clap does;
+//! * everything printed, text, JSON and error messages alike, is escaped by [`terminal`] first:
+//!   a value from a license or an input file never reaches the terminal as a control character.
 
 pub mod entitlements;
 pub mod inputs;
@@ -13,6 +15,7 @@ pub mod inspect;
 pub mod issue;
 pub mod jwks;
 pub mod keygen;
+pub mod terminal;
 pub mod verify;
 
 use std::fmt::Write as _;
@@ -138,7 +141,11 @@ pub fn finish(
                 // A closed stdout cannot be reported anywhere useful; the exit status still says it.
                 let _ = print_stdout(&format!("{}\n", error_json(&error)));
             } else {
-                eprintln!("error: {}: {}", error.code, one_line(&error.message));
+                eprintln!(
+                    "error: {}: {}",
+                    error.code,
+                    terminal::escape(&one_line(&error.message))
+                );
             }
             ExitCode::from(if error.usage { EXIT_USAGE } else { 1 })
         }
@@ -150,9 +157,12 @@ pub fn error_json(error: &CliError) -> Value {
     json!({ "error": error.to_json() })
 }
 
+/// Writes `text` escaped line by line. JSON goes through here too: serde_json escapes C0 controls
+/// in strings but leaves C1 and bidirectional controls raw, and the escaped document reads back
+/// as the same JSON.
 fn print_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(terminal::escape_lines(text).as_bytes())?;
     out.flush()
 }
 
@@ -300,9 +310,16 @@ pub fn show_time(unix: i64) -> String {
     dev_health_entitlements::resolve::rfc3339(unix)
 }
 
-/// Appends `label: value` with the labels aligned.
+/// Appends `label: value` with the labels aligned. The value is escaped on its own (a line break
+/// in it is shown as `\n`), so it cannot start a line of its own.
 pub fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
-    let _ = writeln!(out, "{:<14}{value}", format!("{label}:"));
+    let value = value.to_string();
+    let _ = writeln!(
+        out,
+        "{:<14}{}",
+        format!("{label}:"),
+        terminal::escape(&value)
+    );
 }
 
 /// Parses a lower-case tier name.
