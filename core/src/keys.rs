@@ -396,6 +396,23 @@ pub const TEST_PUBLIC_KEYS: [(&str, &str); 4] = [
     ),
 ];
 
+/// The environment variable that, set to `1`, lets the documented test keys
+/// ([`TEST_PUBLIC_KEYS`]) be trusted where they are otherwise refused (SPEC §7.4).
+pub const ALLOW_TEST_KEYS_ENV: &str = "DEV_HEALTH_ALLOW_TEST_KEYS";
+
+/// Whether `lookup` (the environment, or a host's stand-in for it) sets
+/// [`ALLOW_TEST_KEYS_ENV`] to `1`: the argument to give [`Keyring::refuse_test_keys`].
+///
+/// ```
+/// use dev_health_entitlements::keys::test_keys_allowed;
+/// assert!(test_keys_allowed(|_| Some(" 1 ".to_owned())));
+/// assert!(!test_keys_allowed(|_| Some("true".to_owned())));
+/// assert!(!test_keys_allowed(|_| None));
+/// ```
+pub fn test_keys_allowed(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    lookup(ALLOW_TEST_KEYS_ENV).is_some_and(|v| v.trim() == "1")
+}
+
 /// Whether `key` is a documented test key that anyone can sign with (one of
 /// [`TEST_PUBLIC_KEYS`]: the all-zero seed's, or RFC 8032's TEST 1 to 3).
 ///

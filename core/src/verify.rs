@@ -487,8 +487,7 @@ impl Verifier {
                 .map_err(|e| Error::key(format!("LICENSE_PUBLIC_KEY: {}", e.message())))?;
             keyring.add("default", key);
         }
-        let allow_test_keys = set("DEV_HEALTH_ALLOW_TEST_KEYS").is_some_and(|v| v.trim() == "1");
-        keyring.refuse_test_keys(allow_test_keys)?;
+        keyring.refuse_test_keys(crate::keys::test_keys_allowed(&lookup))?;
         Ok(Verifier::new(keyring))
     }
 }

@@ -23,6 +23,12 @@ const T0: i64 = 1_767_225_600;
 /// The all-zero seed and its public key (SPEC §1.2).
 const ZERO_SEED: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 const ZERO_PUBLIC: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+/// The opt-in that lets the all-zero test key be trusted (SPEC §7.4), from flags as from the
+/// environment.
+const ALLOW_TEST_KEYS: (&str, &str) = ("DEV_HEALTH_ALLOW_TEST_KEYS", "1");
+/// A public key nothing here signs with, and not a documented test key: for runs that need some
+/// trusted key but are about something else (the public key of the seed of 32 bytes 0x11).
+const UNRELATED_PUBLIC: &str = "0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc=";
 
 /// A directory removed when the test ends.
 struct TempDir(PathBuf);
@@ -91,6 +97,7 @@ fn cli_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
         "LICENSE_SIGNING_KEY",
         "LICENSE_PRIVATE_KEY",
         "LICENSE_KEY_ID",
+        "DEV_HEALTH_ALLOW_TEST_KEYS",
     ] {
         command.env_remove(name);
     }
@@ -415,10 +422,7 @@ fn the_all_zero_seed_signs_a_v1_token_the_dev_health_ops_key_verifies() {
     let run = cli_with(
         &["verify", "--now", &at(T0), "-"],
         Some(token.as_bytes()),
-        &[
-            ("LICENSE_PUBLIC_KEY", ZERO_PUBLIC),
-            ("DEV_HEALTH_ALLOW_TEST_KEYS", "1"),
-        ],
+        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC), ALLOW_TEST_KEYS],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("enterprise"));
@@ -519,7 +523,7 @@ fn malformed_empty_binary_and_huge_inputs_get_their_codes_without_a_panic() {
         "{}",
         junk.stderr
     );
-    let empty = cli_with(&["verify", "--key", ZERO_PUBLIC, "-"], Some(b""), &[]);
+    let empty = cli_with(&["verify", "--key", UNRELATED_PUBLIC, "-"], Some(b""), &[]);
     assert_eq!(empty.code, 1);
     assert!(empty
         .stderr
@@ -529,12 +533,12 @@ fn malformed_empty_binary_and_huge_inputs_get_their_codes_without_a_panic() {
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["error"]["code"], "malformed_token");
     let big = vec![b'a'; 40 * 1024];
-    let run = cli_with(&["verify", "--key", ZERO_PUBLIC, "-"], Some(&big), &[]);
+    let run = cli_with(&["verify", "--key", UNRELATED_PUBLIC, "-"], Some(&big), &[]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("token_too_large"));
     let huge = vec![b'.'; 3 * 1024 * 1024];
     let run = cli_with(
-        &["verify", "--key", ZERO_PUBLIC, "--json", "-"],
+        &["verify", "--key", UNRELATED_PUBLIC, "--json", "-"],
         Some(&huge),
         &[],
     );
@@ -571,7 +575,7 @@ fn malformed_empty_binary_and_huge_inputs_get_their_codes_without_a_panic() {
         run.stderr
     );
     let alg_none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
-    let run = cli(&["verify", "--key", ZERO_PUBLIC, alg_none]);
+    let run = cli(&["verify", "--key", UNRELATED_PUBLIC, alg_none]);
     assert!(run.stderr.contains("unsupported_algorithm"));
 }
 
@@ -972,7 +976,7 @@ fn entitlements_with_an_invalid_license_exit_1_rather_than_fall_back() {
         "--license",
         &token,
         "--key",
-        &format!("k1={ZERO_PUBLIC}"),
+        &format!("k1={UNRELATED_PUBLIC}"),
         "--now",
         &at(T0),
     ]);
@@ -1016,8 +1020,13 @@ fn from_license_re_signs_a_v1_license_as_v2_keeping_its_claims() {
     ]);
     assert_eq!(old.code, 0, "{}", old.stderr);
     let old = old.stdout.trim().to_owned();
-    let old_claims =
-        cli(&["verify", "--key", ZERO_PUBLIC, "--json", &old]).json()["claims"].clone();
+    let old_claims = cli_with(
+        &["verify", "--key", ZERO_PUBLIC, "--json", &old],
+        None,
+        &[ALLOW_TEST_KEYS],
+    )
+    .json()["claims"]
+        .clone();
     let dir = TempDir::new();
     let (seed, public) = keygen(&dir, "k2");
     let old_file = dir.write("old.lic", &old);
@@ -1033,10 +1042,7 @@ fn from_license_re_signs_a_v1_license_as_v2_keeping_its_claims() {
             "--json",
         ],
         None,
-        &[
-            ("LICENSE_PUBLIC_KEY", ZERO_PUBLIC),
-            ("DEV_HEALTH_ALLOW_TEST_KEYS", "1"),
-        ],
+        &[("LICENSE_PUBLIC_KEY", ZERO_PUBLIC), ALLOW_TEST_KEYS],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let new = run.json()["token"].as_str().unwrap().to_owned();
@@ -1059,15 +1065,19 @@ fn from_license_re_signs_a_v1_license_as_v2_keeping_its_claims() {
 
     // A license that does not verify is never re-signed.
     let forged = format!("{}x", old.trim_end_matches('='));
-    let run = cli(&[
-        "issue",
-        "--signing-key",
-        &seed,
-        "--from-license",
-        &forged,
-        "--key",
-        ZERO_PUBLIC,
-    ]);
+    let run = cli_with(
+        &[
+            "issue",
+            "--signing-key",
+            &seed,
+            "--from-license",
+            &forged,
+            "--key",
+            ZERO_PUBLIC,
+        ],
+        None,
+        &[ALLOW_TEST_KEYS],
+    );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("--from-license"), "{}", run.stderr);
     let run = cli(&[
@@ -1105,10 +1115,12 @@ fn a_pkcs8_pem_signing_key_signs_like_its_seed() {
     let pem_file = dir.write("zero.pem", &pem);
     let token = issue(&pem_file, &["--kid", "zero", "--tier", "team"]);
     let key = format!("zero={ZERO_PUBLIC}");
-    assert_eq!(
-        cli(&["verify", "--key", &key, "--now", &at(T0), &token]).code,
-        0
+    let run = cli_with(
+        &["verify", "--key", &key, "--now", &at(T0), &token],
+        None,
+        &[ALLOW_TEST_KEYS],
     );
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]
@@ -1214,4 +1226,305 @@ fn help_and_version_exit_0() {
         assert!(run.stdout.contains(sub), "{sub}");
     }
     assert_eq!(cli(&["--version"]).code, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal safety: a signature says who wrote a value, not that it is harmless text
+
+/// What a hostile license writes in its signed fields to draw a verdict of its own: erase the
+/// line, return to its start, move up, ring the bell, start a line of its own, and C1 and bidi
+/// controls for terminals that honour them.
+const FORGED_VERDICT: &str =
+    "\u{1b}[2K\r\u{1b}[1A\u{7}\nvalid:        yes (active)\r\u{9b}2K\u{202e}\u{2066}\u{85}";
+
+/// The characters in `out` that act on a terminal, apart from its own line breaks: C0, DEL, C1,
+/// the bidirectional controls and the line and paragraph separators.
+fn raw_controls(out: &str) -> Vec<char> {
+    out.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(
+                    c,
+                    '\u{61c}'
+                        | '\u{200e}'
+                        | '\u{200f}'
+                        | '\u{202a}'..='\u{202e}'
+                        | '\u{2066}'..='\u{2069}'
+                        | '\u{2028}'
+                        | '\u{2029}'
+                )
+        })
+        .collect()
+}
+
+/// `out` holds no raw control character and no line that claims a verdict other than `verdict`.
+fn assert_terminal_safe(what: &str, out: &str, verdict: Option<&str>) {
+    assert_eq!(raw_controls(out), Vec::<char>::new(), "{what}: {out:?}");
+    let verdicts: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("valid:"))
+        .collect();
+    assert_eq!(verdicts, Vec::from_iter(verdict), "{what}: {out}");
+}
+
+/// A license signed by `seed` whose `sub`, `org_name`, feature name, `jti`, `contact_email` and
+/// `iss` all carry [`FORGED_VERDICT`]. Team tier, issued at T0 for 30 days (grace 14).
+fn hostile_license(seed: &str) -> String {
+    let run = cli(&[
+        "issue",
+        "--signing-key",
+        seed,
+        "--iat",
+        &at(T0),
+        "--days",
+        "30",
+        "--tier",
+        "team",
+        "--org",
+        &format!("org_evil{FORGED_VERDICT}"),
+        "--org-name",
+        &format!("Evil Corp{FORGED_VERDICT}"),
+        "--feature",
+        // Inside the name: the CLI trims the ends of `--feature` names.
+        &format!("sso{FORGED_VERDICT}_saml=true"),
+        "--license-id",
+        &format!("lic_evil{FORGED_VERDICT}"),
+        "--contact-email",
+        &format!("evil@example.com{FORGED_VERDICT}"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.trim().to_owned()
+}
+
+#[test]
+fn signed_fields_cannot_draw_a_verdict_on_the_terminal() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let key = format!("k1={public}");
+    let token = hostile_license(&seed);
+    let expired = at(T0 + 60 * DAY);
+
+    // verify: the one verdict line is the real one, and the fields show as escapes.
+    let run = cli(&["verify", "--key", &key, "--now", &expired, &token]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_terminal_safe("verify", &run.stdout, Some("valid:        no (expired)"));
+    assert!(
+        run.stdout
+            .contains("org_evil\\u001b[2K\\r\\u001b[1A\\u0007\\nvalid:"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\\u009b2K\\u202e\\u2066\\u0085"));
+    let run = cli(&["verify", "--key", &key, "--now", &at(T0), &token]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_terminal_safe("verify", &run.stdout, Some("valid:        yes (active)"));
+
+    // --json: escaped as well, and still the same strings once parsed.
+    let run = cli(&["verify", "--key", &key, "--now", &at(T0), "--json", &token]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_terminal_safe("verify --json", &run.stdout, None);
+    let claims = &run.json()["claims"];
+    assert_eq!(claims["org_name"], format!("Evil Corp{FORGED_VERDICT}"));
+    assert_eq!(
+        claims["features"][format!("sso{FORGED_VERDICT}_saml")],
+        true
+    );
+
+    // inspect, text and JSON.
+    for args in [vec!["inspect", &token], vec!["inspect", "--json", &token]] {
+        let run = cli(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_terminal_safe("inspect", &run.stdout, None);
+    }
+    let run = cli(&["inspect", "--json", &token]);
+    assert_eq!(
+        run.json()["claims"]["jti"],
+        format!("lic_evil{FORGED_VERDICT}")
+    );
+
+    // entitlements, with a catalog and overrides naming a feature the same way.
+    let mut catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/catalogs/default.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let evil_feature = format!("evil{FORGED_VERDICT}");
+    let mut feature = catalog["features"][0].clone();
+    feature["key"] = evil_feature.clone().into();
+    feature["name"] = format!("Evil{FORGED_VERDICT}").into();
+    feature["description"] = FORGED_VERDICT.into();
+    catalog["features"].as_array_mut().unwrap().push(feature);
+    let catalog_file = dir.write("evil-catalog.json", &catalog.to_string());
+    let overrides = serde_json::json!([{"feature": evil_feature, "enabled": false}]);
+    let overrides_file = dir.write("evil-overrides.json", &overrides.to_string());
+    let org = format!("org_evil{FORGED_VERDICT}");
+    let base = [
+        "entitlements",
+        "--license",
+        &token,
+        "--key",
+        &key,
+        "--now",
+        &at(T0),
+        "--catalog",
+        &catalog_file,
+        "--overrides",
+        &overrides_file,
+        "--org-id",
+        &org,
+    ];
+    let run = cli(&base);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_terminal_safe("entitlements", &run.stdout, None);
+    let text: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(text["features"][&evil_feature], false, "{}", run.stdout);
+    let run = cli(&[&base[..], &["--json"]].concat());
+    assert_terminal_safe("entitlements --json", &run.stdout, None);
+    assert_eq!(run.json(), text);
+}
+
+#[test]
+fn error_messages_quoting_hostile_text_are_escaped() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let key = format!("k1={public}");
+    let run = cli(&[
+        "issue",
+        "--signing-key",
+        &seed,
+        "--org",
+        "org_acme",
+        "--tier",
+        "team",
+        "--iat",
+        &at(T0),
+        "--issuer",
+        &format!("fullchaos.studio{FORGED_VERDICT}"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let foreign_issuer = run.stdout.trim().to_owned();
+    let missing = format!("{}/keys{FORGED_VERDICT}.json", dir.0.display());
+    let runs = [
+        cli(&["verify", "--key", &key, "--now", &at(T0), &foreign_issuer]),
+        cli(&["verify", "--keys", &missing, &foreign_issuer]),
+        cli(&["entitlements", "--overrides", &missing]),
+        cli(&["entitlements", "--catalog", &missing]),
+    ];
+    for run in runs {
+        // 2 for the catalog: a name that is no file is a usage error.
+        assert!(matches!(run.code, 1 | 2), "{}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert_terminal_safe("stderr", &run.stderr, None);
+    }
+    let run = cli(&["verify", "--key", &key, "--now", &at(T0), &foreign_issuer]);
+    assert!(run.stderr.contains("issuer_mismatch"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The documented test keys (SPEC §7.4), from flags as from the environment
+
+#[test]
+fn the_all_zero_test_key_given_with_key_or_keys_is_refused_unless_allowed() {
+    let dir = TempDir::new();
+    let (seed, _) = keygen(&dir, "k2");
+    let token = issue(ZERO_SEED, &["--kid", "zero", "--tier", "team"]);
+    let key = format!("zero={ZERO_PUBLIC}");
+    let jwks = cli(&["jwks", "--public-key", &key]);
+    assert_eq!(jwks.code, 0, "{}", jwks.stderr);
+    let jwks_file = dir.write("zero.jwks.json", &jwks.stdout);
+    let token_file = dir.write("zero.lic", &token);
+    let now = at(T0);
+    let commands: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["verify", "--key", &key, "--now", &now, &token],
+            "--key",
+        ),
+        (
+            vec!["verify", "--keys", &jwks_file, "--now", &now, &token],
+            "--keys",
+        ),
+        (
+            vec![
+                "entitlements",
+                "--license",
+                &token,
+                "--key",
+                &key,
+                "--now",
+                &now,
+            ],
+            "--key",
+        ),
+        (
+            vec![
+                "entitlements",
+                "--license",
+                &token_file,
+                "--keys",
+                &jwks_file,
+                "--now",
+                &now,
+            ],
+            "--keys",
+        ),
+        (
+            vec![
+                "issue",
+                "--signing-key",
+                &seed,
+                "--from-license",
+                &token,
+                "--key",
+                &key,
+            ],
+            "--key",
+        ),
+    ];
+    for (args, flag) in commands {
+        let refused = cli(&args);
+        assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
+        assert!(refused.stdout.is_empty(), "{args:?}: {}", refused.stdout);
+        let message =
+            format!("error: invalid_key: {flag}: the key \"zero\" is the all-zero-seed test key");
+        assert!(
+            refused.stderr.starts_with(&message),
+            "{args:?}: {}",
+            refused.stderr
+        );
+        assert!(
+            refused.stderr.contains("set DEV_HEALTH_ALLOW_TEST_KEYS=1"),
+            "{}",
+            refused.stderr
+        );
+        // Only `1` opts in.
+        let still_refused = cli_with(&args, None, &[("DEV_HEALTH_ALLOW_TEST_KEYS", "true")]);
+        assert_eq!(still_refused.code, 1, "{args:?}");
+        let allowed = cli_with(&args, None, &[ALLOW_TEST_KEYS]);
+        assert_eq!(allowed.code, 0, "{args:?}: {}", allowed.stderr);
+    }
+
+    // A bare key is kid `default`; next to a real key it still spoils the keyring, and --json
+    // says so in its error document.
+    let run = cli(&[
+        "verify",
+        "--key",
+        &format!("k1={UNRELATED_PUBLIC}"),
+        "--key",
+        ZERO_PUBLIC,
+        "--json",
+        &token,
+    ]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["error"]["code"], "invalid_key");
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("--key: the key \"default\" is the all-zero-seed test key"),
+        "{message}"
+    );
 }

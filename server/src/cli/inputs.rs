@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use dev_health_entitlements::issue::SigningKey;
+use dev_health_entitlements::keys::test_keys_allowed;
 use dev_health_entitlements::verify::MAX_REVOCATION_LIST_BYTES;
 use dev_health_entitlements::{Catalog, ErrorCode, Keyring, RevocationList, Verifier};
 
@@ -37,14 +38,24 @@ pub struct KeyArgs {
 
 impl KeyArgs {
     /// The keyring: exactly the keys the flags name, or the environment's when there are none.
+    /// Either way a documented test key (the all-zero seed's, RFC 8032's) is refused unless
+    /// `DEV_HEALTH_ALLOW_TEST_KEYS=1`, as the environment's keys are (SPEC §7.4): a command line
+    /// copied from a tutorial must not make `verify` trust licenses anyone can sign.
     pub fn keyring(&self) -> Result<Keyring, CliError> {
         if self.keys.is_none() && self.key.is_empty() {
             return Ok(Verifier::from_env()?.keyring().clone());
         }
+        let allow_test_keys = test_keys_allowed(|name| std::env::var(name).ok());
+        let trusted = |parsed: Result<Keyring, CliError>, flag: &str| {
+            let mut ring = parsed.map_err(|e| e.context(flag))?;
+            ring.refuse_test_keys(allow_test_keys)
+                .map_err(|e| CliError::from(e).context(flag))?;
+            Ok::<Keyring, CliError>(ring)
+        };
         let mut ring = Keyring::new();
         if let Some(source) = &self.keys {
             let text = read_source(source, "--keys", ErrorCode::InvalidKey)?;
-            ring.extend(parse_keys(&text).map_err(|e| e.context("--keys"))?);
+            ring.extend(trusted(parse_keys(&text), "--keys")?);
         }
         for value in &self.key {
             let parsed = if is_file(value) {
@@ -53,7 +64,7 @@ impl KeyArgs {
             } else {
                 parse_keys(value)
             };
-            ring.extend(parsed.map_err(|e| e.context("--key"))?);
+            ring.extend(trusted(parsed, "--key")?);
         }
         Ok(ring)
     }
