@@ -102,6 +102,20 @@ impl WriteTx<'_> {
         }
     }
 
+    /// Rolls back now. On SQLite a transaction only dropped stays open until the next
+    /// [`Db::begin_write`], holding the database's write lock against every other writer (an
+    /// operator's `sqlite3`, a backup) until then; this releases it at once.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Pool(tx) => tx.rollback().await,
+            TxInner::Writer(mut w) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut *w.conn).await?;
+                w.open = false;
+                Ok(())
+            }
+        }
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {

@@ -138,6 +138,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
                 })
                 .await
                 .map_err(|_| "the webhook writer stopped".to_owned())?;
+            tracing::debug!(event_id = %event.id, "webhook queued for the SQLite writer");
             answer
                 .await
                 .map_err(|_| "the webhook writer stopped".to_owned())?
@@ -167,6 +168,7 @@ pub async fn webhook_writer(state: Arc<AppState>, mut queue: mpsc::Receiver<Job>
                 Err(_) => break,
             }
         }
+        tracing::debug!(events = batch.len(), "applying a webhook batch");
         let results: Vec<Result<Delivery, String>> = match apply_batch(&state, &batch).await {
             Ok(Ok(deliveries)) => deliveries.into_iter().map(Ok).collect(),
             Ok(Err(e)) | Err(e) if batch.len() == 1 => vec![Err(e)],
@@ -209,7 +211,13 @@ async fn apply_batch(
                 stale.push(changed);
                 deliveries.push(delivery);
             }
-            Err(e) => return Ok(Err(e.to_string())),
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    // The next begin_write rolls back again before it begins.
+                    tracing::warn!(error = %rollback, "rolling back a failed webhook batch failed");
+                }
+                return Ok(Err(e.to_string()));
+            }
         }
     }
     if let Err(e) = tx.commit().await {
