@@ -295,14 +295,22 @@ fn request_ids_in_logs_and_no_secrets() {
 /// database accepts it.
 #[test]
 fn one_failing_event_in_a_batch_fails_alone() {
-    use server_support::{now, post_webhook, subscription_event, PRICE_TEAM};
-    use sqlx::{Connection, SqliteConnection};
-    use std::sync::Arc;
-    use std::time::Duration;
+    use server_support::{now, post_webhook, sqlite_options, subscription_event, wait_until};
+    use server_support::{PRICE_TEAM, TEST_LOCK_WAIT};
+    use sqlx::{ConnectOptions, SqliteConnection};
+    use std::sync::{Arc, Barrier};
 
     const EVENTS: usize = 24;
     const POISON: usize = 17;
-    let (dir, s) = server();
+    let dir = TempDir::new("sqlite");
+    let mut env = base_env(&sqlite_url(&dir.0));
+    // The writer's debug lines say when it has taken a batch and when a delivery waits for it.
+    for (name, value) in &mut env {
+        if name == "RUST_LOG" {
+            *value = "info,dev_health_license::serve::stripe=debug".to_owned();
+        }
+    }
+    let s = Server::start(&dir.0, env);
     for i in 0..EVENTS {
         s.create_org(&format!("org_b{i}"), "stripe");
     }
@@ -323,8 +331,8 @@ fn one_failing_event_in_a_batch_fails_alone() {
         .enable_all()
         .build()
         .unwrap();
-    let mut db = rt
-        .block_on(SqliteConnection::connect(&sqlite_url(&dir.0)))
+    let mut db: SqliteConnection = rt
+        .block_on(sqlite_options(&sqlite_url(&dir.0)).connect())
         .unwrap();
     let sql = |db: &mut SqliteConnection, sql: &str| {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
@@ -337,18 +345,40 @@ fn one_failing_event_in_a_batch_fails_alone() {
              BEGIN SELECT RAISE(ABORT, 'the test refuses this event'); END"
         ),
     );
-    // Hold SQLite's write lock so that the deliveries queue up behind the writer, then release
-    // it: the writer takes what is waiting as one batch (the first arrival may go alone).
-    sql(&mut db, "BEGIN IMMEDIATE");
+    let logged = |line: &str| s.logs().matches(line).count();
     let addr = Arc::new(s.addr.clone());
-    let send = |i: usize| {
+    // The other deliveries start together once the writer holds event 0 (their threads and
+    // bodies are ready before: the writer waits at most 5 s for the lock).
+    let go = Arc::new(Barrier::new(EVENTS));
+    let send = |i: usize, go: Option<Arc<Barrier>>| {
         let (addr, body) = (Arc::clone(&addr), body(i));
-        std::thread::spawn(move || (i, post_webhook(&addr, &body).status))
+        std::thread::spawn(move || {
+            if let Some(go) = go {
+                go.wait();
+            }
+            (i, post_webhook(&addr, &body).status)
+        })
     };
-    let mut senders = vec![send(0)];
-    std::thread::sleep(Duration::from_millis(300));
-    senders.extend((1..EVENTS).map(send));
-    std::thread::sleep(Duration::from_millis(700));
+    let mut senders: Vec<_> = (1..EVENTS)
+        .map(|i| send(i, Some(Arc::clone(&go))))
+        .collect();
+    // Hold SQLite's write lock: the writer takes event 0 alone and waits for the lock; the other
+    // deliveries queue up behind it and make one batch once the lock is released.
+    sql(&mut db, "BEGIN IMMEDIATE");
+    senders.push(send(0, None));
+    assert!(
+        wait_until(TEST_LOCK_WAIT, || logged("applying a webhook batch") == 1),
+        "the writer never took event 0: {}",
+        s.logs()
+    );
+    go.wait();
+    assert!(
+        wait_until(TEST_LOCK_WAIT, || logged(
+            "webhook queued for the SQLite writer"
+        ) == EVENTS),
+        "not every delivery reached the writer's queue: {}",
+        s.logs()
+    );
     sql(&mut db, "COMMIT");
     let mut statuses: Vec<(usize, u16)> = senders.into_iter().map(|h| h.join().unwrap()).collect();
     statuses.sort();
@@ -396,6 +426,44 @@ fn one_failing_event_in_a_batch_fails_alone() {
         s.event_outcome(&format!("evt_b{POISON}")).as_deref(),
         Some("applied")
     );
+}
+
+/// A webhook the database refuses is rolled back before it is answered, so SQLite's write lock is
+/// free for the next writer (an operator's `sqlite3`, a backup, a test). The writer left the
+/// failed transaction open until its own next write, and when the refused event was the last
+/// one a batch applied again one by one, `one_failing_event_in_a_batch_fails_alone` met
+/// `database is locked` on its next statement.
+#[test]
+fn a_refused_webhook_leaves_the_database_unlocked() {
+    use server_support::{db_exec, db_try_exec, now, subscription_event, PRICE_TEAM};
+
+    let (dir, s) = server();
+    let url = sqlite_url(&dir.0);
+    s.create_org("org_refused", "stripe");
+    db_exec(
+        &url,
+        "CREATE TRIGGER refuse BEFORE INSERT ON stripe_events \
+         BEGIN SELECT RAISE(ABORT, 'the test refuses every event'); END",
+    );
+    let event = subscription_event(
+        "evt_refused",
+        "customer.subscription.created",
+        now() - 10,
+        "sub_refused",
+        "cus_refused",
+        Some("org_refused"),
+        "active",
+        PRICE_TEAM,
+        now() + 30 * 86_400,
+    );
+    assert_eq!(s.webhook(&event).status, 500);
+    // The server writes nothing more: a lock it still held would outlast any busy timeout.
+    assert_eq!(
+        db_try_exec(&url, "BEGIN IMMEDIATE; DROP TRIGGER refuse; COMMIT"),
+        Ok(())
+    );
+    assert_eq!(s.webhook(&event).status, 200);
+    assert_eq!(s.tier("org_refused"), "team");
 }
 
 /// On SQLite one pooled connection is kept for writing, so a pool of one left nothing to read

@@ -620,6 +620,9 @@ impl Pg {
             Command::new(exe)
         };
         cmd.args(args).current_dir(&self.dir);
+        if tool == "psql" {
+            cmd.env("PGOPTIONS", pg_options());
+        }
         cmd
     }
 
@@ -725,6 +728,24 @@ pub fn database_url(env: &[(String, String)]) -> String {
         .unwrap()
 }
 
+/// How long a connection a test opens waits for a lock the server holds before it gives up:
+/// far longer than any transaction of the server, so a loaded machine slows a test down instead
+/// of failing it with `database is locked`.
+pub const TEST_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The SQLite connection options of `url` with [`TEST_LOCK_WAIT`] as busy timeout.
+pub fn sqlite_options(url: &str) -> sqlx::sqlite::SqliteConnectOptions {
+    use std::str::FromStr;
+    sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .unwrap()
+        .busy_timeout(TEST_LOCK_WAIT)
+}
+
+/// `PGOPTIONS` for a `psql` a test runs: statements wait [`TEST_LOCK_WAIT`] for a lock at most.
+fn pg_options() -> String {
+    format!("-c lock_timeout={}s", TEST_LOCK_WAIT.as_secs())
+}
+
 fn with_db<T>(url: &str, f: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> T) -> T {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
@@ -734,6 +755,15 @@ fn with_db<T>(url: &str, f: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> T) -> 
         .unwrap();
     rt.block_on(async {
         let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        let wait = if conn.backend_name() == "PostgreSQL" {
+            format!("SET lock_timeout = '{}s'", TEST_LOCK_WAIT.as_secs())
+        } else {
+            format!("PRAGMA busy_timeout = {}", TEST_LOCK_WAIT.as_millis())
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(wait))
+            .execute(&mut conn)
+            .await
+            .unwrap();
         let out = f(&mut conn).await;
         conn.close().await.unwrap();
         out
@@ -742,10 +772,21 @@ fn with_db<T>(url: &str, f: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> T) -> 
 
 /// Runs SQL statements on the database at `url` (SQLite or PostgreSQL).
 pub fn db_exec(url: &str, sql: &str) {
+    if let Err(e) = db_try_exec(url, sql) {
+        panic!("{sql}: {e}");
+    }
+}
+
+/// Runs SQL statements on the database at `url`; the database's error, if any.
+pub fn db_try_exec(url: &str, sql: &str) -> Result<(), String> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     with_db(url, async |conn| {
-        sqlx::raw_sql(sql).execute(&mut *conn).await.unwrap();
-    });
+        sqlx::raw_sql(sql)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// The one BIGINT column `sql` selects, row by row (`None` for NULL).
@@ -780,6 +821,7 @@ pub mod scenarios;
 pub fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([url, "-qtAc", sql])
+        .env("PGOPTIONS", pg_options())
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
@@ -806,6 +848,7 @@ impl OrgRowLock {
     pub fn hold(url: &str, org: &str) -> OrgRowLock {
         let mut child = Command::new("psql")
             .args([url, "-q", "-v", "ON_ERROR_STOP=1"])
+            .env("PGOPTIONS", pg_options())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
