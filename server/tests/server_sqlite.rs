@@ -466,6 +466,40 @@ fn a_refused_webhook_leaves_the_database_unlocked() {
     assert_eq!(s.tier("org_refused"), "team");
 }
 
+/// An admin request refused after its transaction began (an unknown org, a bad tier) releases
+/// SQLite's write lock at once: it used to stay held until the server's next write.
+#[test]
+fn a_refused_admin_request_leaves_the_database_unlocked() {
+    use server_support::{db_try_exec, http, ADMIN_TOKEN};
+
+    let (dir, s) = server();
+    let url = sqlite_url(&dir.0);
+    s.create_org("org_locked", "manual");
+    for (path, body) in [
+        ("/api/v1/admin/orgs/org_missing", "{\"tier\":\"team\"}"),
+        ("/api/v1/admin/orgs/org_locked", "{\"tier\":\"platinum\"}"),
+    ] {
+        let r = http(
+            &s.addr,
+            "PATCH",
+            path,
+            Some(ADMIN_TOKEN),
+            Some(body.as_bytes()),
+            &[],
+        )
+        .unwrap();
+        assert!(r.status == 404 || r.status == 422, "{}", r.text());
+        assert_eq!(
+            db_try_exec(
+                &url,
+                "BEGIN IMMEDIATE; UPDATE organizations SET name = name; COMMIT"
+            ),
+            Ok(()),
+            "after {path}"
+        );
+    }
+}
+
 /// On SQLite one pooled connection is kept for writing, so a pool of one left nothing to read
 /// with and the start failed after 3 s with "pool timed out". One connection is now refused as a
 /// configuration error naming the variable; two are enough to serve.

@@ -122,7 +122,7 @@ impl Config {
         let database_url = normalize_database_url(&database_url)?;
 
         // The same switch, read the same way, as the core's verifiers (SPEC §1.3).
-        let allow_test_keys = lookup("DEV_HEALTH_ALLOW_TEST_KEYS").is_some_and(|v| v.trim() == "1");
+        let allow_test_keys = dev_health_entitlements::keys::test_keys_allowed(&lookup);
         let (signing_key, key_source) =
             match lookup("LICENSE_SIGNING_KEY").or_else(|| lookup("LICENSE_PRIVATE_KEY")) {
                 Some(value) => (read_signing_key(&value)?, KeySource::Configured),

@@ -18,7 +18,9 @@ use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection, Row, Transaction};
-use tokio::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Which database the pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +74,7 @@ pub struct Db {
     backend: Backend,
     /// SQLite: the one connection that writes, kept out of the pool so that its page cache
     /// survives from one transaction to the next.
-    writer: Option<Mutex<SqliteWriter>>,
+    writer: Option<Arc<Mutex<SqliteWriter>>>,
 }
 
 /// The SQLite writer connection and whether a transaction of it is still open (dropped without
@@ -80,37 +82,69 @@ pub struct Db {
 pub struct SqliteWriter {
     conn: PoolConnection<Any>,
     open: bool,
+    /// Counts the transactions begun.
+    generation: u64,
 }
 
 /// A write transaction: a pooled transaction on PostgreSQL; the writer connection (held
-/// exclusively) on SQLite. Dropped without `commit`, it is rolled back.
-pub struct WriteTx<'a> {
-    inner: TxInner<'a>,
+/// exclusively) on SQLite. Dropped without `commit` (a handler returning an error early), it is
+/// rolled back: by sqlx on PostgreSQL, by [`WriterLease`]'s drop on SQLite.
+pub struct WriteTx {
+    inner: TxInner,
 }
 
-enum TxInner<'a> {
+enum TxInner {
     Pool(Transaction<'static, Any>),
-    Writer(MutexGuard<'a, SqliteWriter>),
+    Writer(WriterLease),
 }
 
-impl WriteTx<'_> {
+/// The SQLite writer, held for one transaction. Dropped with the transaction still open, it has
+/// a task roll it back at once, so the database's write lock is not held against other writers
+/// (an operator's `sqlite3`, a backup) until the next write. The generation keeps that task from
+/// touching a later transaction if one began first (and rolled the old one back itself).
+struct WriterLease(OwnedMutexGuard<SqliteWriter>);
+
+impl Drop for WriterLease {
+    fn drop(&mut self) {
+        if !self.0.open {
+            return;
+        }
+        let writer = Arc::clone(OwnedMutexGuard::mutex(&self.0));
+        let generation = self.0.generation;
+        // Without a runtime (the process is ending) the next begin_write rolls back instead.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let mut w = writer.lock().await;
+                if w.open
+                    && w.generation == generation
+                    && sqlx::raw_sql("ROLLBACK")
+                        .execute(&mut *w.conn)
+                        .await
+                        .is_ok()
+                {
+                    w.open = false;
+                }
+            });
+        }
+    }
+}
+
+impl WriteTx {
     /// The connection to run queries on.
     pub fn conn(&mut self) -> &mut AnyConnection {
         match &mut self.inner {
             TxInner::Pool(tx) => tx,
-            TxInner::Writer(w) => &mut w.conn,
+            TxInner::Writer(w) => &mut w.0.conn,
         }
     }
 
-    /// Rolls back now. On SQLite a transaction only dropped stays open until the next
-    /// [`Db::begin_write`], holding the database's write lock against every other writer (an
-    /// operator's `sqlite3`, a backup) until then; this releases it at once.
+    /// Rolls back now (dropping the transaction also does, a moment later on SQLite).
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Pool(tx) => tx.rollback().await,
             TxInner::Writer(mut w) => {
-                sqlx::raw_sql("ROLLBACK").execute(&mut *w.conn).await?;
-                w.open = false;
+                sqlx::raw_sql("ROLLBACK").execute(&mut *w.0.conn).await?;
+                w.0.open = false;
                 Ok(())
             }
         }
@@ -121,8 +155,8 @@ impl WriteTx<'_> {
         match self.inner {
             TxInner::Pool(tx) => tx.commit().await,
             TxInner::Writer(mut w) => {
-                sqlx::raw_sql("COMMIT").execute(&mut *w.conn).await?;
-                w.open = false;
+                sqlx::raw_sql("COMMIT").execute(&mut *w.0.conn).await?;
+                w.0.open = false;
                 Ok(())
             }
         }
@@ -162,10 +196,11 @@ impl Db {
             .connect(url)
             .await?;
         let writer = match backend {
-            Backend::Sqlite => Some(Mutex::new(SqliteWriter {
+            Backend::Sqlite => Some(Arc::new(Mutex::new(SqliteWriter {
                 conn: pool.acquire().await?,
                 open: false,
-            })),
+                generation: 0,
+            }))),
             Backend::Postgres => None,
         };
         Ok(Db {
@@ -235,15 +270,19 @@ impl Db {
     }
 
     /// Begins a write transaction.
-    pub async fn begin_write(&self) -> Result<WriteTx<'_>, sqlx::Error> {
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         match &self.writer {
             None => Ok(WriteTx {
                 inner: TxInner::Pool(self.pool.begin().await?),
             }),
             Some(writer) => {
-                let mut w = writer.lock().await;
+                let mut w = Arc::clone(writer).lock_owned().await;
                 if w.open {
-                    sqlx::raw_sql("ROLLBACK").execute(&mut *w.conn).await?;
+                    // SQLite may have rolled back by itself (a full disk, an I/O error): then
+                    // there is nothing to undo, and BEGIN below says whether the connection works.
+                    if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *w.conn).await {
+                        tracing::debug!(error = %e, "rollback of an unfinished transaction failed");
+                    }
                     w.open = false;
                 }
                 // IMMEDIATE: take SQLite's write lock now, not halfway through.
@@ -251,8 +290,9 @@ impl Db {
                     .execute(&mut *w.conn)
                     .await?;
                 w.open = true;
+                w.generation = w.generation.wrapping_add(1);
                 Ok(WriteTx {
-                    inner: TxInner::Writer(w),
+                    inner: TxInner::Writer(WriterLease(w)),
                 })
             }
         }
