@@ -131,6 +131,14 @@ impl PgTls {
                 )
             })?,
         };
+        // sqlx reads the variable too, and would take `system` for a file name.
+        if env(SSLROOTCERT.1).is_some_and(|v| v == "system") {
+            return Err(
+                "PGSSLROOTCERT=system is not supported: unset it (without sslrootcert the \
+                        system's roots are used) or put sslrootcert=system in DATABASE_URL"
+                    .into(),
+            );
+        }
         let roots = match setting(SSLROOTCERT) {
             None => Roots::System,
             Some(value) if value == "system" => {
@@ -470,6 +478,12 @@ mod tests {
             e.contains("sslrootcert=system needs sslmode=verify-full"),
             "{e}"
         );
+        let e = read(
+            "postgres://u@h/db?sslmode=verify-full",
+            &[("PGSSLROOTCERT", "system")],
+        )
+        .unwrap_err();
+        assert!(e.contains("PGSSLROOTCERT=system is not supported"), "{e}");
     }
 
     #[test]
