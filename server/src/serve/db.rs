@@ -8,6 +8,10 @@
 //! `stripe_events.id` makes a second delivery of an event wait for the first and then see it. On
 //! SQLite (one process) one connection does every write, behind an in-process lock, so writes
 //! never meet SQLite's `SQLITE_BUSY` on lock upgrade, and its page cache stays warm.
+//!
+//! TLS to PostgreSQL (`sslmode`, `sslrootcert`, …) is read and explained in [`tls`].
+
+mod tls;
 
 use std::time::Duration;
 
@@ -21,6 +25,8 @@ use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection, Row, Transact
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use tls::{PgTls, SslMode};
 
 /// Which database the pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +90,59 @@ pub struct SqliteWriter {
     open: bool,
     /// Counts the transactions begun.
     generation: u64,
+}
+
+/// Logs how the connections to PostgreSQL use TLS (never the URL), and warns where the
+/// connection could be read or redirected on the way. Whether TLS is in use is the PostgreSQL
+/// server's view of this session (behind a pooler such as PgBouncer: the pooler's link to it).
+async fn log_tls(pool: &AnyPool, tls: &PgTls) {
+    let version =
+        sqlx::query("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
+            .fetch_optional(pool)
+            .await
+            .map(|row| row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()));
+    let version = match version {
+        Ok(Some(v)) => v,
+        Ok(None) => "none".to_owned(),
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read pg_stat_ssl");
+            "unknown".to_owned()
+        }
+    };
+    tracing::info!(
+        sslmode = tls.mode.name(),
+        asked = tls.asked.name(),
+        tls = %version,
+        checks = tls.checks(),
+        roots = %tls.roots_name(),
+        client_certificate = tls.client_certificate,
+        "PostgreSQL connection"
+    );
+    let local = tls.host == "localhost"
+        || tls.host.starts_with('/')
+        || tls
+            .host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if version == "none" && !local {
+        tracing::warn!(
+            host = %tls.host,
+            "the connection to PostgreSQL is not encrypted: give the server a certificate and \
+             set sslmode=verify-full in DATABASE_URL"
+        );
+    } else if tls.mode == SslMode::VerifyCa {
+        tracing::warn!(
+            "sslmode=verify-ca accepts a certificate for any host that a trusted root signed, \
+             public CAs included: verify-full also checks the host name"
+        );
+    } else if tls.mode < SslMode::VerifyCa && !local {
+        tracing::warn!(
+            host = %tls.host,
+            "the PostgreSQL server's certificate is not checked (sslmode={}): set \
+             sslmode=verify-full, with sslrootcert=<file> for a private CA",
+            tls.mode.name()
+        );
+    }
 }
 
 /// A write transaction: a pooled transaction on PostgreSQL; the writer connection (held
@@ -164,13 +223,19 @@ impl WriteTx {
 }
 
 impl Db {
-    /// Connects (a pool of `max_connections`).
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
+    /// Connects (a pool of `max_connections`). The error says what went wrong in words an
+    /// operator can act on (TLS included), never with the URL.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, String> {
         sqlx::any::install_default_drivers();
-        let backend = if super::config::is_postgres_url(url) {
-            Backend::Postgres
+        let (backend, tls, url) = if super::config::is_postgres_url(url) {
+            let (tls, url) = PgTls::read(url, |name| std::env::var(name).ok())?;
+            (Backend::Postgres, Some(tls), url)
         } else {
-            Backend::Sqlite
+            (Backend::Sqlite, None, url.to_owned())
+        };
+        let explain = |e: sqlx::Error| match &tls {
+            Some(tls) => tls.explain(&e),
+            None => e.to_string(),
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
@@ -193,11 +258,15 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect(url)
-            .await?;
+            .connect(&url)
+            .await
+            .map_err(explain)?;
+        if let Some(tls) = &tls {
+            log_tls(&pool, tls).await;
+        }
         let writer = match backend {
             Backend::Sqlite => Some(Arc::new(Mutex::new(SqliteWriter {
-                conn: pool.acquire().await?,
+                conn: pool.acquire().await.map_err(explain)?,
                 open: false,
                 generation: 0,
             }))),

@@ -123,6 +123,23 @@ impl Server {
         env: Vec<(String, String)>,
         listen: &str,
     ) -> Result<Server, String> {
+        Server::launch(dir, env, listen).map_err(|(_, log)| log)
+    }
+
+    /// Runs a server that must refuse to start: how it exited, and its log.
+    pub fn refused(dir: &Path, env: Vec<(String, String)>) -> (std::process::ExitStatus, String) {
+        match Server::launch(dir, env, "127.0.0.1:0") {
+            Ok(server) => panic!("the server started:\n{}", server.logs()),
+            Err(refused) => refused,
+        }
+    }
+
+    /// Starts the server; `Err` carries how it exited and its log when it exits before listening.
+    fn launch(
+        dir: &Path,
+        env: Vec<(String, String)>,
+        listen: &str,
+    ) -> Result<Server, (std::process::ExitStatus, String)> {
         let log_path = dir.join(format!("server-{}.log", now_nanos()));
         let log = std::fs::File::create(&log_path).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_dev-health-license"))
@@ -146,8 +163,9 @@ impl Server {
                     }
                 }
                 _ => {
-                    let _ = child.wait();
-                    return Err(std::fs::read_to_string(&log_path).unwrap_or_default());
+                    let status = child.wait().unwrap();
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    return Err((status, log));
                 }
             }
         };
@@ -532,6 +550,12 @@ impl Pg {
     }
 
     pub fn start() -> Pg {
+        Pg::start_with(|_| {})
+    }
+
+    /// [`Pg::start`], with `configure` run between `initdb` and the first start (to write into
+    /// the data directory with [`Pg::write_data_file`]).
+    pub fn start_with(configure: impl FnOnce(&Pg)) -> Pg {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "dhl-pgcluster-{}-{}",
@@ -571,9 +595,28 @@ impl Pg {
                 "--no-sync",
             ],
         );
+        configure(&pg);
         pg.start_server();
         pg.guard();
         pg
+    }
+
+    /// Writes (or replaces) a file in the data directory, owned by the cluster's user with
+    /// `mode` (PostgreSQL refuses a private key that others can read).
+    pub fn write_data_file(&self, name: &str, contents: &[u8], mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.join("data").join(name);
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        if self.as_nobody {
+            let ok = Command::new("chown")
+                .arg("nobody:")
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(ok.success(), "chown nobody failed");
+        }
+        path
     }
 
     /// A watcher that stops the cluster and removes its directory once this test process is gone,
