@@ -8,13 +8,14 @@
     clippy::panic
 )]
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dev_health_entitlements::issue::{sign_revocation_list, SigningKey};
 use dev_health_entitlements::verify::MAX_REVOCATION_LIST_BYTES;
 use serde_json::{json, Value};
+
+mod server_support;
+use server_support::TempDir;
 
 const DAY: i64 = 86_400;
 /// 2026-01-01T00:00:00Z.
@@ -23,32 +24,11 @@ const T0: i64 = 1_767_225_600;
 const SEED: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 const KID: &str = "k1";
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dhl-cli-rl-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Writes `bytes` to `name` in `dir`; the path.
+fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> String {
+    let path = dir.0.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
 }
 
 struct Run {
@@ -137,12 +117,12 @@ fn verify_with(source: &str, token: &str) -> (i32, Value) {
 
 #[test]
 fn a_list_over_the_old_1_mib_input_limit_revokes() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli-rl");
     let token = license("lic_target");
     // 40,000 ids: about 1.65 MB signed, over the 1 MiB every other input may hold.
     let list = signed_list(&ids(40_000, &["lic_target"]));
     assert!(list.len() > 1024 * 1024 && list.len() < MAX_REVOCATION_LIST_BYTES);
-    let path = dir.write("list.jwt", format!("{list}\n").as_bytes());
+    let path = write(&dir, "list.jwt", format!("{list}\n").as_bytes());
     let (code, out) = verify_with(&path, &token);
     assert_eq!(code, 1, "{out}");
     assert_eq!(out["error"]["code"], "revoked", "{out}");
@@ -154,7 +134,7 @@ fn a_list_over_the_old_1_mib_input_limit_revokes() {
 
 #[test]
 fn a_list_as_large_as_the_core_accepts_revokes() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli-rl");
     let token = license("lic_target");
     // As many ids as fit under the core's 4 MiB.
     let mut n = 100_000;
@@ -170,7 +150,7 @@ fn a_list_as_large_as_the_core_accepts_revokes() {
         "{}",
         list.len()
     );
-    let path = dir.write("list.jwt", list.as_bytes());
+    let path = write(&dir, "list.jwt", list.as_bytes());
     let (code, out) = verify_with(&path, &token);
     assert_eq!(
         (code, &out["error"]["code"]),
@@ -181,7 +161,7 @@ fn a_list_as_large_as_the_core_accepts_revokes() {
 
 #[test]
 fn the_servers_json_answer_is_read_too() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli-rl");
     let token = license("lic_target");
     let listed = ids(3, &["lic_target"]);
     let answer = json!({
@@ -190,7 +170,7 @@ fn the_servers_json_answer_is_read_too() {
         "issued_at": "2026-01-01T00:00:00Z",
         "expires_at": "2026-01-02T00:00:00Z",
     });
-    let path = dir.write("answer.json", answer.to_string().as_bytes());
+    let path = write(&dir, "answer.json", answer.to_string().as_bytes());
     let (code, out) = verify_with(&path, &token);
     assert_eq!(
         (code, &out["error"]["code"]),
@@ -199,11 +179,11 @@ fn the_servers_json_answer_is_read_too() {
     );
     // The ids in plain text are not trusted: only the signed list counts.
     let forged = json!({"revocation_list": signed_list(&ids(3, &[])), "revoked": ["lic_target"]});
-    let path = dir.write("forged.json", forged.to_string().as_bytes());
+    let path = write(&dir, "forged.json", forged.to_string().as_bytes());
     let (code, out) = verify_with(&path, &token);
     assert_eq!((code, &out["valid"]), (0, &json!(true)), "{out}");
     // JSON without the list is malformed.
-    let path = dir.write("other.json", br#"{"revoked": ["lic_target"]}"#);
+    let path = write(&dir, "other.json", br#"{"revoked": ["lic_target"]}"#);
     let (code, out) = verify_with(&path, &token);
     assert_eq!(
         (code, &out["error"]["code"]),
@@ -214,12 +194,12 @@ fn the_servers_json_answer_is_read_too() {
 
 #[test]
 fn an_oversized_list_is_token_too_large() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli-rl");
     let token = license("lic_target");
     // A signed list over the core's 4 MiB (but within what the CLI reads): the core's refusal.
     let list = signed_list(&ids(110_000, &["lic_target"]));
     assert!(list.len() > MAX_REVOCATION_LIST_BYTES);
-    let path = dir.write("big.jwt", list.as_bytes());
+    let path = write(&dir, "big.jwt", list.as_bytes());
     let (code, out) = verify_with(&path, &token);
     assert_eq!(
         (code, &out["error"]["code"]),
@@ -230,7 +210,7 @@ fn an_oversized_list_is_token_too_large() {
     assert!(message.starts_with("--revocations: "), "{message}");
     // An input over what the CLI reads at all (8 MiB): refused before it is parsed.
     let huge = vec![b'a'; 2 * MAX_REVOCATION_LIST_BYTES + 1];
-    let path = dir.write("huge.jwt", &huge);
+    let path = write(&dir, "huge.jwt", &huge);
     let (code, out) = verify_with(&path, &token);
     assert_eq!(
         (code, &out["error"]["code"]),
@@ -245,7 +225,7 @@ fn an_oversized_list_is_token_too_large() {
         "{out}"
     );
     // Not text: malformed.
-    let path = dir.write("binary.jwt", &[0xff, 0xfe, b'.', b'.']);
+    let path = write(&dir, "binary.jwt", &[0xff, 0xfe, b'.', b'.']);
     let (code, out) = verify_with(&path, &token);
     assert_eq!(
         (code, &out["error"]["code"]),
