@@ -396,3 +396,37 @@ pub fn check_roles(name: &str) -> Res<()> {
     }
     Ok(())
 }
+
+/// SPEC §7.2's verification order, written out by hand: each check, in order, with the §1.4 error
+/// it reports. When a token has several faults, the first check in this list that fails decides.
+pub const VERIFY_ORDER: [(&str, &str); 13] = [
+    ("size", "token_too_large"),
+    ("structure", "malformed_token"),
+    ("alg", "unsupported_algorithm"),
+    ("kid", "unknown_key_id"),
+    ("signature", "invalid_signature"),
+    ("claims", "invalid_claims"),
+    ("key_window", "key_not_valid_now"),
+    ("issuer", "issuer_mismatch"),
+    ("audience", "audience_mismatch"),
+    ("clock_rollback", "clock_rollback"),
+    ("iat", "issued_in_future"),
+    ("nbf", "not_yet_valid"),
+    ("revoked", "revoked"),
+];
+
+/// The error SPEC §7.2 reports for a token with these faults (checks named as in
+/// [`VERIFY_ORDER`]): the one of the earliest failing check.
+pub fn first_failing(faults: &[&str]) -> Res<&'static str> {
+    for name in faults {
+        ensure!(
+            VERIFY_ORDER.iter().any(|(check, _)| check == name),
+            "{name} is not a check of SPEC §7.2"
+        );
+    }
+    VERIFY_ORDER
+        .iter()
+        .find(|(check, _)| faults.contains(check))
+        .map(|(_, code)| *code)
+        .ok_or_else(|| "a token without faults has no first failing check".into())
+}

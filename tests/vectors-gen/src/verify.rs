@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 use crate::ensure;
+use crate::spec;
 
 const IAT: i64 = T - DAY;
 const EXP: i64 = T + 30 * DAY;
@@ -53,7 +54,7 @@ fn expired(kid: &'static str) -> Want {
 }
 
 struct V {
-    name: &'static str,
+    name: String,
     description: String,
     jwks: Value,
     token: String,
@@ -116,7 +117,7 @@ pub fn expect_of(result: &Result<License, Error>) -> Value {
 fn check(v: &V, result: &Result<License, Error>) -> Res<()> {
     match (&v.want, result) {
         (Want::Error(code), Err(e)) => {
-            agree(v.name, "error", e.code().as_str(), code)?;
+            agree(&v.name, "error", e.code().as_str(), code)?;
             if let Some(claim) = v.claim {
                 ensure!(
                     e.message().contains(&format!("`{claim}")),
@@ -135,10 +136,10 @@ fn check(v: &V, result: &Result<License, Error>) -> Res<()> {
             },
             Ok(l),
         ) => {
-            agree(v.name, "status", l.status.as_str(), status)?;
-            agree(v.name, "kid", l.kid.as_str(), kid)?;
+            agree(&v.name, "status", l.status.as_str(), status)?;
+            agree(&v.name, "kid", l.kid.as_str(), kid)?;
             agree(
-                v.name,
+                &v.name,
                 "grace days left",
                 l.grace_days_left(v.now),
                 *days_left,
@@ -155,7 +156,7 @@ fn check(v: &V, result: &Result<License, Error>) -> Res<()> {
                     Tier::Enterprise => 30,
                 });
             agree(
-                v.name,
+                &v.name,
                 "grace_ends_at",
                 l.grace_ends_at(),
                 l.expires_at() + days * DAY,
@@ -1549,7 +1550,145 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
     );
     vs.add("clock_rollback_hides_expiry", "Rolling the clock back to before exp does not make an expired license active: clock_rollback.", &trusted, community_v2(k)?, EXP - DAY, json!({"high_water_mark": EXP + 10 * DAY}), err("clock_rollback"));
 
+    order_cases(&mut vs, k)?;
     finish(vs.out)
+}
+
+/// SPEC §7.2's order, pinned: for every adjacent pair of checks a token failing both, and for
+/// every check a token failing it and every later one. The expected code is the earlier check's,
+/// read from the order written by hand in [`spec::VERIFY_ORDER`]; a verifier that swapped any
+/// two checks reports the later one's code on at least one of these.
+fn order_cases(vs: &mut Vs, k: &Keys) -> Res<()> {
+    let checks: Vec<&'static str> = spec::VERIFY_ORDER.iter().map(|(c, _)| *c).collect();
+    // Each fault alone must be a fault, or a pair holding it would pin nothing.
+    for check in &checks {
+        let (keys, token, options) = with_faults(k, &[check], &format!("lic_fault_{check}"))?;
+        let alone = engine(&keys, &token, T, &options)?;
+        agree(
+            &format!("fault {check} alone"),
+            "error",
+            alone.err().map(|e| e.code().as_str()),
+            Some(spec::first_failing(&[check])?),
+        )?;
+    }
+    for pair in checks.windows(2) {
+        let (first, second) = match pair {
+            [a, b] => (*a, *b),
+            _ => return Err("windows(2) gives pairs".into()),
+        };
+        let code = spec::first_failing(pair)?;
+        let name = format!("order_{first}_before_{second}");
+        let (keys, token, options) = with_faults(k, pair, &format!("lic_{name}"))?;
+        vs.add(
+            name,
+            &format!(
+                "Two faults, {} and {}: SPEC §7.2 checks {} before {}, so {code}.",
+                fault_words(first),
+                fault_words(second),
+                first.replace('_', " "),
+                second.replace('_', " "),
+            ),
+            &keys,
+            token,
+            T,
+            options,
+            err(code),
+        );
+    }
+    for (i, first) in checks.iter().enumerate() {
+        let faults = checks.get(i..).unwrap_or_default();
+        if faults.len() < 3 {
+            continue;
+        }
+        let code = spec::first_failing(faults)?;
+        let name = format!("order_every_fault_from_{first}");
+        let (keys, token, options) = with_faults(k, faults, &format!("lic_{name}"))?;
+        vs.add(
+            name,
+            &format!(
+                "All {} faults from {} to revoked at once: {} is checked first, so {code}.",
+                faults.len(),
+                first.replace('_', " "),
+                first.replace('_', " "),
+            ),
+            &keys,
+            token,
+            T,
+            options,
+            err(code),
+        );
+    }
+    Ok(())
+}
+
+/// What each fault of [`with_faults`] is, for the descriptions.
+fn fault_words(check: &str) -> &'static str {
+    match check {
+        "size" => "a token over 16 KiB",
+        "structure" => "a claims segment that is not base64url",
+        "alg" => "alg HS256",
+        "kid" => "an unknown kid",
+        "signature" => "a signature by an untrusted key",
+        "claims" => "tier gold",
+        "key_window" => "a key retired before iat",
+        "issuer" => "iss evil.example",
+        "audience" => "no aud where deployment dep-1 is required",
+        "clock_rollback" => "a high-water mark a day ahead",
+        "iat" => "iat an hour ahead",
+        "nbf" => "nbf two hours ahead",
+        _ => "a jti on the revocation list",
+    }
+}
+
+/// A v2 token with the named faults (checks of [`spec::VERIFY_ORDER`]) and the JWKS and options
+/// that expose them at `now` = T; every check not named passes.
+fn with_faults(k: &Keys, faults: &[&str], jti: &str) -> Res<(Value, String, Value)> {
+    let has = |check: &str| faults.contains(&check);
+    let iat = if has("iat") { T + 3600 } else { IAT };
+    let mut c = claims(Tier::Team, jti, iat, EXP);
+    if has("issuer") {
+        c.iss = "evil.example".into();
+    }
+    if has("nbf") {
+        c.nbf = Some(T + 7200);
+    }
+    let mut body = c.to_json();
+    let o = body.as_object_mut().ok_or("claims are an object")?;
+    if has("claims") {
+        o.insert("tier".into(), json!("gold"));
+    }
+    if has("size") {
+        o.insert("padding".into(), "p".repeat(17 * 1024).into());
+    }
+    let header = format!(
+        r#"{{"alg":"{}","typ":"JWT","kid":"{}"}}"#,
+        if has("alg") { "HS256" } else { "EdDSA" },
+        if has("kid") { "ghost" } else { k.zero.kid },
+    );
+    let signer = if has("signature") { &k.two } else { &k.zero };
+    let mut token = jws_by_hand(&header, body.to_string().as_bytes(), signer);
+    if has("structure") {
+        let (h, c, s) = segments(&token)?;
+        token = format!("{h}.*{c}.{s}");
+    }
+    let zero = if has("key_window") {
+        k.zero.jwk_window(None, Some(iat - 1))
+    } else {
+        k.zero.jwk()
+    };
+    let mut options = serde_json::Map::new();
+    if has("audience") {
+        options.insert("deployment_id".into(), json!("dep-1"));
+    }
+    if has("clock_rollback") {
+        options.insert("high_water_mark".into(), json!(T + DAY));
+    }
+    if has("revoked") {
+        // Signed by the other trusted key, whose window is never narrowed.
+        let list = sign_revocation_list(&[jti], ISS, T - 3600, T + 7 * DAY, &k.one.key, k.one.kid)?;
+        options.insert("revocation_list".into(), json!(list));
+    }
+    Ok((jwks(vec![zero, k.one.jwk()]), token, Value::Object(options)))
 }
 
 #[derive(Default)]
@@ -1561,7 +1700,7 @@ impl Vs {
     #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
-        name: &'static str,
+        name: impl Into<String>,
         description: &str,
         jwks: &Value,
         token: String,
@@ -1570,7 +1709,7 @@ impl Vs {
         want: Want,
     ) {
         self.out.push(V {
-            name,
+            name: name.into(),
             description: description.to_owned(),
             jwks: jwks.clone(),
             token,
