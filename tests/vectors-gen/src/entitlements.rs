@@ -265,6 +265,16 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
     e.gates = vec![("sso_saml", None, "unavailable")];
     all.push(e);
     let mut e = case(
+        "unknown_feature_beats_kill_switch",
+        "Rule 1 before rule 2: a kill switch off for a key the catalog lacks leaves it feature_not_registered, not global_disabled.",
+        "default",
+        E,
+    );
+    e.org_tier = Some(E);
+    e.kill = kill(&[("not_a_feature", false), ("sso_saml", true)]);
+    e.gates = vec![("not_a_feature", None, "unavailable")];
+    all.push(e);
+    let mut e = case(
         "kill_switch_beats_license_grant",
         "A kill switch off wins over a license grant.",
         "default",
