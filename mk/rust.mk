@@ -1,5 +1,5 @@
 # The Rust workspace: formatting, lints, tests.
-.PHONY: fmt fmt-check clippy test-rust
+.PHONY: fmt fmt-check clippy test-rust test-core-slim
 
 fmt: ## format the Rust code
 	cargo fmt --all
@@ -12,3 +12,13 @@ clippy:
 
 test-rust: ## every Rust test (unit, integration, doc, conformance)
 	cargo test --workspace --all-features
+
+# The core as the size-budgeted wasm build compiles it: without its default `fast-json` (typed
+# serde readers tried before the general ones) and `fast-tables`; `issue` only because the tests
+# sign. test-rust builds everything with all features: without this target the general readers,
+# which the wasm build uses for every token, would be exercised only by the wasm runs. Compiles
+# the core alone.
+test-core-slim: ## the core's tests without its default features (fast-json and fast-tables off)
+	cargo test -p dev-health-entitlements --no-default-features --features issue
+
+TEST_TARGETS += test-core-slim
