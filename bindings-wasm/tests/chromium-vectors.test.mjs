@@ -3,14 +3,18 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { launch } from "./support/browser.mjs";
 import { serve } from "./support/serve.mjs";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { VECTOR_FILES, casesOf } from "./conformance.mjs";
+import { casesOf, vectorFilesIn } from "./conformance.mjs";
 
 let server;
 let browser;
 let run;
 let clock;
+
+// Every file of the directory (the page cannot list it): one without a runner fails here.
+const vectors = fileURLToPath(new URL("../../tests/vectors/", import.meta.url));
+const files = vectorFilesIn(readdirSync(vectors));
 
 before(async () => {
   server = await serve();
@@ -20,7 +24,7 @@ before(async () => {
   page.on("pageerror", (e) => problems.push(String(e)));
   await page.goto(`${server.url}/bindings-wasm/tests/browser/vectors.html`);
   await page.waitForSelector("body[data-ready=true]", { state: "attached" });
-  run = await page.evaluate(() => window.runVectors());
+  run = await page.evaluate((names) => window.runVectors(names), files);
   clock = await page.evaluate(() => window.clockCheck());
   assert.deepEqual(problems, []);
 });
@@ -30,19 +34,16 @@ after(async () => {
   await server?.close();
 });
 
-const vectors = fileURLToPath(new URL("../../tests/vectors/", import.meta.url));
-
 describe("conformance vectors in Chromium (web build)", () => {
   test("the page ran in Chromium and ran every case of every file", () => {
     assert.match(run.userAgent, /Chrome\//);
-    const files = [...new Set(run.results.map((r) => r.file))];
-    assert.deepEqual(files, VECTOR_FILES);
+    assert.deepEqual([...new Set(run.results.map((r) => r.file))], files);
   });
   test("an omitted now reads the browser's clock", () => {
     assert.deepEqual(clock.atVectorNow, ["active", clock.expectedNow]);
     assert.equal(clock.afterGrace, "expired");
   });
-  for (const file of VECTOR_FILES) {
+  for (const file of files) {
     const doc = JSON.parse(readFileSync(`${vectors}${file}.json`, "utf8"));
     describe(`${file}.json (chromium)`, () => {
       for (const c of casesOf(file, doc)) {

@@ -2,7 +2,7 @@
 // a case through the package's public API and throws on the first field that differs.
 // Plain ES module, no Node built-ins, so the same checks run in Chromium.
 
-/** The vector files this package runs (tests/vectors/, format: tests/vectors/README.md). */
+/** The vector files this package has runners for (tests/vectors/, format: tests/vectors/README.md). */
 export const VECTOR_FILES = [
   "verify",
   "entitlements",
@@ -11,6 +11,28 @@ export const VECTOR_FILES = [
   "stripe_signatures",
   "stripe_events",
 ];
+
+/** Files of tests/vectors/ that are not API vectors: the Wycheproof suite (core/tests/wycheproof.rs). */
+const NOT_API_VECTORS = new Set(["wycheproof_ed25519.json"]);
+
+/**
+ * The vector files (names without `.json`) of a listing of tests/vectors/: every `.json` file but
+ * the Wycheproof suite. Throws when the listing holds a file no runner here knows (so a new file is
+ * never skipped silently) or lacks one that a runner expects.
+ */
+export function vectorFilesIn(listing) {
+  const files = listing
+    .filter((name) => name.endsWith(".json") && !NOT_API_VECTORS.has(name))
+    .map((name) => name.slice(0, -".json".length));
+  const unknown = files.filter((f) => !VECTOR_FILES.includes(f));
+  const missing = VECTOR_FILES.filter((f) => !files.includes(f));
+  if (unknown.length > 0 || missing.length > 0) {
+    throw new Error(
+      `tests/vectors: files without a runner in tests/conformance.mjs: [${unknown}]; files missing: [${missing}]`,
+    );
+  }
+  return VECTOR_FILES.filter((f) => files.includes(f));
+}
 
 /** The files whose API lives only in the full build (Node, web-full). */
 export const FULL_ONLY = new Set(["sessions", "stripe_signatures", "stripe_events"]);
