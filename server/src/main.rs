@@ -2,7 +2,8 @@
 //! inspect, jwks, entitlements) live in `cli/`, one module each; the server is `serve`.
 
 mod cli;
-mod serve;
+
+use dev_health_license_server::serve;
 
 use std::process::ExitCode;
 

@@ -4,6 +4,7 @@
 //! and stores the result: Stripe signatures and events, session tokens, entitlements, license and
 //! revocation-list signing all happen in the core.
 
+pub mod app;
 mod auth;
 mod config;
 mod db;
