@@ -13,6 +13,9 @@ use crate::token::eddsa::EdDSA;
 use crate::token::v2::decode_claims;
 use crate::token::MAX_TOKEN_BYTES;
 
+/// The length of an HS256 signature: one HMAC-SHA256 digest.
+const HS256_SIGNATURE_BYTES: usize = 32;
+
 /// A verified user session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
@@ -141,9 +144,13 @@ impl SessionVerifier {
                 (verified, Some(entry))
             }
             Some(key) => {
-                let verified = Hs256Signature::try_from_slice(untrusted.signature_bytes())
-                    .map(|sig| Hs256.verify_signature(&sig, key, signed_data.as_bytes()))
-                    .unwrap_or(false);
+                // jwt-compact's `try_from_slice` panics on a slice that is not exactly one
+                // digest long (0.8.0), so the length is checked first.
+                let signature = untrusted.signature_bytes();
+                let verified = signature.len() == HS256_SIGNATURE_BYTES
+                    && Hs256Signature::try_from_slice(signature)
+                        .map(|sig| Hs256.verify_signature(&sig, key, signed_data.as_bytes()))
+                        .unwrap_or(false);
                 (verified, None)
             }
         };
@@ -383,6 +390,29 @@ mod tests {
         let token = eddsa(r#"{"alg":"EdDSA","kid":"k1","crit":null}"#, &claims(None));
         assert!(verifier.verify(&token, NOW).is_ok());
         let token = hs256(r#"{"alg":"HS256"}"#, &claims(None));
+        assert!(verifier.verify(&token, NOW).is_ok());
+    }
+
+    #[test]
+    fn an_hs256_signature_of_the_wrong_length_is_an_invalid_signature() {
+        // Found by the `session` fuzz target: such a token made the verifier panic.
+        let verifier = SessionVerifier::new(ring(None, None))
+            .with_hs256_secret(Some(SECRET))
+            .unwrap();
+        let token = hs256(r#"{"alg":"HS256"}"#, &claims(None));
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let digest = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        for length in [0, 1, 16, 31, 33, 64] {
+            let mut wrong = digest.clone();
+            wrong.resize(length, 7);
+            let token = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&wrong));
+            let err = verifier.verify(&token, NOW).unwrap_err();
+            assert_eq!(
+                err.code(),
+                ErrorCode::InvalidSignature,
+                "{length} bytes: {err}"
+            );
+        }
         assert!(verifier.verify(&token, NOW).is_ok());
     }
 
