@@ -61,7 +61,8 @@ define fuzz_each
 	      "$$(sed -n 's/^stat::number_of_executed_units: *//p' $$tmp/$$t.log)" \
 	      "$$(grep -o 'corp: [0-9]*' $$tmp/$$t.log | tail -1 | cut -d' ' -f2)"; \
 	  else \
-	    tail -40 $$tmp/$$t.log; failed="$$failed $$t"; \
+	    grep -A2 -m1 'panicked at' $$tmp/$$t.log || tail -20 $$tmp/$$t.log; \
+	    grep -A2 -E '^(Failing input|Reproduce with):' $$tmp/$$t.log || true; failed="$$failed $$t"; \
 	    echo "fuzz target $$t FAILED; its input is in fuzz/artifacts/$$t/ (see the top of mk/fuzz.mk)"; \
 	  fi; \
 	done; \
