@@ -81,6 +81,10 @@ fn start() -> Server {
             "SESSION_PUBLIC_KEYS",
             format!("{SESSION_KID}={session_key}"),
         ),
+        (
+            "SESSION_HS256_SECRET",
+            "fuzz-session-secret-at-least-32-bytes".to_owned(),
+        ),
     ]);
     let config = match Config::from_lookup(|name| env.get(name).cloned()) {
         Ok(config) => config,
