@@ -6,11 +6,13 @@
 #                    (fuzz/corpus/<target>) and what earlier runs found (fuzz/target/corpus/<target>,
 #                    not committed); prints executions per second per target
 #   make test-fuzz   each target for FUZZ_TEST_SECONDS (default 5) on its committed corpus only,
-#                    so that an input that once crashed a target (kept in fuzz/corpus) keeps passing
+#                    so that an input that once crashed a target (kept in fuzz/corpus) keeps passing;
+#                    an unoptimised build (`--dev`, a third of the release build's time: the first
+#                    `make test` on a machine builds it), whose every run still replays the corpus
 #
 # A crash leaves its input in fuzz/artifacts/<target>/: fix the bug, add a regression test where
 # the behaviour belongs, and copy the input into fuzz/corpus/<target>/.
-.PHONY: deps-fuzz fuzz-build fuzz test-fuzz fmt-fuzz fmt-check-fuzz
+.PHONY: deps-fuzz fuzz test-fuzz fmt-fuzz fmt-check-fuzz
 
 TEST_TARGETS += test-fuzz
 
@@ -25,6 +27,7 @@ FUZZ_TOOLCHAIN = $(WASM_TOOLCHAIN)
 # (debug assertions are on) and hangs), and AddressSanitizer would slow every build and run.
 FUZZ_CARGO = RUSTUP_TOOLCHAIN=$(FUZZ_TOOLCHAIN) $(CARGO_FUZZ) fuzz
 FUZZ_FLAGS := --sanitizer none
+FUZZ_TEST_FLAGS := --sanitizer none --dev
 # libFuzzer options of every run: a 30 s hang is a failure; the exec/s figures come from the
 # final stats.
 FUZZ_OPTIONS := -timeout=30 -print_final_stats=1
@@ -43,18 +46,17 @@ fmt-fuzz:
 fmt-check-fuzz:
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
-fuzz-build: deps-fuzz
-	$(FUZZ_CARGO) build $(FUZZ_FLAGS)
-
-# Runs every target: $(1) seconds each, new inputs kept in $(2)/<target> (a directory under the
-# run's temporary one when empty). Every target runs even after one fails; the recipe fails then.
-# The server target keeps its SQLite database under TMPDIR, here the run's temporary directory.
+# Builds with the cargo-fuzz flags $(3), then runs every target: $(1) seconds each, new inputs kept
+# in $(2)/<target> (a directory under the run's temporary one when empty). Every target runs even
+# after one fails; the recipe fails then. The server target keeps its SQLite database under
+# TMPDIR, here the run's temporary directory.
 define fuzz_each
+	$(FUZZ_CARGO) build $(3)
 	@tmp=$$(mktemp -d /tmp/dhl-fuzz.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; failed=; \
 	printf '%-18s %10s %10s %8s\n' target exec/s runs corpus; \
 	for t in $(FUZZ_TARGETS); do \
 	  found=$(if $(2),$(2)/$$t,$$tmp/found/$$t); mkdir -p $$found; \
-	  if TMPDIR=$$tmp $(FUZZ_CARGO) run $(FUZZ_FLAGS) $$t $$found fuzz/corpus/$$t -- \
+	  if TMPDIR=$$tmp $(FUZZ_CARGO) run $(3) $$t $$found fuzz/corpus/$$t -- \
 	      -max_total_time=$(1) $(FUZZ_OPTIONS) > $$tmp/$$t.log 2>&1; then \
 	    printf '%-18s %10s %10s %8s\n' $$t \
 	      "$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$tmp/$$t.log)" \
@@ -69,8 +71,8 @@ define fuzz_each
 	test -z "$$failed" || { echo "failed fuzz targets:$$failed" >&2; exit 1; }
 endef
 
-fuzz: fuzz-build ## run each fuzz target for FUZZ_SECONDS (default 60); prints executions/s
-	$(call fuzz_each,$(FUZZ_SECONDS),fuzz/target/corpus)
+fuzz: deps-fuzz ## run each fuzz target for FUZZ_SECONDS (default 60); prints executions/s
+	$(call fuzz_each,$(FUZZ_SECONDS),fuzz/target/corpus,$(FUZZ_FLAGS))
 
-test-fuzz: fuzz-build ## each fuzz target for a few seconds on its committed corpus
-	$(call fuzz_each,$(FUZZ_TEST_SECONDS),)
+test-fuzz: deps-fuzz ## each fuzz target for a few seconds on its committed corpus
+	$(call fuzz_each,$(FUZZ_TEST_SECONDS),,$(FUZZ_TEST_FLAGS))
