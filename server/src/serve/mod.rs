@@ -18,7 +18,6 @@ mod stripe;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 pub use config::{Config, KeySource};
 
@@ -88,12 +87,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     announce(&config);
 
     let limits = config.http;
-    let (state, webhook_queue) = state::AppState::start(config)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let state = Arc::new(state);
-    tokio::spawn(stripe::webhook_writer(Arc::clone(&state), webhook_queue));
-    let app = routes::router(state);
+    // The same start the fuzz targets drive in-process.
+    let app = app::start(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
