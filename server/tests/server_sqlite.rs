@@ -307,7 +307,7 @@ fn one_failing_event_in_a_batch_fails_alone() {
     // The writer's debug lines say when it has taken a batch and when a delivery waits for it.
     for (name, value) in &mut env {
         if name == "RUST_LOG" {
-            *value = "info,dev_health_license::serve::stripe=debug".to_owned();
+            *value = "info,dev_health_license_server::serve::stripe=debug".to_owned();
         }
     }
     let s = Server::start(&dir.0, env);
