@@ -16,6 +16,18 @@ pub const DEFAULT_ISSUER: &str = "fullchaos.studio";
 /// Seconds of clock skew tolerated for `iat`, `nbf` and the rollback guard.
 pub const DEFAULT_LEEWAY_SECS: i64 = 60;
 const DAY: i64 = 86_400;
+
+/// The grace days a verifier grants a license of `tier`: its `grace_days` claim, else the
+/// default for its tier (the catalog's, SPEC §1.1). Hosts that record when a license stops being
+/// accepted (the server's revocation list) use the same rule.
+pub fn grace_days_for(tier: Tier, claim: Option<u32>, defaults: PerTier<u32>) -> u32 {
+    claim.unwrap_or_else(|| defaults.get(tier))
+}
+
+/// The last second of a license's grace period: `exp + grace_days·86400` (SPEC §1.4).
+pub fn grace_end(exp: i64, grace_days: u32) -> i64 {
+    exp.saturating_add(i64::from(grace_days).saturating_mul(DAY))
+}
 /// Revocation lists only grow, so they get a far larger limit than a license (16 KiB): 4 MiB
 /// holds well over 100,000 license ids.
 pub const MAX_REVOCATION_LIST_BYTES: usize = 4 * 1024 * 1024;
@@ -88,9 +100,7 @@ impl License {
 
     /// The last second of the grace period: `exp + grace_days·86400`.
     pub fn grace_ends_at(&self) -> i64 {
-        self.claims
-            .exp
-            .saturating_add(i64::from(self.grace_days).saturating_mul(DAY))
+        grace_end(self.claims.exp, self.grace_days)
     }
 
     /// The status at `now`: the one place where active, grace and expired are decided.
@@ -448,9 +458,7 @@ impl Verifier {
                 ));
             }
         }
-        let grace_days = claims
-            .grace_days
-            .unwrap_or_else(|| self.grace_days.get(claims.tier));
+        let grace_days = grace_days_for(claims.tier, claims.grace_days, self.grace_days);
         let mut license = License {
             format,
             kid: entry.kid.clone(),

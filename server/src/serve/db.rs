@@ -697,7 +697,7 @@ pub struct LicenseRow {
     pub issued_at: i64,
     /// `exp`.
     pub expires_at: i64,
-    /// The end of the grace period ([`grace_ends_at`]); `None` while not known (a row from before
+    /// The end of the grace period (`dev_health_entitlements::verify::grace_end`); `None` while not known (a row from before
     /// the column, until the start-up backfill; a row an earlier version inserted).
     pub grace_ends_at: Option<i64>,
     /// When revoked.
@@ -710,12 +710,6 @@ const LICENSE_COLUMNS: &str =
 /// The grace assumed for a stored token whose claims cannot be read (no verifier accepts it, so
 /// the bound is only cautious): the most a `grace_days` claim may carry.
 pub const UNKNOWN_GRACE_DAYS: u32 = 3650;
-
-/// The last second a verifier may accept a license (SPEC §1.4: `exp + grace_days·86400`), given
-/// the grace days in force for it ([`super::state::AppState::grace_days_of`]).
-pub fn grace_ends_at(exp: i64, grace_days: u32) -> i64 {
-    exp.saturating_add(i64::from(grace_days).saturating_mul(86_400))
-}
 
 fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
     Ok(LicenseRow {

@@ -391,7 +391,7 @@ impl AppState {
 /// The grace days in force for a license of `tier`: its `grace_days` claim, else the catalog's
 /// default for the tier, as a verifier with that catalog decides (`Verifier::with_catalog`).
 fn grace_days_of(catalog: &Catalog, tier: Tier, claim: Option<u32>) -> u32 {
-    claim.unwrap_or_else(|| catalog.grace_days().get(tier))
+    dev_health_entitlements::verify::grace_days_for(tier, claim, catalog.grace_days())
 }
 
 /// The grace end of a stored license from its signed claims: `exp` (the stored one, equal to the
@@ -415,7 +415,7 @@ pub fn grace_end_of_token(token: &str, expires_at: i64, catalog: &Catalog) -> i6
         };
         Some(grace_days_of(catalog, tier, claim))
     });
-    db::grace_ends_at(expires_at, days.unwrap_or(db::UNKNOWN_GRACE_DAYS))
+    dev_health_entitlements::verify::grace_end(expires_at, days.unwrap_or(db::UNKNOWN_GRACE_DAYS))
 }
 
 /// Fills in the grace end of the licenses stored before the column existed (migration 2), those

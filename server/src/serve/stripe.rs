@@ -447,7 +447,7 @@ pub(super) fn sign_saas_license(
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
-        grace_ends_at: Some(db::grace_ends_at(
+        grace_ends_at: Some(dev_health_entitlements::verify::grace_end(
             expires_at,
             state.grace_days_of(tier, claims.grace_days),
         )),
