@@ -11,8 +11,11 @@ FREE_PORT = $$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1"
 TEST_TARGETS += test-server
 BENCH_TARGETS += bench-server
 
-run: ## start the license server on 127.0.0.1:8080 (configuration from the environment; see README)
-	cargo run --release -p dev-health-license-server -- serve
+# RUN_PROFILE=dev runs the debug build the tests compile (make docs-test sets it).
+RUN_PROFILE ?= release
+
+run: ## start the license server on 127.0.0.1:8080 (configuration from the environment; see docs/server.md)
+	cargo run --profile $(RUN_PROFILE) -p dev-health-license-server -- serve
 
 # `cargo test --workspace` (test-rust) runs the server's PostgreSQL tests too.
 test-rust: deps-postgres
