@@ -11,7 +11,7 @@ use axum::Json;
 use dev_health_entitlements::issue::new_license_id;
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
-    StripeEvent, DEFAULT_TOLERANCE_SECS,
+    IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
 };
 use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
 use serde_json::{json, Value};
@@ -267,11 +267,16 @@ async fn apply_in(
     // By `metadata.org_id` (one query): an id naming no org finds nothing, as in the core's
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
-    let subscription = org_ref.subscription_id.as_deref();
+    let checkout_session = event.checkout_session_id();
+    let about = db::EventAbout {
+        subscription: org_ref.subscription_id.as_deref(),
+        checkout_session: checkout_session.as_deref(),
+        customer: org_ref.customer_id.as_deref(),
+    };
     let found = match &org_ref.org_id {
-        Some(id) => db::locked_billing_state(&mut *conn, id, backend, subscription).await?,
+        Some(id) => db::locked_billing_state(&mut *conn, id, backend, &about).await?,
         None => match db::find_org_for_event(&mut *conn, &org_ref).await? {
-            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, subscription).await?,
+            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, &about).await?,
             None => None,
         },
     };
@@ -293,6 +298,26 @@ async fn apply_in(
             db::record_other_subscription(&mut *conn, &org.org_id, customer, &record).await?;
         }
         let detail = serde_json::to_value(reason).unwrap_or(Value::Null);
+        if let (IgnoreReason::UntrustedCheckout, Some(org)) = (reason, &current) {
+            // Someone completed a checkout naming this org that the server did not create: the
+            // attempt is kept where an operator looks (the org's audit log), and nothing changes.
+            let attempt = json!({
+                "event_id": event.id,
+                "checkout_session": checkout_session,
+                "customer": org_ref.customer_id,
+            });
+            let actor = format!("stripe:{}", event.id);
+            db::audit(
+                &mut *conn,
+                &actor,
+                "stripe.untrusted_checkout",
+                Some(&org.org_id),
+                Value::Null,
+                attempt,
+                now,
+            )
+            .await?;
+        }
         db::finish_event(
             &mut *conn,
             &event.id,
