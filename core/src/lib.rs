@@ -35,6 +35,7 @@ mod index;
 pub mod issue;
 pub mod json;
 pub mod keys;
+pub mod openfeature;
 pub mod resolve;
 pub mod session;
 pub mod stripe;
