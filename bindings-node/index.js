@@ -788,6 +788,7 @@ module.exports.SessionVerifier = nativeBinding.SessionVerifier
 module.exports.Verifier = nativeBinding.Verifier
 module.exports.applyStripeEvent = nativeBinding.applyStripeEvent
 module.exports.licenseTokenFromEnv = nativeBinding.licenseTokenFromEnv
+module.exports.permissionDenial = nativeBinding.permissionDenial
 module.exports.stripeSignatureHeader = nativeBinding.stripeSignatureHeader
 module.exports.upgradeGate = nativeBinding.upgradeGate
 module.exports.verifyStripeSignature = nativeBinding.verifyStripeSignature

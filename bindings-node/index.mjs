@@ -17,6 +17,7 @@ export const {
   Verifier,
   applyStripeEvent,
   licenseTokenFromEnv,
+  permissionDenial,
   stripeSignatureHeader,
   testing,
   upgradeGate,

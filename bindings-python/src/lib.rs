@@ -20,7 +20,9 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use crate::entitlements::{Catalog, Decision, Entitlements, LimitDecision, UpgradeGate};
+    use crate::entitlements::{
+        permission_denial, Catalog, Decision, Entitlements, LimitDecision, UpgradeGate,
+    };
     #[pymodule_export]
     use crate::issue::{new_license_id, SigningKey};
     #[pymodule_export]

@@ -42,6 +42,7 @@ pub mod stripe;
 pub mod tier;
 pub mod token;
 pub mod verify;
+pub mod web;
 
 pub use catalog::{Catalog, Feature, LimitDef, LimitDirection, Role, TierInfo};
 pub use claims::{LicenseClaims, LicenseType, LimitValue};

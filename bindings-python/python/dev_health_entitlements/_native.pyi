@@ -22,6 +22,7 @@ __all__ = [
     "apply_stripe_event",
     "license_token_from_env",
     "new_license_id",
+    "permission_denial",
     "stripe_signature_header",
     "verify_stripe_signature",
 ]
@@ -126,6 +127,7 @@ class License:
     def to_dict(self) -> Dict[str, Any]: ...
 
 def license_token_from_env() -> Optional[str]: ...
+def permission_denial(permission: str, role: Optional[str] = None) -> Dict[str, Any]: ...
 
 @final
 class Catalog:
@@ -185,6 +187,10 @@ class Entitlements:
     def upgrade_gate(
         self, feature: str, required_tier: Optional[str] = None, upgrade_href: Optional[str] = None
     ) -> UpgradeGate: ...
+    def feature_denial(
+        self, feature: str, required_tier: Optional[str] = None, upgrade_url: Optional[str] = None
+    ) -> Optional[Dict[str, Any]]: ...
+    def limit_denial(self, limit: str, current: float) -> Optional[Dict[str, Any]]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
