@@ -333,7 +333,7 @@ features: { [key in string]: boolean },
  * Why each feature is on or off: the rule of SPEC §3 that decided (servers that predate
  * it leave it out; `Entitlements.fromJSON` then explains each feature from the catalog).
  */
-reasons: { [key in string]: Reason }, 
+reasons?: { [key in string]: Reason }, 
 /**
  * The license's explicit grants and removals.
  */

@@ -333,8 +333,9 @@ pub struct EntitlementsJson {
     pub features: BTreeMap<String, bool>,
     /// Why each feature is on or off: the rule of SPEC §3 that decided (servers that predate
     /// it leave it out; `Entitlements.fromJSON` then explains each feature from the catalog).
-    #[serde(default)]
-    pub reasons: BTreeMap<String, Reason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub reasons: Option<BTreeMap<String, Reason>>,
     /// The license's explicit grants and removals.
     pub features_override: BTreeMap<String, bool>,
     /// The license's limits.
