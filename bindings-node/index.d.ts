@@ -240,6 +240,21 @@ export declare class Entitlements {
   toJSON(): EntitlementsJson
 }
 
+/**
+ * Evaluates features (boolean), limits (number) and the tier (string) as OpenFeature flags for
+ * the org an evaluation context names (core `openfeature`).
+ */
+export declare class FlagEvaluator {
+  /** An evaluator over the host's catalog, instance license and kill switches. */
+  constructor(options?: FlagEvaluatorOptions | undefined | null)
+  /**
+   * Evaluates `key` as a `boolean`, `number` or `string` flag for the org `context` names
+   * (`targetingKey` or `orgId`, with `tier`, `overrides`, `killSwitches`) at `now`
+   * (default now).
+   */
+  evaluate(key: string, type: 'boolean' | 'number' | 'string' | 'object', context?: Record<string, unknown> | null, now?: number | null): FlagResolution
+}
+
 /** The trusted public keys, by key id (`kid`). */
 export declare class Keyring {
   /** A keyring from `{kid: "<base64 of the 32-byte public key>"}` (empty without an argument). */
@@ -378,6 +393,30 @@ export interface DenialOptions {
   requiredTier?: Tier | null
   /** The 402 body's `upgrade_url` (default `/org/admin/settings`). */
   upgradeUrl?: string | null
+}
+
+/** What a [`FlagEvaluator`] holds from its host. */
+export interface FlagEvaluatorOptions {
+  /** The catalog (default: `Catalog.default()`). */
+  catalog?: Catalog | null
+  /** A verified license (the instance's), or none. */
+  license?: License | null
+  /** The host's kill switches: feature → enabled. */
+  killSwitches?: Record<string, boolean>
+}
+
+/** One flag evaluation in OpenFeature's terms (core `openfeature::FlagResolution`). */
+export interface FlagResolution {
+  /** The value; `null` on error (the SDK then answers the caller's default). */
+  value: boolean | number | string | null | null
+  /** `STATIC`, `TARGETING_MATCH`, `DISABLED` or `ERROR`. */
+  reason: 'STATIC' | 'TARGETING_MATCH' | 'DISABLED' | 'ERROR'
+  /** `FLAG_NOT_FOUND`, `TYPE_MISMATCH`, `PARSE_ERROR` or `INVALID_CONTEXT` with `ERROR`. */
+  errorCode: 'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'PARSE_ERROR' | 'INVALID_CONTEXT' | null
+  /** What went wrong, with `ERROR`. */
+  errorMessage: string | null
+  /** The engine's own reason (a SPEC §3 reason for a feature). */
+  engineReason: string | null
 }
 
 /** Options of [`Entitlements::upgrade_gate`]. */

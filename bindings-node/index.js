@@ -781,6 +781,7 @@ module.exports = nativeBinding
 module.exports.BillingLedger = nativeBinding.BillingLedger
 module.exports.Catalog = nativeBinding.Catalog
 module.exports.Entitlements = nativeBinding.Entitlements
+module.exports.FlagEvaluator = nativeBinding.FlagEvaluator
 module.exports.Keyring = nativeBinding.Keyring
 module.exports.License = nativeBinding.License
 module.exports.RevocationList = nativeBinding.RevocationList

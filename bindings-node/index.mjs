@@ -9,6 +9,7 @@ export const {
   BillingLedger,
   Catalog,
   Entitlements,
+  FlagEvaluator,
   Keyring,
   License,
   LicenseError,

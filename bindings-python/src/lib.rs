@@ -11,6 +11,7 @@ mod entitlements;
 mod errors;
 mod issue;
 mod license;
+mod openfeature;
 mod session;
 mod stripe;
 
@@ -27,6 +28,8 @@ mod _native {
     use crate::issue::{new_license_id, SigningKey};
     #[pymodule_export]
     use crate::license::{license_token_from_env, Keyring, License, RevocationList, Verifier};
+    #[pymodule_export]
+    use crate::openfeature::FlagEvaluator;
     #[pymodule_export]
     use crate::session::{Session, SessionVerifier};
     #[pymodule_export]

@@ -36,6 +36,7 @@ pub mod interface;
 pub mod issue;
 pub mod json;
 pub mod keys;
+pub mod openfeature;
 pub mod resolve;
 pub mod session;
 pub mod stripe;

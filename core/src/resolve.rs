@@ -597,6 +597,12 @@ impl Entitlements {
             .and_then(|i| self.limits.get(i).copied())
     }
 
+    /// Whether the bound of `limit` in force comes from the license (its `limits`) rather than
+    /// the catalog's value for the tier.
+    pub fn limit_is_licensed(&self, limit: &str) -> bool {
+        self.limits_override.iter().any(|(name, _)| name == limit)
+    }
+
     /// Checks `current` against a limit: `current <= maximum` for a ceiling, `current >= minimum`
     /// for a floor; unlimited always passes; an unknown limit is denied. A lookup.
     pub fn check_limit<'a>(&self, limit: &'a str, current: f64) -> LimitDecision<'a> {
