@@ -164,12 +164,12 @@ impl AppState {
         let state = AppState {
             db,
             webhook_queue,
-            catalog,
             signing_key: config.signing_key,
             key_id: config.key_id,
             issuer: config.issuer,
             webhook_secrets: config.webhook_secrets,
-            billing: config.billing,
+            billing: config.billing.with_catalog(&catalog),
+            catalog,
             sessions: config.sessions,
             admin_token: config.admin_token,
             published_keys: config.published_keys,
@@ -383,12 +383,6 @@ impl AppState {
         if let Ok(mut cache) = self.kill_switches.lock() {
             *cache = None;
         }
-    }
-
-    /// The grace days a verifier grants a license of `tier` (SPEC §1.4): its `grace_days` claim,
-    /// else the catalog's default for the tier.
-    pub fn grace_days_of(&self, tier: Tier, claim: Option<u32>) -> u32 {
-        grace_days_of(&self.catalog, tier, claim)
     }
 
     /// Signs a license with the server's key.
