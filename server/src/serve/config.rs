@@ -20,6 +20,10 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_DB_FILE: &str = "dev-health.db";
 /// The development signing key created once under the data directory.
 pub const DEV_KEY_FILE: &str = "dev-signing-key";
+/// The development session key, created once under the data directory next to the development
+/// signing key: `dev-health-license session` signs user session tokens with it, and `serve` on its
+/// development signing key accepts them.
+pub const DEV_SESSION_KEY_FILE: &str = "dev-session-key";
 /// The start of every development key's kid. The JWKS leaves such keys out once a configured key
 /// signs, so the prefix is kept for them: a configured key may not use it.
 pub const DEV_KID_PREFIX: &str = "dev-";
@@ -87,6 +91,23 @@ pub struct Config {
     pub max_connections: u32,
     /// Time limits and caps of the HTTP connection layer.
     pub http: HttpLimits,
+    /// The Stripe API (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`, `STRIPE_API_TIMEOUT_SECS`); `None`
+    /// without a secret key: the billing endpoints then answer 503.
+    pub stripe_api: Option<StripeApiConfig>,
+    /// `PUBLIC_APP_URL`: the web app's origin, for the default return URLs of Checkout and the
+    /// Customer Portal (without a trailing slash).
+    pub public_app_url: Option<String>,
+}
+
+/// How to reach the Stripe API.
+#[derive(Debug, Clone)]
+pub struct StripeApiConfig {
+    /// The secret (or restricted) API key.
+    pub secret_key: Secret,
+    /// The API's base URL.
+    pub api_base: String,
+    /// The time one attempt of a call may take.
+    pub timeout: std::time::Duration,
 }
 
 /// A configuration error: the message names the variable, never its value.
@@ -215,11 +236,32 @@ impl Config {
             }
         }
 
-        let session_keys = match lookup("SESSION_PUBLIC_KEYS") {
+        let mut session_keys = match lookup("SESSION_PUBLIC_KEYS") {
             Some(text) => Keyring::parse(&text)
                 .map_err(|e| err(format!("SESSION_PUBLIC_KEYS: {}", e.message())))?,
             None => Keyring::new(),
         };
+        match &key_source {
+            // Development: the tokens `dev-health-license session` mints are accepted.
+            KeySource::Development { .. } => {
+                let (key, kid) = dev_session_key(&data_dir)?;
+                session_keys.add(kid, key.public_key());
+            }
+            KeySource::Configured => {
+                if let Some(entry) = session_keys
+                    .entries()
+                    .iter()
+                    .find(|e| e.kid.starts_with(DEV_KID_PREFIX))
+                {
+                    return Err(err(format!(
+                        "SESSION_PUBLIC_KEYS holds the development session key {:?}: tokens \
+                         minted by `dev-health-license session` are for development only, and \
+                         this server signs with a configured key",
+                        entry.kid
+                    )));
+                }
+            }
+        }
         let hs256 = lookup("SESSION_HS256_SECRET");
         let sessions_configured = !session_keys.is_empty() || hs256.is_some();
         let sessions = SessionVerifier::new(session_keys)
@@ -255,6 +297,13 @@ impl Config {
             token => token.map(Secret),
         };
         let http = http_limits(&lookup)?;
+        let stripe_api = stripe_api(&lookup)?;
+        let public_app_url = match lookup("PUBLIC_APP_URL") {
+            Some(text) => Some(http_origin(&text).ok_or_else(|| {
+                err("PUBLIC_APP_URL must be an http:// or https:// URL such as https://app.example.com")
+            })?),
+            None => None,
+        };
 
         Ok(Config {
             database_url: Secret(database_url),
@@ -271,6 +320,8 @@ impl Config {
             admin_token,
             max_connections,
             http,
+            stripe_api,
+            public_app_url,
         })
     }
 
@@ -328,6 +379,51 @@ fn http_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<HttpLimits, C
         max_in_flight: count("HTTP_MAX_IN_FLIGHT", defaults.max_in_flight)?,
         shutdown_timeout: seconds("SHUTDOWN_TIMEOUT_SECS", defaults.shutdown_timeout)?,
     })
+}
+
+/// Reads the Stripe API settings; `None` without `STRIPE_SECRET_KEY`.
+fn stripe_api(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<StripeApiConfig>, ConfigError> {
+    let Some(key) = lookup("STRIPE_SECRET_KEY").map(|k| k.trim().to_owned()) else {
+        return Ok(None);
+    };
+    if !(key.starts_with("sk_") || key.starts_with("rk_")) {
+        return Err(err(
+            "STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_... or rk_...)",
+        ));
+    }
+    let api_base = match lookup("STRIPE_API_BASE") {
+        Some(base) => http_origin(&base)
+            .ok_or_else(|| err("STRIPE_API_BASE must be an http:// or https:// URL"))?,
+        None => super::stripe_api::DEFAULT_API_BASE.to_owned(),
+    };
+    let timeout = match lookup("STRIPE_API_TIMEOUT_SECS") {
+        None => super::stripe_api::DEFAULT_TIMEOUT,
+        Some(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 300.0)
+            .map(std::time::Duration::from_secs_f64)
+            .ok_or_else(|| {
+                err("STRIPE_API_TIMEOUT_SECS must be a number of seconds above 0 and at most 300")
+            })?,
+    };
+    Ok(Some(StripeApiConfig {
+        secret_key: Secret(key),
+        api_base,
+        timeout,
+    }))
+}
+
+/// An absolute http(s) URL without a trailing slash, or `None`.
+fn http_origin(text: &str) -> Option<String> {
+    let parsed = url::Url::parse(text.trim()).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return None;
+    }
+    Some(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Whether a database URL names PostgreSQL.
@@ -423,34 +519,52 @@ fn read_signing_key(value: &str) -> Result<SigningKey, ConfigError> {
 /// The development key: created once under the data directory, reused afterwards.
 fn dev_signing_key(data_dir: &Path) -> Result<(SigningKey, KeySource), ConfigError> {
     let path = data_dir.join(DEV_KEY_FILE);
+    let (key, created) = read_or_create_key(&path)?;
+    Ok((key, KeySource::Development { path, created }))
+}
+
+/// Whether the environment is a development one, as `serve` reads it: no signing key configured
+/// (`LICENSE_SIGNING_KEY`, `LICENSE_PRIVATE_KEY`) and a SQLite database, so that `serve` signs with
+/// its development key under `./data/`. `dev-health-license session` mints tokens only then.
+pub fn is_development(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    let configured_key = lookup("LICENSE_SIGNING_KEY")
+        .or_else(|| lookup("LICENSE_PRIVATE_KEY"))
+        .is_some();
+    let postgres = lookup("DATABASE_URL").is_some_and(|url| is_postgres_url(&url));
+    !configured_key && !postgres
+}
+
+/// The development session key under `data_dir` (created once, mode 0600) and its kid,
+/// `dev-session-<thumbprint>`.
+pub fn dev_session_key(data_dir: &Path) -> Result<(SigningKey, String), ConfigError> {
+    let (key, _) = read_or_create_key(&data_dir.join(DEV_SESSION_KEY_FILE))?;
+    let kid = format!("{DEV_KID_PREFIX}session-{}", thumbprint_kid(&key));
+    Ok((key, kid))
+}
+
+/// The development session key under the default data directory (`./data`).
+pub fn default_dev_session_key() -> Result<(SigningKey, String), ConfigError> {
+    dev_session_key(Path::new(DEFAULT_DATA_DIR))
+}
+
+/// Reads the base64 seed in `path`, or creates the file (and its directory) with a new key;
+/// returns the key and whether it was created.
+fn read_or_create_key(path: &Path) -> Result<(SigningKey, bool), ConfigError> {
     if path.is_file() {
-        let text = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(path)
             .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
         let key = SigningKey::parse(&text)
             .map_err(|e| err(format!("{} holds no key: {}", path.display(), e.message())))?;
-        return Ok((
-            key,
-            KeySource::Development {
-                path,
-                created: false,
-            },
-        ));
+        return Ok((key, false));
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| err(format!("cannot create {}: {e}", data_dir.display())))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let key = SigningKey::generate();
-    write_private(
-        &path,
-        format!("{}\n", key.seed_base64().as_str()).as_bytes(),
-    )
-    .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
-    Ok((
-        key,
-        KeySource::Development {
-            path,
-            created: true,
-        },
-    ))
+    write_private(path, format!("{}\n", key.seed_base64().as_str()).as_bytes())
+        .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    Ok((key, true))
 }
 
 /// Writes a file readable only by its owner, refusing to replace an existing one.
@@ -706,6 +820,46 @@ mod tests {
         ] {
             let e = config(&[sqlite, key, (var, bad)]).unwrap_err();
             assert!(e.0.starts_with(var), "{}", e.0);
+        }
+    }
+
+    #[test]
+    fn stripe_api_settings_need_a_secret_key_and_never_show_it() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let key = ("LICENSE_SIGNING_KEY", SEED);
+        let c = config(&[sqlite, key]).unwrap();
+        assert!(c.stripe_api.is_none());
+        let c = config(&[
+            sqlite,
+            key,
+            ("STRIPE_SECRET_KEY", "sk_test_0123456789abcdef"),
+            ("PUBLIC_APP_URL", "https://app.example.com/"),
+        ])
+        .unwrap();
+        let api = c.stripe_api.as_ref().unwrap();
+        assert_eq!(api.api_base, "https://api.stripe.com");
+        assert_eq!(api.timeout.as_secs(), 15);
+        assert_eq!(c.public_app_url.as_deref(), Some("https://app.example.com"));
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        let c = config(&[
+            sqlite,
+            key,
+            ("STRIPE_SECRET_KEY", "rk_live_x"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
+            ("STRIPE_API_TIMEOUT_SECS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(c.stripe_api.unwrap().api_base, "http://127.0.0.1:12111");
+        for (var, bad) in [
+            ("STRIPE_SECRET_KEY", "pk_test_publishable"),
+            ("STRIPE_API_BASE", "ftp://x"),
+            ("STRIPE_API_TIMEOUT_SECS", "0"),
+            ("PUBLIC_APP_URL", "app.example.com"),
+        ] {
+            let vars = [sqlite, key, ("STRIPE_SECRET_KEY", "sk_test_1"), (var, bad)];
+            let e = config(&vars).unwrap_err();
+            assert!(e.0.starts_with(var), "{}", e.0);
+            assert!(!e.0.contains("pk_test_publishable"), "{}", e.0);
         }
     }
 

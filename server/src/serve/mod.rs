@@ -6,6 +6,7 @@
 
 pub mod app;
 mod auth;
+mod billing;
 mod config;
 mod db;
 mod error;
@@ -15,11 +16,12 @@ mod revocations;
 mod routes;
 mod state;
 mod stripe;
+mod stripe_api;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-pub use config::{Config, KeySource};
+pub use config::{default_dev_session_key, is_development, Config, KeySource};
 
 /// Arguments of `serve`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -134,8 +136,9 @@ fn announce(config: &Config) {
         };
         let banner = format!(
             "\n{line}\n  DEVELOPMENT MODE: dev-health-license {what}\n  at {path} (kid {kid}).\n  \
-             Licenses it signs are for development only. Set LICENSE_SIGNING_KEY and\n  \
-             LICENSE_KEY_ID for production (see README: Running the license server).\n{line}\n",
+             Licenses it signs are for development only, and so are the session tokens of\n  \
+             `dev-health-license session`, which it accepts. Set LICENSE_SIGNING_KEY and\n  \
+             LICENSE_KEY_ID for production (see docs/server.md).\n{line}\n",
             line = "!".repeat(78),
             path = path.display(),
             kid = config.key_id,
@@ -175,6 +178,18 @@ fn announce(config: &Config) {
     );
     if config.billing.price_tiers.is_empty() {
         tracing::warn!("STRIPE_PRICE_TIERS is not set: no Stripe price grants a paid tier");
+    }
+    match (&config.stripe_api, &config.public_app_url) {
+        (None, _) => tracing::warn!(
+            "STRIPE_SECRET_KEY is not set: the billing endpoints (checkout, portal) answer 503"
+        ),
+        (Some(api), None) => tracing::warn!(
+            api_base = %api.api_base,
+            "PUBLIC_APP_URL is not set: checkout and portal requests must name their return URLs"
+        ),
+        (Some(api), Some(app)) => {
+            tracing::info!(api_base = %api.api_base, public_app_url = %app, "Stripe API configured")
+        }
     }
     if config.admin_token.is_none() {
         tracing::warn!("ADMIN_TOKEN is not set: the admin endpoints refuse every request");
