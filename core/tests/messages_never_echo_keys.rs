@@ -21,7 +21,11 @@ use serde_json::Value;
 /// The forms of `bytes` a message could echo: base64url, standard base64 (each without its last
 /// few characters, which depend on padding) and lower-case hex.
 fn forms(bytes: &[u8]) -> Vec<String> {
-    let trim = |s: String| s.chars().take(s.len().saturating_sub(3)).collect::<String>();
+    let trim = |s: String| {
+        s.chars()
+            .take(s.len().saturating_sub(3))
+            .collect::<String>()
+    };
     vec![
         trim(URL_SAFE_NO_PAD.encode(bytes)),
         trim(STANDARD.encode(bytes)),
@@ -41,9 +45,15 @@ fn assert_not_echoed(context: &str, err: &Error, secrets: &[String]) {
 
 #[test]
 fn verification_errors_never_echo_keys_or_signatures() {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "tests", "vectors", "verify.json"]
-        .iter()
-        .collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "tests",
+        "vectors",
+        "verify.json",
+    ]
+    .iter()
+    .collect();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut errors = 0;
     for case in doc["cases"].as_array().unwrap() {

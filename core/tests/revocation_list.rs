@@ -100,7 +100,11 @@ fn a_list_of_80000_ids_under_4_mib_verifies_and_revokes_each() {
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let big = list(&refs, ISS, NOW - 60, NOW + DAY);
     assert!(big.len() > 3 * 1024 * 1024, "{} bytes", big.len());
-    assert!(big.len() <= MAX_REVOCATION_LIST_BYTES, "{} bytes", big.len());
+    assert!(
+        big.len() <= MAX_REVOCATION_LIST_BYTES,
+        "{} bytes",
+        big.len()
+    );
     let parsed = RevocationList::verify(&big, &keyring(), ISS, NOW).unwrap();
     assert_eq!(parsed.len(), 80_000);
     assert!(parsed.contains(&ids[0]) && parsed.contains(&ids[79_999]));
