@@ -16,9 +16,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
-use server_support::{
-    base_env, checkout_event, now, sqlite_url, subscription_event, Server, TempDir, PRICE_TEAM,
-};
+use server_support::stripe_double::Order;
+use server_support::{base_env, billing, now, session, sqlite_url, Server, TempDir};
 
 fn server() -> (TempDir, Server) {
     let dir = TempDir::new("rules");
@@ -69,52 +68,53 @@ fn a_kill_switch_beats_an_active_org_override() {
     );
 }
 
+/// SPEC §7.10: a checkout naming an org already linked to another customer is refused. Since
+/// only checkouts the server made count (anyone else's is `untrusted_checkout`), the conflict is a
+/// session the server created for the org whose completion carries a customer other than the
+/// org's linked one.
 #[test]
 fn a_checkout_for_an_org_linked_to_another_customer_is_customer_conflict() {
-    let (_d, s) = server();
+    let dir = TempDir::new("rules-conflict");
+    let double = billing::double();
+    let s = Server::start(
+        &dir.0,
+        billing::billing_env(base_env(&sqlite_url(&dir.0)), &double),
+    );
     let org = "org_linked";
     s.create_org(org, "stripe");
-    let t = now() - 60;
-    // A subscription naming the org links its customer and moves it to team.
-    ok(&s.webhook(&subscription_event(
-        "evt_sub",
-        "customer.subscription.created",
-        t,
-        "sub_1",
-        "cus_owner",
-        Some(org),
-        "active",
-        PRICE_TEAM,
-        now() + 30 * 86_400,
-    )));
+    let owner = session(org, "owner", 3600, false);
+    let start_checkout = |tier: &str| {
+        let r = s.send(
+            "POST",
+            "/api/v1/billing/checkout",
+            Some(&owner),
+            &json!({"tier": tier}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    // The owner buys team through the server and pays: the org is linked to its customer.
+    let paid = double.complete_checkout(&start_checkout("team"), &s.addr, Order::AsStripe);
     assert_eq!(s.tier(org), "team");
-    let before = s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json();
-    assert_eq!(before["stripe_customer_id"], "cus_owner", "{before}");
+    let org_row = || s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json();
+    assert_eq!(org_row()["stripe_customer_id"], paid.customer.as_str());
+    // A second checkout the server made for the org...
+    let session_id = start_checkout("enterprise");
+    let t = now();
 
-    // Another customer's checkout naming the org cannot take over its billing...
-    ok(&s.webhook(&checkout_event("evt_takeover", t + 10, "cus_evil", org)));
+    // ...whose completion names another customer: refused, the link stays, nothing changes.
+    let completed = json!({
+        "id": "evt_conflict", "object": "event", "type": "checkout.session.completed",
+        "created": t + 10,
+        "data": {"object": {"id": session_id, "object": "checkout.session",
+            "customer": "cus_other", "client_reference_id": org, "metadata": {"org_id": org}}}
+    });
+    ok(&s.webhook(&completed.to_string()));
     assert_eq!(
-        s.event_outcome("evt_takeover").as_deref(),
+        s.event_outcome("evt_conflict").as_deref(),
         Some("customer_conflict")
     );
-    let after = s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json();
-    assert_eq!(after["stripe_customer_id"], "cus_owner", "{after}");
-    // ...so that customer's cancellation finds no org and changes nothing.
-    ok(&s.webhook(&subscription_event(
-        "evt_evil_cancel",
-        "customer.subscription.updated",
-        t + 20,
-        "sub_evil",
-        "cus_evil",
-        None,
-        "canceled",
-        PRICE_TEAM,
-        now() + 30 * 86_400,
-    )));
-    assert_eq!(
-        s.event_outcome("evt_evil_cancel").as_deref(),
-        Some("unknown_org")
-    );
+    assert_eq!(org_row()["stripe_customer_id"], paid.customer.as_str());
     assert_eq!(s.tier(org), "team");
 }
 
