@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use dev_health_entitlements::issue::saas_license;
+use dev_health_entitlements::issue::{saas_license, self_hosted_license};
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
     IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
@@ -283,10 +283,12 @@ pub(super) async fn apply_in(
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
     let checkout_session = event.checkout_session_id();
+    let deployment = event.deployment_id();
     let about = db::EventAbout {
         subscription: org_ref.subscription_id.as_deref(),
         checkout_session: checkout_session.as_deref(),
         customer: org_ref.customer_id.as_deref(),
+        deployment: deployment.as_deref(),
     };
     let found = match &org_ref.org_id {
         Some(id) => db::locked_billing_state(&mut *conn, id, backend, &about).await?,
@@ -410,6 +412,29 @@ pub(super) async fn apply_in(
                 );
                 after.license_id = Some(row.id);
             }
+            Action::SignDeploymentLicense {
+                deployment_id,
+                tier,
+                expires_at,
+            } => {
+                let row = sign_deployment_license(
+                    state,
+                    &org.id,
+                    &org.name,
+                    deployment_id,
+                    *tier,
+                    *expires_at,
+                    now,
+                )
+                .map_err(ProcessError::Signing)?;
+                db::insert_license(&mut *conn, &row).await?;
+                record(
+                    "license.sign",
+                    Value::Null,
+                    json!({"license_id": row.id, "tier": row.tier, "license_type": row.license_type,
+                           "expires_at": row.expires_at, "deployment_id": deployment_id}),
+                );
+            }
             Action::RevokeLicense { license_id } => {
                 if db::revoke_license(&mut *conn, license_id, now).await? {
                     revoked = true;
@@ -496,5 +521,41 @@ pub(super) fn sign_saas_license(
         issued_at: now,
         expires_at,
         revoked_at: None,
+        deployment_id: None,
+    })
+}
+
+/// Signs a `self_hosted` license for one of an org's deployments, paid through Stripe (the core's
+/// rule 6a): `aud` the deployment, `exp` the end of the paid period plus the tier's grace, so
+/// `grace_days: 0` (a verifier must not add the grace a second time).
+fn sign_deployment_license(
+    state: &AppState,
+    org_id: &str,
+    org_name: &str,
+    deployment_id: &str,
+    tier: Tier,
+    expires_at: i64,
+    now: i64,
+) -> Result<LicenseRow, String> {
+    let claims = self_hosted_license(org_id, tier, now, expires_at)
+        .issuer(state.issuer.clone())
+        .audience(deployment_id)
+        .grace_days(Some(0))
+        .org_name(Some(org_name.to_owned()))
+        .build()
+        .map_err(|e| e.message().to_owned())?;
+    let token = state.sign(&claims)?;
+    Ok(LicenseRow {
+        grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
+        id: claims.license_id,
+        org_id: org_id.to_owned(),
+        token,
+        tier: tier.as_str().to_owned(),
+        license_type: claims.license_type.as_str().to_owned(),
+        kid: state.key_id.clone(),
+        issued_at: now,
+        expires_at,
+        revoked_at: None,
+        deployment_id: Some(deployment_id.to_owned()),
     })
 }
