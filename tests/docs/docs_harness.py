@@ -16,12 +16,17 @@ docs/writing-docs.md; this module is their one implementation:
   everything else the file started when the file is done.
 * `<!-- docs-test: timeout=SECONDS -->`: the deadline of each command of the block (default 120).
 * `<!-- docs-test: needs=TARGET[,TARGET] -->`: `make TARGET` is run first (once per run).
+* `<!-- docs-test: same-as=PATH -->`: the block shows a file of the repository: it must match it
+  (a later command runs the file).
+* `<!-- docs-test: tested-by=PATH -->`: run by the test at PATH (which must name this page).
 * `<!-- docs-test: not-run REASON -->`: not executed; listed with its reason at the end of the run.
 
 All console and sh blocks of one file share one bash session that starts at the repository root,
-as one terminal would. `127.0.0.1:8080` / `localhost:8080` are replaced by a free port chosen per
-file (and `LISTEN_ADDR` set to it), so runs on a shared machine do not collide; the server's SQLite
-database is a fresh file per file (`DATABASE_URL`); `make run` uses the test build (`RUN_PROFILE=dev`).
+as one terminal would. The documented ports (8080 the license server, 8000 uvicorn, 3000 Next.js,
+8088 the license viewer) are replaced by free ports chosen per file, and the variable each server
+reads its port from is set, so runs on a shared machine do not collide; the server's SQLite
+database is a fresh file per file (`DATABASE_URL`); builds reuse the test build (`RUN_PROFILE=dev`,
+`MATURIN_PEP517_ARGS=--profile dev`); `make install` installs into the run's scratch directory.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class Block:
     background: bool = False
     timeout: float = DEFAULT_TIMEOUT
     needs: List[str] = field(default_factory=list)
+    tested_by: Optional[str] = None
+    same_as: Optional[str] = None
     not_run: Optional[str] = None
 
 
@@ -92,6 +99,10 @@ def parse_annotation(body: str, path: str, line: int) -> Dict[str, Any]:
             out["timeout"] = float(value)
         elif key == "needs" and value:
             out["needs"] = [t for t in value.split(",") if t]
+        elif key == "same-as" and value:
+            out["same_as"] = value
+        elif key == "tested-by" and value:
+            out["tested_by"] = value
         else:
             raise ValueError(f"{path}:{line}: unknown docs-test annotation {word!r}")
     return out
@@ -130,29 +141,40 @@ def fenced_blocks(document: Document) -> Iterable[Tuple[int, int, int, Block]]:
         index = end
 
 
+# The ports the pages use, and the variable each server there reads its port or address from.
+PORTS = {8080: "LISTEN_ADDR", 8000: "UVICORN_PORT", 3000: "PORT", 8088: "VIEWER_PORT"}
+
+
 class Session:
     """One bash process per Markdown file: a reader's terminal."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.scratch = Path(tempfile.mkdtemp(prefix="docs-test-"))
-        self.port = free_port()
+        self.ports = {documented: free_port() for documented in PORTS}
+        self.port = self.ports[8080]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
         venv = env.pop("VIRTUAL_ENV", None)
         if venv:
             env["PATH"] = os.pathsep.join(
                 p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv)
             )
+        install_root = self.scratch / "cargo-install"
+        env["PATH"] = os.pathsep.join([str(install_root / "bin"), env.get("PATH", "")])
         env.update(
             {
                 "TERM": "dumb",
                 "NO_COLOR": "1",
-                "LISTEN_ADDR": f"127.0.0.1:{self.port}",
                 "DATABASE_URL": f"sqlite://{self.scratch}/dev-health.db",
                 "RUN_PROFILE": "dev",
+                "MATURIN_PEP517_ARGS": "--profile dev",
+                "CARGO_INSTALL_ROOT": str(install_root),
                 "DOCS_TEST": "1",
             }
         )
+        for documented, variable in PORTS.items():
+            port = self.ports[documented]
+            env[variable] = f"127.0.0.1:{port}" if variable == "LISTEN_ADDR" else str(port)
         self.proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
             cwd=REPO,
@@ -166,8 +188,12 @@ class Session:
         self.background_logs: List[Path] = []
 
     def localize(self, text: str) -> str:
-        """The text with the documented port replaced by this file's."""
-        return re.sub(r"(127\.0\.0\.1|localhost):8080\b", rf"\g<1>:{self.port}", text)
+        """The text with the documented ports replaced by this file's."""
+        return re.sub(
+            r"(127\.0\.0\.1|localhost):(8080|8000|3000|8088)\b",
+            lambda m: f"{m.group(1)}:{self.ports[int(m.group(2))]}",
+            text,
+        )
 
     def run(self, command: str, timeout: float) -> Tuple[int, str]:
         """Runs `command` in the session (stdin from /dev/null); returns its status and output."""
@@ -361,6 +387,25 @@ def check_links(example: Example) -> None:
     )
 
 
+def check_tested_by(example: Example, block: Block) -> None:
+    relative = Path(example.path).resolve().relative_to(REPO).as_posix()
+    test = REPO / str(block.tested_by)
+    assert test.is_file(), f"{relative}:{block.line}: tested-by={block.tested_by}: no such file"
+    assert relative in test.read_text(), (
+        f"{relative}:{block.line}: {block.tested_by} does not read {relative}, so it cannot be "
+        "what runs this block"
+    )
+
+
+def check_same_as(example: Example, block: Block) -> None:
+    shown = REPO / str(block.same_as)
+    assert shown.is_file(), f"{example.path}:{block.line}: same-as={block.same_as}: no such file"
+    assert block.source.strip() == shown.read_text().strip(), (
+        f"{example.path}:{block.line}: the block differs from {block.same_as}: copy the file into "
+        "the page (or the page into the file)"
+    )
+
+
 def rust_is_doctested(example: Example, block: Block) -> None:
     relative = Path(example.path).resolve().relative_to(REPO).as_posix()
     lib = (REPO / "core" / "src" / "lib.rs").read_text()
@@ -384,7 +429,8 @@ class BlockParser:
             if block.not_run is not None:
                 NOT_RUN.append((os.path.relpath(document.path, REPO), block.line, block.not_run))
                 continue
-            if block.language == "python" and block.file is None:
+            plain = block.file is None and block.tested_by is None and block.same_as is None
+            if block.language == "python" and plain:
                 source = Lexeme(block.source, offset=0, line_offset=0)
                 if block.source.startswith(">>>"):
                     for region in self.doctest(source, document.path):
@@ -400,7 +446,11 @@ class BlockParser:
         __tracebackhide__ = True
         block: Block = example.parsed
         make_needs(block)
-        if block.file is not None:
+        if block.tested_by is not None:
+            check_tested_by(example, block)
+        elif block.same_as is not None:
+            check_same_as(example, block)
+        elif block.file is not None:
             write_file(example, block)
         elif block.language == "console":
             run_console(example, block)

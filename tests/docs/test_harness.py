@@ -73,9 +73,13 @@ def test_a_session_keeps_state_between_commands_and_stops_its_background_jobs() 
         assert session.run('echo "$PWD $X"; echo err >&2', 10) == (0, "/tmp 42\nerr\n")
         assert session.run("false", 10)[0] == 1
         assert session.run("cat", 10) == (0, "")  # stdin is /dev/null: nothing waits for input
-        assert session.localize("curl localhost:8080/x 127.0.0.1:8080") == (
-            f"curl localhost:{session.port}/x 127.0.0.1:{session.port}"
+        assert session.localize("curl localhost:8080/x 127.0.0.1:8000 :8080 127.0.0.1:80801") == (
+            f"curl localhost:{session.ports[8080]}/x 127.0.0.1:{session.ports[8000]} :8080 127.0.0.1:80801"
         )
+        status, env = session.run('echo "$LISTEN_ADDR $UVICORN_PORT $PORT $VIEWER_PORT"', 10)
+        assert env.split() == [f"127.0.0.1:{session.ports[8080]}"] + [
+            str(session.ports[p]) for p in (8000, 3000, 8088)
+        ]
         session.background("sleep 300")
         status, pid = session.run("echo $!", 10)
         assert status == 0

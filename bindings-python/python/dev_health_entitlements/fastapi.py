@@ -428,7 +428,7 @@ def use_entitlements(
 # Denials: the engine's classification (Decision.denial) picks the status and body.
 
 _NOT_ENABLED_MESSAGES = {
-    "global_disabled": "The feature {feature!r} is turned off for every organization.",
+    "global_disabled": "The feature {feature!r} is turned off by a kill switch.",
     "org_override_disabled": "The feature {feature!r} is turned off for this organization.",
     "feature_not_registered": "There is no feature named {feature!r}.",
 }

@@ -240,6 +240,18 @@ describe('an enterprise license with capacity_forecast switched off by an admini
     assert.match(await audit.innerText(), /ada@acme\.example/)
     await page.close()
   })
+
+  test('route handler: without SESSION_PUBLIC_KEYS the entitlements route says the keys are not configured', async () => {
+    const session = { sub: 'user_1', email: 'ada@acme.example', org_id: 'org_acme', role: 'admin', exp: now + 600 }
+    const res = await fetch(`${app.url}/api/entitlements`, {
+      headers: { authorization: `Bearer ${testing.signJwt(session, sessionKey.seed, 's1')}` },
+    })
+    assert.equal(res.status, 503)
+    assert.deepEqual(await res.json(), {
+      detail: 'Session keys are not configured: set SESSION_PUBLIC_KEYS',
+      code: 'session_keys_not_configured',
+    })
+  })
 })
 
 describe('a license signed by an untrusted key', () => {
