@@ -1,16 +1,9 @@
-"""The FastAPI quickstart of the README: one route gated on a feature of the caller's org."""
-
 import os
 
 from fastapi import FastAPI
 
 import dev_health_entitlements as dhe
-from dev_health_entitlements.fastapi import (
-    EntitlementsMiddleware,
-    Licensing,
-    OrgRecord,
-    require_feature,
-)
+from dev_health_entitlements.fastapi import EntitlementsMiddleware, Licensing, OrgRecord, require_feature
 
 # What your app already stores per org: its billing tier (and overrides, kill switches, license).
 ORGS = {"acme": OrgRecord(tier="team"), "hobby": OrgRecord(tier="community")}

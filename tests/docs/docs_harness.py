@@ -7,7 +7,8 @@ docs/writing-docs.md; this module is their one implementation:
 * ```console``: a terminal session: `$ ` lines are commands, the lines under them the output they
   must print (stdout and stderr together); `...` inside a line matches any text, a line of only
   `...` any number of lines. A command must exit 0 unless the block shows otherwise (`; echo "exit $?"`).
-* ```sh`` / ```bash``: a script that must exit 0; its output is not compared.
+* ```sh`` / ```bash``: a script that must exit 0. When an ```output`` block follows it (nothing
+  but blank lines between), that is what the script prints; otherwise its output is not compared.
 * ```python``: run in one namespace per file (Sybil); blocks starting with `>>>` compare output.
 * ```rust``: run as doctests by `cargo test` (the file must be listed in core/src/lib.rs).
 * Any block preceded by `<!-- docs-test: file=PATH -->` is written to PATH (relative to the
@@ -78,6 +79,7 @@ class Block:
     needs: List[str] = field(default_factory=list)
     tested_by: Optional[str] = None
     same_as: Optional[str] = None
+    output: Optional[List[str]] = None
     not_run: Optional[str] = None
 
 
@@ -355,6 +357,14 @@ def run_shell(example: Example, block: Block) -> None:
     status, output = session.run(block.source, block.timeout)
     if status != 0:
         raise AssertionError(f"{example.path}:{block.line}: the block exited {status}:\n{output}{session.logs()}")
+    if block.output is not None:
+        expected = [session.localize(line) for line in block.output]
+        if not output_matches(expected, output):
+            raise AssertionError(
+                f"{example.path}:{block.line}: the block printed something else.\n--- the docs show ---\n"
+                + "\n".join(expected)
+                + f"\n--- it printed ---\n{output}{session.logs()}"
+            )
 
 
 def write_file(example: Example, block: Block) -> None:
@@ -425,7 +435,24 @@ class BlockParser:
 
     def __call__(self, document: Document) -> Iterable[Region]:
         yield Region(0, 0, None, check_links)
-        for start, end, content_start, block in fenced_blocks(document):
+        blocks = list(fenced_blocks(document))
+        for index, (start, end, content_start, block) in enumerate(blocks):
+            if block.language == "output":
+                continue  # read with the shell block before it
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if following and following[3].language == "output":
+                if block.language not in SHELL_LANGUAGES or block.background or block.not_run:
+                    raise ValueError(
+                        f"{document.path}:{following[3].line}: an output block must follow the "
+                        "sh block whose output it shows"
+                    )
+                if document.text[end : following[0]].strip():
+                    raise ValueError(
+                        f"{document.path}:{following[3].line}: an output block must follow its "
+                        "sh block directly (only blank lines between)"
+                    )
+                block.output = following[3].source.rstrip("\n").split("\n")
+                end = following[1]
             if block.not_run is not None:
                 NOT_RUN.append((os.path.relpath(document.path, REPO), block.line, block.not_run))
                 continue

@@ -95,3 +95,18 @@ def test_a_command_past_its_deadline_fails_and_is_stopped() -> None:
         session.run("echo started; sleep 60", 1)
     with pytest.raises(ProcessLookupError):
         os.killpg(session.proc.pid, 0)
+
+
+def test_an_output_block_belongs_to_the_shell_block_right_before_it(tmp_path: Path) -> None:
+    from docs_harness import BlockParser
+
+    page = tmp_path / "page.md"
+    page.write_text("```sh\necho hi\n```\n\n```output\nhi\n```\n")
+    regions = list(BlockParser()(Document(page.read_text(), str(page))))
+    assert [r.parsed.output for r in regions[1:]] == [["hi"]]
+    page.write_text("```sh\necho hi\n```\ntext\n```output\nhi\n```\n")
+    with pytest.raises(ValueError, match="directly"):
+        list(BlockParser()(Document(page.read_text(), str(page))))
+    page.write_text("```console\n$ echo hi\nhi\n```\n```output\nhi\n```\n")
+    with pytest.raises(ValueError, match="must follow the sh block"):
+        list(BlockParser()(Document(page.read_text(), str(page))))
