@@ -242,7 +242,7 @@ describe('a team license', () => {
   })
 })
 
-describe('the README page snippet (app/readme-example, generated from README.md)', () => {
+describe('the docs/node.md page snippet (app/readme-example, generated from docs/node.md)', () => {
   let app
   before(async () => (app = await startApp({ DEV_HEALTH_LICENSE: license('team') })))
   after(() => app?.stop())
