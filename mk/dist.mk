@@ -15,7 +15,8 @@ DIST_STAMP := $(DIST_VENV)/.dhe-dist-tools-1
 DIST_ENV := PATH=$(DIST_VENV)/bin:$(TOOLS)/bin:$$PATH
 DIST_TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl \
 	aarch64-unknown-linux-musl
-# The Cargo target directory of the cross builds (kept apart from the debug builds of the tests).
+# The Cargo target directories of the cross builds (apart from the tests' debug builds, and from
+# each other: maturin and cargo-zigbuild build with different flags, which would rebuild all).
 DIST_CARGO_TARGET := $(CURDIR)/target/dist
 
 TEST_TARGETS += test-dist
@@ -38,7 +39,7 @@ dist-tools: $(DIST_STAMP) ## zig, maturin, cargo-zigbuild, auditwheel (pinned, f
 
 # One wheel per target: manylinux2014 for glibc, musllinux_1_2 for musl; abi3 (CPython 3.9+).
 dist-python-%: $(DIST_STAMP) $(TOOLS)/.rust-target-%
-	cd bindings-python && $(DIST_ENV) CARGO_TARGET_DIR=$(DIST_CARGO_TARGET) maturin build -q --release --zig \
+	cd bindings-python && $(DIST_ENV) CARGO_TARGET_DIR=$(DIST_CARGO_TARGET)/python maturin build -q --release --zig \
 	  --target $* --compatibility $(if $(findstring musl,$*),musllinux_1_2,manylinux2014) \
 	  --out $(DIST)/python
 
@@ -51,11 +52,11 @@ dist-python: $(addprefix dist-python-,$(DIST_TARGETS)) dist-sdist ## Python: fou
 # dynamically linked C runtime for musl, as napi-rs builds musl addons), named as napi-rs names it.
 node_platform = linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(word 1,$(subst -, ,$(1)))))-$(word 4,$(subst -, ,$(1)))
 dist-node-%: $(DIST_STAMP) $(TOOLS)/.rust-target-%
-	$(DIST_ENV) CARGO_TARGET_DIR=$(DIST_CARGO_TARGET) \
+	$(DIST_ENV) CARGO_TARGET_DIR=$(DIST_CARGO_TARGET)/node \
 	  $(if $(findstring musl,$*),RUSTFLAGS="-C target-feature=-crt-static") \
 	  cargo zigbuild -q --release -p dev-health-entitlements-node --target $(if $(findstring gnu,$*),$*.2.17,$*)
 	mkdir -p $(DIST)/node/build/$*
-	cp $(DIST_CARGO_TARGET)/$*/release/libdev_health_entitlements_node.so \
+	cp $(DIST_CARGO_TARGET)/node/$*/release/libdev_health_entitlements_node.so \
 	  $(DIST)/node/build/$*/entitlements.$(call node_platform,$*).node
 
 dist-node: $(addprefix dist-node-,$(DIST_TARGETS)) node-deps ## Node: the four platform packages and the main package, packed
@@ -81,7 +82,7 @@ test-dist: dist-python-x86_64-unknown-linux-gnu dist-node-x86_64-unknown-linux-g
 	cd $(NODE_DIR) && node scripts/pack.mjs $(DIST)/node/build $(DIST)/node linux-x64-gnu
 	rm -rf $(DIST_PY_TEST) && python3 -m venv $(DIST_PY_TEST)
 	$(DIST_PY_TEST)/bin/python -m pip install -q --disable-pip-version-check pytest==9.2.0 \
-	  $(DIST)/python/dev_health_entitlements-*-manylinux_2_17_x86_64*.whl
+	  $(DIST)/python/dev_health_entitlements-*manylinux_2_17_x86_64*.whl
 	cd $(DIST_PY_TEST) && bin/python -c "import dev_health_entitlements as d, sys; \
 	  assert d.__file__.startswith(sys.prefix), d.__file__; print('installed wheel:', d.__file__)"
 	cd $(DIST_PY_TEST) && bin/python -m pytest -q -p no:cacheprovider $(CURDIR)/bindings-python/tests/test_vectors.py
@@ -90,7 +91,7 @@ test-dist: dist-python-x86_64-unknown-linux-gnu dist-node-x86_64-unknown-linux-g
 	cd $(DIST_NPM_TEST) && npm init -y >/dev/null && npm install --omit=optional --no-audit --no-fund \
 	  --loglevel=error $(DIST)/node/dev-health-entitlements-0.1.0.tgz \
 	  $(DIST)/node/dev-health-entitlements-linux-x64-gnu-0.1.0.tgz
-	cd $(DIST_NPM_TEST) && node $(CURDIR)/$(NODE_DIR)/scripts/smoke.mjs
+	cp $(NODE_DIR)/scripts/smoke.mjs $(DIST_NPM_TEST)/ && cd $(DIST_NPM_TEST) && node smoke.mjs
 	cd $(DIST_NPM_TEST) && python3 $(CURDIR)/tests/packaging/run_quickstart.py $(CURDIR)/$(NODE_DIR)/README.md -- node
 
 # aarch64 under qemu-user (Debian's package): Debian's arm64 CPython 3.11 and C runtime, unpacked
@@ -124,7 +125,7 @@ dist-qemu: $(ARM64_ROOT)/.stamp-1 dist-python-aarch64-unknown-linux-gnu dist-nod
 	rm -rf $(DIST)/test-python-arm64 && python3 -m pip install -q --disable-pip-version-check \
 	  --target $(DIST)/test-python-arm64 --platform manylinux2014_aarch64 --python-version 3.11 \
 	  --implementation cp --only-binary=:all: pytest==9.2.0 \
-	  $(DIST)/python/dev_health_entitlements-*-manylinux_2_17_aarch64*.whl
+	  $(DIST)/python/dev_health_entitlements-*manylinux_2_17_aarch64*.whl
 	cd $(DIST)/test-python-arm64 && PYTHONPATH=$(DIST)/test-python-arm64 $(ARM64_RUN) \
 	  $(ARM64_ROOT)/usr/bin/python3.11 -m pytest -q -p no:cacheprovider $(CURDIR)/bindings-python/tests/test_vectors.py
 	cd $(NODE_DIR) && node scripts/pack.mjs $(DIST)/node/build $(DIST)/node linux-arm64-gnu
@@ -132,4 +133,5 @@ dist-qemu: $(ARM64_ROOT)/.stamp-1 dist-python-aarch64-unknown-linux-gnu dist-nod
 	cd $(DIST)/test-npm-arm64 && npm init -y >/dev/null && npm install --omit=optional --cpu=arm64 \
 	  --libc=glibc --no-audit --no-fund --loglevel=error $(DIST)/node/dev-health-entitlements-0.1.0.tgz \
 	  $(DIST)/node/dev-health-entitlements-linux-arm64-gnu-0.1.0.tgz
-	cd $(DIST)/test-npm-arm64 && $(ARM64_RUN) $(ARM64_ROOT)/node/bin/node $(CURDIR)/$(NODE_DIR)/scripts/smoke.mjs
+	cp $(NODE_DIR)/scripts/smoke.mjs $(DIST)/test-npm-arm64/ && cd $(DIST)/test-npm-arm64 && \
+	  $(ARM64_RUN) $(ARM64_ROOT)/node/bin/node smoke.mjs

@@ -1,10 +1,11 @@
-// Smoke test of the packed packages, run in a fresh npm project where the main tarball and this
-// machine's platform tarball were installed: the addon must load from the platform package, and
-// verification, resolution, the gate, the 402 body and the OpenFeature provider must work.
+// Smoke test of the packed packages, copied into and run from a fresh npm project where the main
+// tarball and this machine's platform tarball were installed (so that every import resolves
+// there): the addon must load from the platform package, and verification, resolution, the
+// gate, the 402 body and the OpenFeature provider must work.
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
-const require = createRequire(`${process.cwd()}/`)
+const require = createRequire(import.meta.url)
 const { Entitlements, Keyring, Verifier, testing, upgradeGate } = require('@dev-health/entitlements')
 const { EntitlementsProvider } = await import('@dev-health/entitlements/openfeature')
 const esm = await import('@dev-health/entitlements')
