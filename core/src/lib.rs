@@ -31,6 +31,7 @@ pub mod catalog;
 pub mod claims;
 pub mod error;
 mod index;
+pub mod interface;
 #[cfg(feature = "issue")]
 pub mod issue;
 pub mod json;

@@ -35,6 +35,7 @@ impl Override {
 }
 
 /// Why a feature is allowed or denied: the rule of SPEC §3 that decided it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -116,6 +117,7 @@ impl Reason {
 }
 
 /// The two kinds of denial the bindings present differently.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Denial {
@@ -156,6 +158,7 @@ pub struct Decision<'a> {
 }
 
 /// Why a limit check came out as it did.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitReason {
@@ -165,6 +168,17 @@ pub enum LimitReason {
     LimitExceeded,
     /// The catalog has no such limit; denied.
     LimitNotRegistered,
+}
+
+impl LimitReason {
+    /// The reason's snake_case string, as every binding shows it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LimitReason::WithinLimit => "within_limit",
+            LimitReason::LimitExceeded => "limit_exceeded",
+            LimitReason::LimitNotRegistered => "limit_not_registered",
+        }
+    }
 }
 
 /// A limit decision (SPEC §3). For a `min` limit, `maximum` holds the floor.
@@ -187,6 +201,7 @@ pub struct LimitDecision<'a> {
 }
 
 /// What an UpgradeGate shows (SPEC §4).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GateState {
@@ -196,6 +211,18 @@ pub enum GateState {
     Upgrade,
     /// "Feature unavailable", without an upgrade link.
     Unavailable,
+}
+
+impl GateState {
+    /// The state's snake_case string (`allowed`, `upgrade`, `unavailable`), as every binding
+    /// shows it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GateState::Allowed => "allowed",
+            GateState::Upgrade => "upgrade",
+            GateState::Unavailable => "unavailable",
+        }
+    }
 }
 
 /// The UpgradeGate decision for one feature.

@@ -58,6 +58,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_license_grace_end_from_catalog.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_server_made_checkouts.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_license_deployment.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -68,6 +76,14 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_license_grace_end_from_catalog.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_server_made_checkouts.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_license_deployment.sql"),
     ),
 ];
 
@@ -547,8 +563,9 @@ pub async fn locked_billing_state(
     conn: &mut AnyConnection,
     id: &str,
     backend: Backend,
-    event_subscription: Option<&str>,
+    about: &EventAbout<'_>,
 ) -> Result<Option<(Org, BillingState)>, sqlx::Error> {
+    let event_subscription = about.subscription;
     let lock = match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE",
@@ -574,8 +591,126 @@ pub async fn locked_billing_state(
         subscription,
         license_id: org.license_id.clone(),
         event_subscription,
+        server_checkout_sessions: match about.checkout_session {
+            Some(session) => made_for(&mut *conn, "checkout_sessions", session, &org.id).await?,
+            None => Vec::new(),
+        },
+        server_customers: match about.customer {
+            Some(customer) => made_for(&mut *conn, "stripe_customers", customer, &org.id).await?,
+            None => Vec::new(),
+        },
+        event_deployment_license: match about.deployment {
+            Some(deployment) => deployment_license(&mut *conn, &org.id, deployment).await?,
+            None => None,
+        },
     };
     Ok(Some((org, state)))
+}
+
+/// What a Stripe event names, for [`locked_billing_state`] to load what is recorded about it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EventAbout<'a> {
+    /// The subscription the event is about.
+    pub subscription: Option<&'a str>,
+    /// The checkout session, for `checkout.session.*` events.
+    pub checkout_session: Option<&'a str>,
+    /// The customer.
+    pub customer: Option<&'a str>,
+    /// The self-hosted deployment a subscription pays for.
+    pub deployment: Option<&'a str>,
+}
+
+/// `[id]` when the server created `id` (a row of `table`) for `org_id`, else empty.
+async fn made_for(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: &str,
+    org_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!("SELECT id FROM {table} WHERE id = $1 AND org_id = $2");
+    let found = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(conn)
+        .await?;
+    found.map(|row| row.try_get("id")).into_iter().collect()
+}
+
+/// A checkout session the server created.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckoutRow {
+    /// `cs_...`.
+    pub id: String,
+    /// The org it is for.
+    pub org_id: String,
+    /// The customer it was created for.
+    pub customer_id: String,
+    /// The tier bought.
+    pub tier: String,
+    /// The price chosen.
+    pub price_id: String,
+    /// `saas` or `self_hosted`.
+    pub license_type: String,
+    /// For a self-hosted purchase: the deployment the license is for.
+    pub deployment_id: Option<String>,
+    /// Who started it (`user:<sub>` or `admin`).
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+}
+
+/// Records a checkout session the server created.
+pub async fn insert_checkout_session(
+    conn: &mut AnyConnection,
+    c: &CheckoutRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkout_sessions (id, org_id, customer_id, tier, price_id, license_type, \
+         deployment_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&c.id)
+    .bind(&c.org_id)
+    .bind(&c.customer_id)
+    .bind(&c.tier)
+    .bind(&c.price_id)
+    .bind(&c.license_type)
+    .bind(&c.deployment_id)
+    .bind(&c.created_by)
+    .bind(c.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a Stripe customer the server created for an org, and links it to the org when the
+/// org has no customer yet. Returns whether it was linked.
+pub async fn insert_stripe_customer(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    org_id: &str,
+    created_by: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stripe_customers (id, org_id, created_by, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(customer_id)
+    .bind(org_id)
+    .bind(created_by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let linked = sqlx::query(
+        "UPDATE organizations SET stripe_customer_id = $1, updated_at = $2 \
+         WHERE id = $3 AND stripe_customer_id IS NULL",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .bind(org_id)
+    .execute(conn)
+    .await?;
+    Ok(linked.rows_affected() == 1)
 }
 
 /// What is recorded about one subscription.
@@ -702,10 +837,12 @@ pub struct LicenseRow {
     pub grace_ends_at: Option<i64>,
     /// When revoked.
     pub revoked_at: Option<i64>,
+    /// The deployment (`aud`) of a self-hosted license, when it has one.
+    pub deployment_id: Option<String>,
 }
 
-const LICENSE_COLUMNS: &str =
-    "id, org_id, token, tier, license_type, kid, issued_at, expires_at, grace_ends_at, revoked_at";
+const LICENSE_COLUMNS: &str = "id, org_id, token, tier, license_type, kid, issued_at, expires_at, \
+                               grace_ends_at, revoked_at, deployment_id";
 
 /// The grace assumed for a stored token whose claims cannot be read (no verifier accepts it, so
 /// the bound is only cautious): the most a `grace_days` claim may carry.
@@ -723,6 +860,7 @@ fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
         expires_at: row.try_get("expires_at")?,
         grace_ends_at: row.try_get("grace_ends_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        deployment_id: row.try_get("deployment_id")?,
     })
 }
 
@@ -730,7 +868,8 @@ fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
 pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO licenses (id, org_id, token, tier, license_type, kid, issued_at, expires_at, \
-         grace_ends_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         grace_ends_at, revoked_at, deployment_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&l.id)
     .bind(&l.org_id)
@@ -742,6 +881,7 @@ pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<
     .bind(l.expires_at)
     .bind(l.grace_ends_at)
     .bind(l.revoked_at)
+    .bind(&l.deployment_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -793,6 +933,44 @@ pub async fn current_license(
         .await?
         .map(|r| license_from_row(&r))
         .transpose()
+}
+
+/// The current (unrevoked, newest) `self_hosted` license of one of the org's deployments.
+pub async fn deployment_license(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    deployment_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id FROM licenses WHERE org_id = $1 AND deployment_id = $2 AND revoked_at IS NULL \
+         AND license_type = 'self_hosted' ORDER BY issued_at DESC, id DESC LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(deployment_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()
+}
+
+/// Every license issued to the org, newest first (at most `limit`).
+pub async fn org_licenses(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    limit: i64,
+) -> Result<Vec<LicenseRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {LICENSE_COLUMNS} FROM licenses WHERE org_id = $1 \
+         ORDER BY issued_at DESC, id DESC LIMIT $2"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(license_from_row)
+        .collect()
 }
 
 /// The org's unrevoked `saas` and `trial` licenses (the ones that can answer for the org),

@@ -60,6 +60,30 @@ fn checkout(id: &str, created: i64, org: &str, customer: &str) -> Value {
     })
 }
 
+/// An `invoice.paid` of a self-hosted subscription for deployment `dep-1`, as API 2025-03-31
+/// shapes it (the subscription's metadata under `parent.subscription_details`).
+fn deployment_invoice(
+    id: &str,
+    created: i64,
+    customer: &str,
+    price: &str,
+    period_end: i64,
+) -> Value {
+    json!({
+        "id": id,
+        "object": "event",
+        "type": "invoice.paid",
+        "created": created,
+        "data": {"object": {
+            "id": format!("in_{id}"), "object": "invoice", "customer": customer, "status": "paid",
+            "parent": {"type": "subscription_details", "subscription_details": {"subscription": "sub_dep",
+                "metadata": {"org_id": ORG, "license_type": "self_hosted", "deployment_id": "dep-1"}}},
+            "lines": {"object": "list", "data": [{"object": "line_item", "period": {"start": created, "end": period_end},
+                "pricing": {"type": "price_details", "price_details": {"price": price, "product": "prod_1"}}}]},
+        }},
+    })
+}
+
 struct Seq {
     name: &'static str,
     description: &'static str,
@@ -77,6 +101,14 @@ fn acme() -> BillingState {
     BillingState::new(ORG, Tier::Community)
 }
 
+/// [`acme`] for which the server created the checkout sessions of `events` (`cs_<event id>`).
+fn acme_checkout(events: &[&str]) -> BillingState {
+    BillingState {
+        server_checkout_sessions: events.iter().map(|e| format!("cs_{e}")).collect(),
+        ..acme()
+    }
+}
+
 /// Every Stripe event sequence.
 pub fn cases() -> Res<Vec<Case>> {
     let mut prices = PriceTiers::new();
@@ -91,7 +123,12 @@ pub fn cases() -> Res<Vec<Case>> {
     );
 
     let order = order_seqs(&manual)?;
+    let acme_linked = BillingState {
+        stripe_customer_id: Some("cus_1".into()),
+        ..acme()
+    };
     let mut seqs = vec![
+        Seq { name: "self_hosted_invoices_sign_deployment_licenses", description: "Each paid invoice of a self-hosted subscription (metadata license_type self_hosted, deployment_id dep-1) from the org's customer signs a license for the deployment (lic_1, then lic_2 revoking lic_1 at the renewal); the org's own tier never changes; the same invoice from another customer signs nothing (other_customer).", orgs: vec![acme_linked], events: vec![deployment_invoice("evt_1", T, "cus_1", ENT, PERIOD_END), deployment_invoice("evt_2", T + 30 * DAY, "cus_1", ENT, PERIOD_END + 30 * DAY), deployment_invoice("evt_3", T + 30 * DAY, "cus_evil", ENT, PERIOD_END + 60 * DAY)], ignored: vec![None, None, Some("other_customer")], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
         Seq { name: "subscription_created_active_team", description: "An active team subscription moves a community org to team and signs license lic_1.", orgs: vec![acme()], events: vec![team_created.clone()], ignored: vec![None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
         Seq { name: "trialing_grants_tier", description: "A trialing subscription grants the tier of its price.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "trialing", ENT, PERIOD_END, a)], ignored: vec![None], finals: vec![(ORG, Tier::Enterprise, Some("lic_1"))], revoked: vec![] },
         Seq { name: "duplicate_event_applied_once", description: "The same event id delivered twice is applied once; the second is a duplicate.", orgs: vec![acme()], events: vec![team_created.clone(), team_created.clone()], ignored: vec![None, Some("duplicate")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
@@ -111,10 +148,12 @@ pub fn cases() -> Res<Vec<Case>> {
         Seq { name: "canceled_subscription_not_revived", description: "After deletion, a later active update of the same subscription is stale: a canceled subscription never comes back.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "deleted", T + 60, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a), sub("evt_3", "updated", T + 120, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a)], ignored: vec![None, None, Some("stale_event")], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
         Seq { name: "manual_org_never_changed", description: "An org managed by hand is never changed by Stripe events.", orgs: vec![manual.clone()], events: vec![sub("evt_1", "updated", T, "sub_9", "cus_9", "canceled", TEAM, PERIOD_END, Some("org_manual")), sub("evt_2", "deleted", T + 1, "sub_9", "cus_9", "canceled", TEAM, PERIOD_END, Some("org_manual"))], ignored: vec![Some("manual_org"), Some("manual_org")], finals: vec![("org_manual", Tier::Enterprise, None)], revoked: vec![] },
         Seq { name: "unknown_org_changes_nothing", description: "An event for an org the host does not know changes nothing and is recorded as unknown_org.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_x", "cus_ghost", "active", ENT, PERIOD_END, Some("org_ghost"))], ignored: vec![Some("unknown_org")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
-        Seq { name: "checkout_then_subscription_via_customer", description: "Checkout links the customer to the org; a later subscription event without metadata finds the org through that link.", orgs: vec![acme()], events: vec![checkout("evt_1", T, ORG, "cus_42"), sub("evt_2", "created", T + 5, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
-        Seq { name: "subscription_before_checkout", description: "A subscription event that arrives before checkout (no metadata, unlinked customer) is unknown_org; after checkout links the customer, the next update applies.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None), checkout("evt_2", T + 1, ORG, "cus_42"), sub("evt_3", "updated", T + 2, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None)], ignored: vec![Some("unknown_org"), None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
-        Seq { name: "checkout_repeated_no_change", description: "A second checkout for an already linked customer changes nothing (no_change).", orgs: vec![acme()], events: vec![checkout("evt_1", T, ORG, "cus_42"), checkout("evt_2", T + 10, ORG, "cus_42")], ignored: vec![None, Some("no_change")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
-        Seq { name: "checkout_for_org_linked_to_another_customer", description: "A checkout naming an org already linked to another customer is refused (customer_conflict): client_reference_id cannot take over an org's billing.", orgs: vec![acme()], events: vec![team_created.clone(), checkout("evt_2", T + 10, ORG, "cus_evil"), sub("evt_3", "updated", T + 20, "sub_evil", "cus_evil", "canceled", TEAM, PERIOD_END, None)], ignored: vec![None, Some("customer_conflict"), Some("unknown_org")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "checkout_then_subscription_via_customer", description: "Checkout links the customer to the org; a later subscription event without metadata finds the org through that link.", orgs: vec![acme_checkout(&["evt_1"])], events: vec![checkout("evt_1", T, ORG, "cus_42"), sub("evt_2", "created", T + 5, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "subscription_before_checkout", description: "A subscription event that arrives before checkout (no metadata, unlinked customer) is unknown_org; after checkout links the customer, the next update applies.", orgs: vec![acme_checkout(&["evt_2"])], events: vec![sub("evt_1", "created", T, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None), checkout("evt_2", T + 1, ORG, "cus_42"), sub("evt_3", "updated", T + 2, "sub_1", "cus_42", "active", TEAM, PERIOD_END, None)], ignored: vec![Some("unknown_org"), None, None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "checkout_repeated_no_change", description: "A second checkout for an already linked customer changes nothing (no_change).", orgs: vec![acme_checkout(&["evt_1", "evt_2"])], events: vec![checkout("evt_1", T, ORG, "cus_42"), checkout("evt_2", T + 10, ORG, "cus_42")], ignored: vec![None, Some("no_change")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "checkout_for_org_linked_to_another_customer", description: "A checkout the server created for an org already linked to another customer is refused (customer_conflict): the link is never moved.", orgs: vec![acme_checkout(&["evt_2"])], events: vec![team_created.clone(), checkout("evt_2", T + 10, ORG, "cus_evil"), sub("evt_3", "updated", T + 20, "sub_evil", "cus_evil", "canceled", TEAM, PERIOD_END, None)], ignored: vec![None, Some("customer_conflict"), Some("unknown_org")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
+        Seq { name: "untrusted_checkout_links_nothing", description: "A checkout the server did not create (a Payment Link naming the org in client_reference_id) is untrusted_checkout and links no customer, so that customer's later subscription finds no org.", orgs: vec![acme()], events: vec![checkout("evt_1", T, ORG, "cus_stranger"), sub("evt_2", "created", T + 5, "sub_stranger", "cus_stranger", "trialing", ENT, PERIOD_END, None)], ignored: vec![Some("untrusted_checkout"), Some("unknown_org")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
+        Seq { name: "hijack_replay_owner_stays_on_enterprise", description: "The owner pays enterprise through customer cus_1. A stranger's checkout naming the org is untrusted_checkout; the stranger's subscription, even naming the org in its metadata, is other_customer when created and when deleted: the owner stays on enterprise with lic_1.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "active", ENT, PERIOD_END, a), checkout("evt_2", T + 10, ORG, "cus_evil"), sub("evt_3", "created", T + 20, "sub_evil", "cus_evil", "trialing", TEAM, PERIOD_END, a), sub("evt_4", "deleted", T + 30, "sub_evil", "cus_evil", "canceled", TEAM, PERIOD_END, a)], ignored: vec![None, Some("untrusted_checkout"), Some("other_customer"), Some("other_customer")], finals: vec![(ORG, Tier::Enterprise, Some("lic_1"))], revoked: vec![] },
         Seq { name: "unknown_org_id_fails_closed", description: "An event whose metadata names an unknown org finds no org, even when its customer is linked to a known one.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, Some("org_ghost"))], ignored: vec![None, Some("unknown_org")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
         Seq { name: "upgrade_team_to_enterprise_revokes_old_license", description: "Moving team to enterprise signs lic_2 and revokes lic_1.", orgs: vec![acme()], events: vec![team_created.clone(), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "active", ENT, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Enterprise, Some("lic_2"))], revoked: vec!["lic_1"] },
         Seq { name: "downgrade_enterprise_to_team", description: "Moving enterprise to team signs a team license and revokes the enterprise one.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "active", ENT, PERIOD_END, a), sub("evt_2", "updated", T + 60, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a)], ignored: vec![None, None], finals: vec![(ORG, Tier::Team, Some("lic_2"))], revoked: vec!["lic_1"] },
