@@ -64,14 +64,7 @@ pub async fn checkout(
 ) -> ApiResult<Json<Value>> {
     let now = super::now();
     let req = body(payload)?;
-    let (actor, org_id) = require_own_org(
-        &state,
-        &headers,
-        req.org_id.as_deref(),
-        "billing:manage",
-        now,
-    )?;
-    let api = stripe_api(&state)?;
+    let (actor, org_id, api) = billing_caller(&state, &headers, req.org_id.as_deref(), now)?;
     let tier = Tier::parse(&req.tier)
         .filter(|t| *t > Tier::Community)
         .ok_or_else(|| unprocessable("tier must be team or enterprise"))?;
@@ -194,16 +187,8 @@ pub async fn portal(
     headers: HeaderMap,
     payload: Result<Json<PortalRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let now = super::now();
     let req = body(payload)?;
-    let (_, org_id) = require_own_org(
-        &state,
-        &headers,
-        req.org_id.as_deref(),
-        "billing:manage",
-        now,
-    )?;
-    let api = stripe_api(&state)?;
+    let (_, org_id, api) = billing_caller(&state, &headers, req.org_id.as_deref(), super::now())?;
     let org = load_org(&state, &org_id).await?;
     let Some(customer) = org.stripe_customer_id else {
         return Err(ApiError::conflict(
@@ -232,13 +217,23 @@ fn valid_deployment_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
-fn stripe_api(state: &AppState) -> ApiResult<&StripeApi> {
-    state.stripe_api.as_ref().ok_or_else(|| {
+/// Who may manage the org's billing (a session with `billing:manage`, or the admin token naming
+/// the org), which org, and the Stripe client: 503 without `STRIPE_SECRET_KEY` (after the caller
+/// is checked, so the configuration is not shown to strangers).
+fn billing_caller<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    org_id: Option<&str>,
+    now: i64,
+) -> ApiResult<(Actor, String, &'a StripeApi)> {
+    let (actor, org_id) = require_own_org(state, headers, org_id, "billing:manage", now)?;
+    let api = state.stripe_api.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "Billing is not configured on this server: STRIPE_SECRET_KEY is not set",
         )
-    })
+    })?;
+    Ok((actor, org_id, api))
 }
 
 fn unprocessable(message: impl Into<String>) -> ApiError {

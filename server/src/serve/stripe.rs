@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use dev_health_entitlements::issue::{saas_license, self_hosted_license};
+use dev_health_entitlements::issue::{saas_license, self_hosted_license, ClaimsBuilder};
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
     IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
@@ -504,25 +504,8 @@ pub(super) fn sign_saas_license(
     expires_at: i64,
     now: i64,
 ) -> Result<LicenseRow, String> {
-    let claims = saas_license(org_id, tier, now, expires_at)
-        .issuer(state.issuer.clone())
-        .org_name(Some(org_name.to_owned()))
-        .build()
-        .map_err(|e| e.message().to_owned())?;
-    let token = state.sign(&claims)?;
-    Ok(LicenseRow {
-        grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
-        id: claims.license_id,
-        org_id: org_id.to_owned(),
-        token,
-        tier: tier.as_str().to_owned(),
-        license_type: claims.license_type.as_str().to_owned(),
-        kid: state.key_id.clone(),
-        issued_at: now,
-        expires_at,
-        revoked_at: None,
-        deployment_id: None,
-    })
+    let claims = saas_license(org_id, tier, now, expires_at);
+    signed_row(state, claims, org_name, None)
 }
 
 /// Signs a `self_hosted` license for one of an org's deployments, paid through Stripe (the core's
@@ -538,9 +521,21 @@ fn sign_deployment_license(
     now: i64,
 ) -> Result<LicenseRow, String> {
     let claims = self_hosted_license(org_id, tier, now, expires_at)
-        .issuer(state.issuer.clone())
         .audience(deployment_id)
-        .grace_days(Some(0))
+        .grace_days(Some(0));
+    signed_row(state, claims, org_name, Some(deployment_id))
+}
+
+/// Builds the claims with the server's issuer and the org's name, signs them, and returns the
+/// license row to store.
+fn signed_row(
+    state: &AppState,
+    claims: ClaimsBuilder,
+    org_name: &str,
+    deployment_id: Option<&str>,
+) -> Result<LicenseRow, String> {
+    let claims = claims
+        .issuer(state.issuer.clone())
         .org_name(Some(org_name.to_owned()))
         .build()
         .map_err(|e| e.message().to_owned())?;
@@ -548,14 +543,14 @@ fn sign_deployment_license(
     Ok(LicenseRow {
         grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
         id: claims.license_id,
-        org_id: org_id.to_owned(),
+        org_id: claims.sub,
         token,
-        tier: tier.as_str().to_owned(),
+        tier: claims.tier.as_str().to_owned(),
         license_type: claims.license_type.as_str().to_owned(),
         kid: state.key_id.clone(),
-        issued_at: now,
-        expires_at,
+        issued_at: claims.iat,
+        expires_at: claims.exp,
         revoked_at: None,
-        deployment_id: Some(deployment_id.to_owned()),
+        deployment_id: deployment_id.map(str::to_owned),
     })
 }
