@@ -19,7 +19,7 @@ import {
 } from '../index.mjs'
 
 const VECTORS = fileURLToPath(new URL('../../tests/vectors/', import.meta.url))
-// Every .json file of the directory but the Wycheproof suite (core/tests/wycheproof.rs runs it): a
+// Every .json file of the directory but the Wycheproof suite (test/wycheproof.test.mjs runs it): a
 // new file without a runner below fails instead of being skipped.
 const NOT_API_VECTORS = new Set(['wycheproof_ed25519.json'])
 const FILES = readdirSync(VECTORS)

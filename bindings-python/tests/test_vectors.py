@@ -54,7 +54,7 @@ def expect_error(case: Case, call: Callable[[], Any]) -> None:
     assert err.value.code == case["expect"]["error"]
 
 
-# The Wycheproof suite has its own runner (core/tests/wycheproof.rs); it is not an API vector file.
+# The Wycheproof suite has its own runner (test_wycheproof.py); it is not an API vector file.
 NOT_API_VECTORS = {"wycheproof_ed25519.json"}
 
 

@@ -11,6 +11,7 @@ let server;
 let browser;
 let run;
 let clock;
+let wycheproof;
 
 // Every file of the directory (the page cannot list it): one without a runner fails here.
 const vectors = fileURLToPath(new URL("../../tests/vectors/", import.meta.url));
@@ -26,6 +27,7 @@ before(async () => {
   await page.waitForSelector("body[data-ready=true]", { state: "attached" });
   run = await page.evaluate((names) => window.runVectors(names), files);
   clock = await page.evaluate(() => window.clockCheck());
+  wycheproof = await page.evaluate(() => window.runWycheproof());
   assert.deepEqual(problems, []);
 });
 
@@ -42,6 +44,10 @@ describe("conformance vectors in Chromium (web build)", () => {
   test("an omitted now reads the browser's clock", () => {
     assert.deepEqual(clock.atVectorNow, ["active", clock.expectedNow]);
     assert.equal(clock.afterGrace, "expired");
+  });
+  test("wycheproof_ed25519.json (chromium, web build): every case gets its expected answer", () => {
+    assert.deepEqual(wycheproof.wrong, []);
+    assert.deepEqual(wycheproof.counts, { valid: 88, invalid: 63 });
   });
   for (const file of files) {
     const doc = JSON.parse(readFileSync(`${vectors}${file}.json`, "utf8"));

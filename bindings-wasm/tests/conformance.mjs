@@ -12,7 +12,10 @@ export const VECTOR_FILES = [
   "stripe_events",
 ];
 
-/** Files of tests/vectors/ that are not API vectors: the Wycheproof suite (core/tests/wycheproof.rs). */
+/**
+ * Files of tests/vectors/ that are not API vectors: the Wycheproof suite, run by
+ * `wycheproofMismatches` below (and by core/tests/wycheproof.rs and the other bindings).
+ */
 const NOT_API_VECTORS = new Set(["wycheproof_ed25519.json"]);
 
 /**
@@ -261,4 +264,61 @@ export function casesOf(file, doc) {
     names.add(c.name);
   }
   return doc.cases;
+}
+
+const hexBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/** Standard base64 with padding, or base64url without it (`url`). No Node built-ins. */
+function base64(bytes, url) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = [18, 12, 6, 0].map((shift) => B64[(n >> shift) & 63]);
+    const kept = Math.min(4, Math.ceil(((bytes.length - i) * 4) / 3));
+    out += chars.slice(0, kept).join("") + (url ? "" : "=".repeat(4 - kept));
+  }
+  return url ? out.replaceAll("+", "-").replaceAll("/", "_") : out;
+}
+
+/**
+ * The Wycheproof Ed25519 suite (tests/vectors/wycheproof_ed25519.json) through the package's
+ * verifier: each case is a v1 token (SPEC §1.2: standard base64 of the message, a dot, base64 of
+ * the signature, the signature over the message bytes) under a keyring holding the case's key.
+ * A `valid` signature passes the signature check and fails only as a license (`invalid_claims`:
+ * the message is no claim set); an `invalid` one is `invalid_signature` (or its key is refused as
+ * a key). Returns the cases answered otherwise, and how many of each kind ran.
+ */
+export function wycheproofMismatches(api, suite) {
+  const wrong = [];
+  const counts = { valid: 0, invalid: 0 };
+  for (const group of suite.testGroups) {
+    const x = base64(hexBytes(group.publicKey.pk), true);
+    let verifier;
+    let keyError;
+    try {
+      const keyring = api.Keyring.fromJwks(JSON.stringify({ keys: [{ kty: "OKP", crv: "Ed25519", kid: "wycheproof", x }] }));
+      verifier = new api.Verifier(keyring);
+    } catch (e) {
+      keyError = e.code;
+    }
+    for (const t of group.tests) {
+      counts[t.result] += 1;
+      const token = `${base64(hexBytes(t.msg), false)}.${base64(hexBytes(t.sig), false)}`;
+      let answer = keyError === undefined ? null : `key refused (${keyError})`;
+      if (verifier) {
+        try {
+          verifier.verify(token, 1800000000);
+          answer = "verified";
+        } catch (e) {
+          answer = e.code;
+        }
+      }
+      const expected = t.result === "valid" ? "invalid_claims" : "invalid_signature";
+      const refusedKey = t.result === "invalid" && answer?.startsWith("key refused");
+      if (answer !== expected && !refusedKey) {
+        wrong.push(`tcId ${t.tcId} (${t.comment}): ${t.result}, expected ${expected}, got ${answer}`);
+      }
+    }
+  }
+  return { wrong, counts };
 }

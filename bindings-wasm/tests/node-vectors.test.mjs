@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { casesOf, runCase, vectorFilesIn } from "./conformance.mjs";
+import assert from "node:assert/strict";
+import { casesOf, runCase, vectorFilesIn, wycheproofMismatches } from "./conformance.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("../pkg/node/index.js");
@@ -18,3 +19,10 @@ for (const file of vectorFilesIn(readdirSync(vectors))) {
     }
   });
 }
+
+test("wycheproof_ed25519.json (node): every case gets its expected answer", () => {
+  const suite = JSON.parse(readFileSync(`${vectors}wycheproof_ed25519.json`, "utf8"));
+  const { wrong, counts } = wycheproofMismatches(api, suite);
+  assert.deepEqual(wrong, []);
+  assert.deepEqual(counts, { valid: 88, invalid: 63 });
+});
