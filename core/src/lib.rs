@@ -42,13 +42,13 @@ pub mod tier;
 pub mod token;
 pub mod verify;
 
-pub use catalog::{Catalog, Feature, LimitDef, LimitDirection, Role, TierInfo};
+pub use catalog::{Catalog, Feature, LicenseFeatures, LimitDef, LimitDirection, Role, TierInfo};
 pub use claims::{LicenseClaims, LicenseType, LimitValue};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ErrorDetail, Result};
 pub use keys::{KeyEntry, Keyring, PublicKey};
 pub use resolve::{
     Decision, Denial, Entitlements, GateState, LicenseSummary, LimitDecision, LimitReason,
-    Override, Reason, ResolveInput, UpgradeGate,
+    OrgLicense, Override, Reason, ResolveInput, ResolveOptions, UpgradeGate,
 };
 pub use session::{Session, SessionVerifier};
 pub use tier::Tier;

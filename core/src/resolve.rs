@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bitset::BitSet;
-use crate::catalog::{Catalog, Feature, LimitDirection};
-use crate::claims::{limit_to_json, LicenseType, LimitValue};
+use crate::catalog::{Catalog, Feature, LicenseFeatures, LimitDirection};
+use crate::claims::{catalog_limit_name, limit_from_json, limit_to_json, LicenseType, LimitValue};
 use crate::error::{Error, Result};
 use crate::index::KeyIndex;
 use crate::tier::Tier;
@@ -56,6 +56,8 @@ pub enum Reason {
     EnabledByTier,
     /// Rule 6 (and the tier-bound exception of rules 3 and 4): a higher tier is needed.
     TierRequired,
+    /// [`LicenseFeatures::Exclusive`]: the valid license's feature map does not name it.
+    NotInLicense,
 }
 
 impl Reason {
@@ -71,6 +73,7 @@ impl Reason {
             Reason::ExplicitPurchaseRequired => "explicit_purchase_required",
             Reason::EnabledByTier => "enabled_by_tier",
             Reason::TierRequired => "tier_required",
+            Reason::NotInLicense => "not_in_license",
         }
     }
 
@@ -86,6 +89,7 @@ impl Reason {
             Reason::ExplicitPurchaseRequired,
             Reason::EnabledByTier,
             Reason::TierRequired,
+            Reason::NotInLicense,
         ]
         .into_iter()
         .find(|r| r.as_str() == name)
@@ -104,7 +108,8 @@ impl Reason {
         match self {
             Reason::TierRequired
             | Reason::ExplicitPurchaseRequired
-            | Reason::LicenseOverrideDisabled => Some(Denial::NotLicensed),
+            | Reason::LicenseOverrideDisabled
+            | Reason::NotInLicense => Some(Denial::NotLicensed),
             Reason::GlobalDisabled | Reason::OrgOverrideDisabled | Reason::FeatureNotRegistered => {
                 Some(Denial::NotEnabled)
             }
@@ -254,6 +259,98 @@ pub struct ResolveInput<'a> {
     pub now: i64,
 }
 
+/// A trusted, host-side license record for one org (a row of the host's own database, such as
+/// dev-health-ops' `OrgLicense`): it stands where a signed license would (SPEC §3), for hosts that
+/// keep per-org license data themselves instead of signing tokens in-process to feed the engine.
+///
+/// It applies only while no valid signed license applies to the org (a signed license wins), and
+/// while `expires_at` (if any) is after `now`. Then its `tier` is the license tier (else the org
+/// tier, else community), its `features` are rule 4's license grants and removals (always in
+/// [`LicenseFeatures::Grants`] mode), and its `limits` replace the tier's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrgLicense {
+    /// The licensed tier; `None` leaves the org tier.
+    pub tier: Option<Tier>,
+    /// Grants (true) and removals (false), rule 4.
+    pub features: BTreeMap<String, bool>,
+    /// Limits by catalog name; `None` is unlimited.
+    pub limits: BTreeMap<String, LimitValue>,
+    /// When the record stops applying (Unix seconds); `None` never.
+    pub expires_at: Option<i64>,
+}
+
+impl OrgLicense {
+    /// Reads a record from JSON `{"tier"?, "features"?: {key: bool}, "limits"?: {name: number |
+    /// -1 | null}, "expires_at"?}`. Limits may use the token names (`users`, `repos`,
+    /// `api_rate`); `-1` and `null` are unlimited. Anything else is `invalid_input`, named.
+    pub fn from_json(value: &Value) -> Result<OrgLicense> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::input("an org license record must be an object"))?;
+        let mut record = OrgLicense::default();
+        for (name, member) in obj {
+            match (name.as_str(), member) {
+                (_, Value::Null) => {}
+                ("tier", Value::String(t)) => {
+                    record.tier = Some(Tier::parse(t).ok_or_else(|| {
+                        Error::input(format!("org license `tier`: unknown tier {t:?}"))
+                    })?);
+                }
+                ("features", Value::Object(map)) => {
+                    for (key, enabled) in map {
+                        let enabled = enabled.as_bool().ok_or_else(|| {
+                            Error::input(format!("org license `features.{key}` must be a boolean"))
+                        })?;
+                        record.features.insert(key.clone(), enabled);
+                    }
+                }
+                ("limits", Value::Object(map)) => {
+                    for (key, v) in map {
+                        let limit = limit_from_json(v).ok_or_else(|| {
+                            Error::input(format!(
+                                "org license `limits.{key}` must be a number ≥ 0, -1 or null"
+                            ))
+                        })?;
+                        let catalog_name = catalog_limit_name(key);
+                        if record.limits.insert(catalog_name.to_owned(), limit).is_some() {
+                            return Err(Error::input(format!(
+                                "org license `limits` names `{catalog_name}` twice"
+                            )));
+                        }
+                    }
+                }
+                ("expires_at", v) => {
+                    record.expires_at = Some(v.as_i64().ok_or_else(|| {
+                        Error::input("org license `expires_at` must be Unix seconds")
+                    })?);
+                }
+                (other, _) => {
+                    return Err(Error::input(format!(
+                        "org license: unknown or mistyped member `{other}` (expected tier, \
+                         features, limits, expires_at)"
+                    )))
+                }
+            }
+        }
+        Ok(record)
+    }
+
+    /// Whether the record applies at `now` (`expires_at == now` has lapsed).
+    pub fn in_force(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// What a host adds to [`ResolveInput`] beyond SPEC §3's inputs (see
+/// [`Entitlements::resolve_with`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResolveOptions<'a> {
+    /// The license-feature mode for this resolution; `None` takes the catalog's.
+    pub license_features: Option<LicenseFeatures>,
+    /// The org's trusted host-side license record.
+    pub org_license: Option<&'a OrgLicense>,
+}
+
 /// An org's resolved tier, features and limits. Checks are lookups: no allocation, no
 /// verification.
 ///
@@ -285,6 +382,9 @@ pub struct Entitlements {
     limits_override: Vec<(String, LimitValue)>,
     resolved_at: i64,
     stale_at: Option<i64>,
+    /// [`LicenseFeatures::Exclusive`]: the license's keys the catalog lacks, with their states,
+    /// by key in ascending order (empty otherwise).
+    unregistered: Vec<(String, FeatureState)>,
 }
 
 /// Rules 2 to 6 of SPEC §3 for one registered feature (rule 1 is the catalog lookup).
@@ -295,6 +395,7 @@ fn decide(
     org_override: Option<&Override>,
     license_grant: Option<bool>,
     license_exp: Option<i64>,
+    exclusive: bool,
 ) -> FeatureState {
     let below_floor = feature.tier_bound && tier < feature.min_tier;
     let state = |reason, expires_at| FeatureState { reason, expires_at };
@@ -314,6 +415,9 @@ fn decide(
             (true, true) => state(Reason::TierRequired, None),
             (true, false) => state(Reason::EnabledByLicenseOverride, license_exp),
         };
+    }
+    if exclusive {
+        return state(Reason::NotInLicense, None);
     }
     if feature.explicit_purchase {
         return state(Reason::ExplicitPurchaseRequired, None);
@@ -387,6 +491,17 @@ impl Entitlements {
     /// when `org_id` is `None`); a `self_hosted` or `evaluation` license covers every org of the
     /// instance.
     pub fn resolve(catalog: Arc<Catalog>, input: &ResolveInput<'_>) -> Entitlements {
+        Entitlements::resolve_with(catalog, input, &ResolveOptions::default())
+    }
+
+    /// [`Entitlements::resolve`] with a host's additions: a license-feature mode other than the
+    /// catalog's, and a trusted host-side [`OrgLicense`] record, which stands where a signed
+    /// license would when none applies.
+    pub fn resolve_with(
+        catalog: Arc<Catalog>,
+        input: &ResolveInput<'_>,
+        options: &ResolveOptions<'_>,
+    ) -> Entitlements {
         let now = input.now;
         // An org-scoped license applies only when resolving for exactly its org: resolving for
         // the instance as a whole (no org) must not let one org's trial unlock every org.
@@ -394,13 +509,29 @@ impl Entitlements {
             !l.claims.license_type.is_org_scoped() || input.org_id == Some(l.claims.sub.as_str())
         });
         let valid = applicable.filter(|l| l.status_at(now).is_valid());
+        // A host-side record stands in for a signed license only when none is valid.
+        let record = options
+            .org_license
+            .filter(|r| valid.is_none() && r.in_force(now));
         let tier = valid
             .map(License::tier)
+            .or(record.and_then(|r| r.tier))
             .or(input.org_tier)
             .unwrap_or(Tier::Community);
-        // A license-derived decision holds until the grace period ends, not merely until `exp`.
-        let license_exp = valid.map(License::grace_ends_at);
+        // Rule 4's source: the valid license's map, else the record's; and until when it holds
+        // (a license-derived decision holds until the grace period ends, not merely until `exp`).
+        let (license_features, license_exp) = match (valid, record) {
+            (Some(l), _) => (Some(&l.claims.features), Some(l.grace_ends_at())),
+            (None, Some(r)) => (Some(&r.features), r.expires_at),
+            (None, None) => (None, None),
+        };
+        let exclusive = valid.is_some()
+            && options
+                .license_features
+                .unwrap_or_else(|| catalog.license_features())
+                == LicenseFeatures::Exclusive;
         let overrides = EffectiveOverrides::new(&catalog, input.overrides, now);
+        let kill_switch = |key: &str| input.kill_switches.and_then(|k| k.get(key).copied());
 
         let mut allowed = BitSet::with_len(catalog.features().len());
         let states: Box<[FeatureState]> = catalog
@@ -412,10 +543,11 @@ impl Entitlements {
                 let state = decide(
                     feature,
                     tier,
-                    input.kill_switches.and_then(|k| k.get(key).copied()),
+                    kill_switch(key),
                     overrides.registered.get(i).copied().flatten(),
-                    valid.and_then(|l| l.claims.features.get(key).copied()),
+                    license_features.and_then(|f| f.get(key).copied()),
                     license_exp,
+                    exclusive,
                 );
                 if state.reason.allows() {
                     allowed.insert(i);
@@ -424,7 +556,44 @@ impl Entitlements {
             })
             .collect();
 
-        let license_limits = valid.map(|l| &l.claims.limits);
+        // Exclusive mode answers for the license's keys the catalog lacks, with rules 2 to 4 (a
+        // feature outside the catalog has no tier floor and is never bought explicitly).
+        let mut unregistered = Vec::new();
+        if exclusive {
+            for (key, granted) in license_features.into_iter().flatten() {
+                if catalog.feature_position(key).is_some() {
+                    continue;
+                }
+                let feature = Feature {
+                    key: key.clone(),
+                    name: String::new(),
+                    category: String::new(),
+                    min_tier: Tier::Community,
+                    explicit_purchase: false,
+                    tier_bound: false,
+                    description: String::new(),
+                };
+                let org_override = overrides
+                    .unregistered
+                    .iter()
+                    .find(|o| &o.feature == key)
+                    .copied();
+                let state = decide(
+                    &feature,
+                    tier,
+                    kill_switch(key),
+                    org_override,
+                    Some(*granted),
+                    license_exp,
+                    true,
+                );
+                unregistered.push((key.clone(), state));
+            }
+        }
+
+        let license_limits = valid
+            .map(|l| &l.claims.limits)
+            .or(record.map(|r| &r.limits));
         let limits: Box<[LimitValue]> = catalog
             .limits()
             .iter()
@@ -436,13 +605,13 @@ impl Entitlements {
             .collect();
 
         let mut features_override: Vec<(String, bool)> = Vec::new();
-        if let Some(l) = valid {
-            features_override.reserve(l.claims.features.len());
-            for (key, granted) in &l.claims.features {
+        if let Some(features) = license_features {
+            features_override.reserve(features.len());
+            for (key, granted) in features {
                 features_override.push((key.clone(), *granted));
             }
         }
-        let mut soonest_lapse: Option<i64> = None;
+        let mut soonest_lapse: Option<i64> = record.and_then(|r| r.expires_at);
         for o in overrides
             .registered
             .iter()
@@ -486,8 +655,36 @@ impl Entitlements {
             }),
             resolved_at: now,
             stale_at,
+            unregistered,
             catalog,
         }
+    }
+
+    /// The keys of every allowed feature: the catalog's, in catalog order, then (in
+    /// [`LicenseFeatures::Exclusive`] mode) the license's keys the catalog lacks.
+    pub fn allowed_features(&self) -> impl Iterator<Item = &str> {
+        let catalog = self
+            .catalog
+            .features()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.allowed.contains(*i))
+            .map(|(_, f)| f.key.as_str());
+        let extra = self
+            .unregistered
+            .iter()
+            .filter(|(_, state)| state.reason.allows())
+            .map(|(key, _)| key.as_str());
+        catalog.chain(extra)
+    }
+
+    /// The state of a key the catalog lacks (exclusive mode only).
+    fn unregistered_state(&self, feature: &str) -> Option<&FeatureState> {
+        self.unregistered
+            .binary_search_by(|(key, _)| key.as_str().cmp(feature))
+            .ok()
+            .and_then(|i| self.unregistered.get(i))
+            .map(|(_, state)| state)
     }
 
     /// The resolved tier.
@@ -529,9 +726,12 @@ impl Entitlements {
     /// Whether the feature is allowed. A lookup.
     #[inline]
     pub fn has(&self, feature: &str) -> bool {
-        self.catalog
-            .feature_position(feature)
-            .is_some_and(|i| self.allowed.contains(i))
+        match self.catalog.feature_position(feature) {
+            Some(i) => self.allowed.contains(i),
+            None => self
+                .unregistered_state(feature)
+                .is_some_and(|state| state.reason.allows()),
+        }
     }
 
     /// The full decision for a feature. A lookup.
@@ -552,14 +752,20 @@ impl Entitlements {
                 required_tier: Some(min_tier),
                 expires_at: state.expires_at,
             },
-            None => Decision {
-                feature,
-                allowed: false,
-                reason: Reason::FeatureNotRegistered,
-                current_tier: self.tier,
-                required_tier: None,
-                expires_at: None,
-            },
+            None => {
+                let state = self.unregistered_state(feature).copied().unwrap_or(FeatureState {
+                    reason: Reason::FeatureNotRegistered,
+                    expires_at: None,
+                });
+                Decision {
+                    feature,
+                    allowed: state.reason.allows(),
+                    reason: state.reason,
+                    current_tier: self.tier,
+                    required_tier: None,
+                    expires_at: state.expires_at,
+                }
+            }
         }
     }
 
@@ -669,6 +875,10 @@ impl Entitlements {
         {
             features.insert(f.key.clone(), Value::Bool(self.allowed.contains(i)));
             reasons.insert(f.key.clone(), Value::from(state.reason.as_str()));
+        }
+        for (key, state) in &self.unregistered {
+            features.insert(key.clone(), Value::Bool(state.reason.allows()));
+            reasons.insert(key.clone(), Value::from(state.reason.as_str()));
         }
         let mut limits = Map::new();
         for (def, value) in self.catalog.limits().iter().zip(self.limits.iter()) {
@@ -852,9 +1062,38 @@ impl Entitlements {
             limits_override,
             resolved_at: i64::MIN,
             stale_at,
+            unregistered: unregistered_from_json(&catalog, obj.get("reasons"))?,
             catalog,
         })
     }
+}
+
+/// The decisions `to_json` wrote for keys the catalog lacks (exclusive mode): every key of
+/// `reasons` outside the catalog whose reason is not `feature_not_registered`.
+fn unregistered_from_json(
+    catalog: &Catalog,
+    reasons: Option<&Value>,
+) -> Result<Vec<(String, FeatureState)>> {
+    let mut unregistered = Vec::new();
+    for (key, reason) in reasons.and_then(Value::as_object).into_iter().flatten() {
+        if catalog.feature_position(key).is_some() {
+            continue;
+        }
+        let reason = reason.as_str().and_then(Reason::parse).ok_or_else(|| {
+            Error::input(format!("entitlements JSON: unknown reason for {key:?}"))
+        })?;
+        if reason != Reason::FeatureNotRegistered {
+            unregistered.push((
+                key.clone(),
+                FeatureState {
+                    reason,
+                    expires_at: None,
+                },
+            ));
+        }
+    }
+    unregistered.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(unregistered)
 }
 
 /// Unix seconds as an RFC 3339 UTC string, e.g. `2026-12-01T00:00:00Z`. RFC 3339 has four-digit

@@ -383,7 +383,11 @@ impl Verifier {
             }
             TokenFormat::V1 => {
                 let v1 = v1::verify_v1(token, &self.keyring)?;
-                (v1.key, LicenseClaims::from_json(v1.claims, format)?)
+                let mut claims = LicenseClaims::from_json(v1.claims, format)?;
+                if claims.license_id.is_empty() {
+                    claims.license_id = v1::derived_license_id(token);
+                }
+                (v1.key, claims)
             }
         };
         // A v1 token names no key: when one public key is trusted under several kids (say a
