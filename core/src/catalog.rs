@@ -344,8 +344,9 @@ impl Catalog {
         }
         let license_features = match root.map.get("license_features") {
             None => LicenseFeatures::default(),
-            Some(Value::String(mode)) => LicenseFeatures::parse(mode)
-                .ok_or_else(|| root.wrong_type("license_features", "\"grants\" or \"exclusive\""))?,
+            Some(Value::String(mode)) => LicenseFeatures::parse(mode).ok_or_else(|| {
+                root.wrong_type("license_features", "\"grants\" or \"exclusive\"")
+            })?,
             Some(_) => {
                 return Err(root.wrong_type("license_features", "\"grants\" or \"exclusive\""))
             }

@@ -312,7 +312,11 @@ impl OrgLicense {
                             ))
                         })?;
                         let catalog_name = catalog_limit_name(key);
-                        if record.limits.insert(catalog_name.to_owned(), limit).is_some() {
+                        if record
+                            .limits
+                            .insert(catalog_name.to_owned(), limit)
+                            .is_some()
+                        {
                             return Err(Error::input(format!(
                                 "org license `limits` names `{catalog_name}` twice"
                             )));
@@ -753,10 +757,13 @@ impl Entitlements {
                 expires_at: state.expires_at,
             },
             None => {
-                let state = self.unregistered_state(feature).copied().unwrap_or(FeatureState {
-                    reason: Reason::FeatureNotRegistered,
-                    expires_at: None,
-                });
+                let state = self
+                    .unregistered_state(feature)
+                    .copied()
+                    .unwrap_or(FeatureState {
+                        reason: Reason::FeatureNotRegistered,
+                        expires_at: None,
+                    });
                 Decision {
                     feature,
                     allowed: state.reason.allows(),

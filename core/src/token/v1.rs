@@ -43,12 +43,9 @@ pub struct VerifiedV1<'k> {
 
 /// Decodes a v1 token and finds the trusted key that signed it.
 pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>> {
-    let (payload_b64, signature_b64) = token
-        .split_once('.')
-        .ok_or_else(|| {
-            Error::malformed("a v1 token is payload.signature")
-                .with_detail(ErrorDetail::WrongPartCount)
-        })?;
+    let (payload_b64, signature_b64) = token.split_once('.').ok_or_else(|| {
+        Error::malformed("a v1 token is payload.signature").with_detail(ErrorDetail::WrongPartCount)
+    })?;
     let not_base64 = |part: &str| {
         Error::malformed(format!("the v1 {part} is not padded standard base64"))
             .with_detail(ErrorDetail::InvalidBase64)
@@ -118,7 +115,9 @@ mod tests {
         assert_ne!(a, derived_license_id("cGF5bG9hZA==.c2lo"));
         assert!(a.starts_with(DERIVED_ID_PREFIX));
         assert_eq!(a.len(), DERIVED_ID_PREFIX.len() + 32);
-        assert!(a[DERIVED_ID_PREFIX.len()..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(a[DERIVED_ID_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit()));
     }
 
     /// A v1 token whose signature decodes to `signature_len` bytes.

@@ -141,8 +141,12 @@ pub(crate) fn verify_signature<'k>(
             ErrorDetail::WrongPartCount,
         ));
     };
-    let invalid_base64 =
-        |_| not_well_formed("a part is not unpadded base64url", ErrorDetail::InvalidBase64);
+    let invalid_base64 = |_| {
+        not_well_formed(
+            "a part is not unpadded base64url",
+            ErrorDetail::InvalidBase64,
+        )
+    };
     let claims_json = URL_SAFE_NO_PAD.decode(claims).map_err(invalid_base64)?;
     let raw_signature = URL_SAFE_NO_PAD.decode(signature).map_err(invalid_base64)?;
     let header_json = URL_SAFE_NO_PAD.decode(header).map_err(invalid_base64)?;
@@ -160,8 +164,7 @@ pub(crate) fn verify_signature<'k>(
         crit: has_crit,
     } = match plain {
         Some(header) => header,
-        None => read_header(&header_json)
-            .map_err(|e| e.with_detail(ErrorDetail::InvalidHeader))?,
+        None => read_header(&header_json).map_err(|e| e.with_detail(ErrorDetail::InvalidHeader))?,
     };
     let alg = alg.as_str();
     if alg != "EdDSA" {
@@ -178,11 +181,9 @@ pub(crate) fn verify_signature<'k>(
         )
         .with_detail(ErrorDetail::InvalidHeader));
     }
-    let kid = kid
-        .as_deref()
-        .ok_or_else(|| {
-            Error::malformed("the header has no `kid`").with_detail(ErrorDetail::InvalidHeader)
-        })?;
+    let kid = kid.as_deref().ok_or_else(|| {
+        Error::malformed("the header has no `kid`").with_detail(ErrorDetail::InvalidHeader)
+    })?;
     let entry = keyring.get(kid).ok_or_else(|| unknown_kid(kid))?;
     let signature = Signature::from_slice(&raw_signature).map_err(|_| {
         Error::new(
@@ -224,15 +225,18 @@ pub(crate) fn decode_claims(signed_data: &str) -> Result<Map<String, Value>> {
 }
 
 fn claims_not_json(e: &serde_json::Error) -> Error {
-    Error::claims(format!("the claims are not valid JSON: {e}")).with_detail(ErrorDetail::InvalidJson)
+    Error::claims(format!("the claims are not valid JSON: {e}"))
+        .with_detail(ErrorDetail::InvalidJson)
 }
 
 /// Parses decoded claims JSON into an object (a member named twice is refused, at any depth).
 pub(crate) fn claims_object(json: &[u8]) -> Result<Map<String, Value>> {
     match crate::json::parse(json) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::claims("the claims are not a JSON object")
-            .with_detail(ErrorDetail::NotAnObject)),
+        Ok(_) => {
+            Err(Error::claims("the claims are not a JSON object")
+                .with_detail(ErrorDetail::NotAnObject))
+        }
         Err(e) => Err(claims_not_json(&e)),
     }
 }

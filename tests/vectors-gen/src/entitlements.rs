@@ -753,10 +753,16 @@ fn compat_cases(all: &mut Vec<Ec>, k: &Keys) -> Res<()> {
     let sh = LicenseType::SelfHosted;
     let ex = "dev-health-ops-exclusive";
     let mut e = case("exclusive_license_map_is_the_whole_answer", "dev-health-ops-exclusive: a team license with {sso: true, capacity_forecast: false} has sso (a key the catalog lacks) and not capacity_forecast (license_override_disabled); webhooks, a team feature it does not name, is not_in_license (a 402 denial).", ex, Tm);
-    e.license = Some(lic(Tm, "lic_exclusive_team", sh, |c| {
-        c.features.insert("sso".into(), true);
-        c.features.insert("capacity_forecast".into(), false);
-    }, k)?);
+    e.license = Some(lic(
+        Tm,
+        "lic_exclusive_team",
+        sh,
+        |c| {
+            c.features.insert("sso".into(), true);
+            c.features.insert("capacity_forecast".into(), false);
+        },
+        k,
+    )?);
     e.license_applies = true;
     e.gates = vec![
         ("webhooks", None, "unavailable"),
@@ -765,28 +771,46 @@ fn compat_cases(all: &mut Vec<Ec>, k: &Keys) -> Res<()> {
     ];
     all.push(e);
     let mut e = case("exclusive_kill_switch_and_override_come_first", "dev-health-ops-exclusive: a kill switch (global_disabled) and an org override (enabled_by_org_override) still decide before the license's map.", ex, E);
-    e.license = Some(lic(E, "lic_exclusive_ent", sh, |c| {
-        c.features.insert("audit_log".into(), true);
-        c.features.insert("sso_saml".into(), true);
-    }, k)?);
+    e.license = Some(lic(
+        E,
+        "lic_exclusive_ent",
+        sh,
+        |c| {
+            c.features.insert("audit_log".into(), true);
+            c.features.insert("sso_saml".into(), true);
+        },
+        k,
+    )?);
     e.license_applies = true;
     e.kill = kill(&[("audit_log", false)]);
     e.overrides = vec![ov("data_export", true, None)];
     all.push(e);
     let mut e = case("exclusive_tier_bound_grant_below_floor", "dev-health-ops-exclusive: a community license naming byo_llm true is still tier_required (tier-bound); git_sync, not named, is not_in_license.", ex, C);
-    e.license = Some(lic(C, "lic_exclusive_comm", sh, |c| {
-        c.features.insert("byo_llm".into(), true);
-        c.features.insert("work_graph".into(), true);
-    }, k)?);
+    e.license = Some(lic(
+        C,
+        "lic_exclusive_comm",
+        sh,
+        |c| {
+            c.features.insert("byo_llm".into(), true);
+            c.features.insert("work_graph".into(), true);
+        },
+        k,
+    )?);
     e.license_applies = true;
     all.push(e);
     let mut e = case("exclusive_without_license_follows_the_tier", "dev-health-ops-exclusive without a valid license: the tier decides as in the dev-health-ops catalog.", ex, Tm);
     e.org_tier = Some(Tm);
     all.push(e);
     let mut e = case("exclusive_expired_license_follows_the_tier", "dev-health-ops-exclusive with an expired license: the map no longer answers; the org tier does.", ex, Tm);
-    e.license = Some(lic(E, "lic_exclusive_expired", sh, |c| {
-        c.features.insert("sso".into(), true);
-    }, k)?);
+    e.license = Some(lic(
+        E,
+        "lic_exclusive_expired",
+        sh,
+        |c| {
+            c.features.insert("sso".into(), true);
+        },
+        k,
+    )?);
     e.org_tier = Some(Tm);
     e.now = EXP + 31 * DAY;
     all.push(e);

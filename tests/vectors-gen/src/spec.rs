@@ -318,12 +318,11 @@ pub fn decide(catalog: &str, key: &str, input: &Inputs<'_>) -> SpecDecision {
     let exclusive = license_map_is_whole_answer(catalog) && input.license.is_some();
     let in_license = input.license.is_some_and(|(f, _)| f.contains_key(key));
     // 1. not in the catalog
-    let (required, min, explicit, bound) =
-        match features_of(catalog).iter().find(|f| f.0 == key) {
-            Some((_, min, explicit, bound)) => (Some(*min), *min, *explicit, *bound),
-            None if exclusive && in_license => (None, C, false, false),
-            None => return deny("feature_not_registered", None, None),
-        };
+    let (required, min, explicit, bound) = match features_of(catalog).iter().find(|f| f.0 == key) {
+        Some((_, min, explicit, bound)) => (Some(*min), *min, *explicit, *bound),
+        None if exclusive && in_license => (None, C, false, false),
+        None => return deny("feature_not_registered", None, None),
+    };
     let (min, explicit) = (&min, &explicit);
     let below_floor = bound && input.tier < *min;
     // 2. kill switch off

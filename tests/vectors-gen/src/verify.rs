@@ -1571,7 +1571,14 @@ fn v1_without_license_id(vs: &mut Vs, k: &Keys, team_payload_b64: &str) -> Res<(
         agree(name, "derived license id", id, by_hand(token))?;
         vs.add(name, description, &zero_only, token.clone(), T, no_options(), active("test-zero"));
     }
-    let list = sign_revocation_list(&[by_hand(&absent)], ISS, T - DAY, T + DAY, &k.zero.key, k.zero.kid)?;
+    let list = sign_revocation_list(
+        &[by_hand(&absent)],
+        ISS,
+        T - DAY,
+        T + DAY,
+        &k.zero.key,
+        k.zero.kid,
+    )?;
     vs.add(
         "v1_without_license_id_revoked_by_derived_id",
         "A revocation list naming the derived id of a v1 token without license_id revokes it.",
