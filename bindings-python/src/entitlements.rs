@@ -124,13 +124,7 @@ pub struct Entitlements {
 
 impl Entitlements {
     fn wrap(py: Python<'_>, inner: core::Entitlements) -> PyResult<Entitlements> {
-        let allowed = inner
-            .catalog()
-            .features()
-            .iter()
-            .map(|f| f.key.as_str())
-            .filter(|key| inner.has(key));
-        let allowed = PyFrozenSet::new(py, allowed)?.unbind();
+        let allowed = PyFrozenSet::new(py, inner.allowed_features())?.unbind();
         Ok(Entitlements { inner, allowed })
     }
 }
@@ -139,10 +133,14 @@ impl Entitlements {
 impl Entitlements {
     /// Resolves an org's entitlements (SPEC §3). `overrides` are `{"feature", "enabled",
     /// "expires_at"?}` mappings; `kill_switches` maps feature → enabled; `now=None` reads
-    /// `time.time()`.
+    /// `time.time()`. `org_license` is the host's trusted record for the org (`{"tier"?,
+    /// "features"?, "limits"?, "expires_at"?}`), standing where a signed license would when
+    /// none is valid; `license_features` (`"grants"` or `"exclusive"`) overrides the catalog's
+    /// reading of a license's feature map.
     #[staticmethod]
     #[pyo3(signature = (catalog = None, license = None, org_id = None, org_tier = None,
-        overrides = None, kill_switches = None, now = None))]
+        overrides = None, kill_switches = None, now = None, *, org_license = None,
+        license_features = None))]
     #[allow(clippy::too_many_arguments)]
     fn resolve(
         py: Python<'_>,
@@ -153,6 +151,8 @@ impl Entitlements {
         overrides: Option<&Bound<'_, PyAny>>,
         kill_switches: Option<BTreeMap<String, bool>>,
         now: Option<i64>,
+        org_license: Option<&Bound<'_, PyAny>>,
+        license_features: Option<&str>,
     ) -> PyResult<Entitlements> {
         let catalog = match catalog {
             Some(c) => c.inner.clone(),
@@ -175,7 +175,15 @@ impl Entitlements {
             kill_switches: kill_switches.as_ref(),
             now: now_or_clock(py, now)?,
         };
-        Entitlements::wrap(py, core::Entitlements::resolve(catalog, &input))
+        let org_license = crate::compat::org_license(org_license)?;
+        let options = core::ResolveOptions {
+            license_features: crate::compat::license_features(license_features)?,
+            org_license: org_license.as_ref(),
+        };
+        Entitlements::wrap(
+            py,
+            core::Entitlements::resolve_with(catalog, &input, &options),
+        )
     }
 
     /// Rebuilds entitlements from the `to_dict()` JSON (for example what the entitlements API

@@ -28,6 +28,19 @@ pub fn grace_days_for(tier: Tier, claim: Option<u32>, defaults: PerTier<u32>) ->
 pub fn grace_end(exp: i64, grace_days: u32) -> i64 {
     exp.saturating_add(i64::from(grace_days).saturating_mul(DAY))
 }
+/// Where a license with this `exp` and these grace days stands at `now` (SPEC §1.4): the one place
+/// where active, grace and expired are decided ([`License::status_at`] asks it; hosts holding only
+/// a payload's `exp` and `grace_days` ask it too).
+pub fn status_of(exp: i64, grace_days: u32, now: i64) -> LicenseStatus {
+    if now <= exp {
+        LicenseStatus::Active
+    } else if now <= grace_end(exp, grace_days) {
+        LicenseStatus::Grace
+    } else {
+        LicenseStatus::Expired
+    }
+}
+
 /// Revocation lists only grow, so they get a far larger limit than a license (16 KiB): 4 MiB
 /// holds well over 100,000 license ids.
 pub const MAX_REVOCATION_LIST_BYTES: usize = 4 * 1024 * 1024;
@@ -103,15 +116,9 @@ impl License {
         grace_end(self.claims.exp, self.grace_days)
     }
 
-    /// The status at `now`: the one place where active, grace and expired are decided.
+    /// The status at `now` ([`status_of`] its `exp` and grace days).
     pub fn status_at(&self, now: i64) -> LicenseStatus {
-        if now <= self.claims.exp {
-            LicenseStatus::Active
-        } else if now <= self.grace_ends_at() {
-            LicenseStatus::Grace
-        } else {
-            LicenseStatus::Expired
-        }
+        status_of(self.claims.exp, self.grace_days, now)
     }
 
     /// Whole days of grace left at `now` (rounded up), when the license is in grace.

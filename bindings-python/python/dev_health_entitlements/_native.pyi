@@ -1,12 +1,13 @@
 # Hand-kept stubs of the native module. `mypy --strict` checks the package and the tests against
 # them, and `python -m mypy.stubtest dev_health_entitlements._native` checks them against the module.
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Union, final
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 __all__ = [
     "BillingLedger",
     "Catalog",
     "DEFAULT_ISSUER",
     "DEFAULT_LEEWAY",
+    "UNLIMITED",
     "Decision",
     "Entitlements",
     "Keyring",
@@ -20,6 +21,9 @@ __all__ = [
     "UpgradeGate",
     "Verifier",
     "apply_stripe_event",
+    "license_status",
+    "catalog_grace_days",
+    "v1_payload_fields",
     "license_token_from_env",
     "new_license_id",
     "stripe_signature_header",
@@ -28,6 +32,7 @@ __all__ = [
 
 DEFAULT_ISSUER: str
 DEFAULT_LEEWAY: int
+UNLIMITED: int
 
 _Number = Union[int, float]
 
@@ -160,6 +165,9 @@ class Entitlements:
         overrides: Optional[Sequence[Mapping[str, Any]]] = None,
         kill_switches: Optional[Mapping[str, bool]] = None,
         now: Optional[int] = None,
+        *,
+        org_license: Optional[Mapping[str, Any]] = None,
+        license_features: Optional[str] = None,
     ) -> Entitlements: ...
     @staticmethod
     def from_dict(data: Mapping[str, Any], catalog: Optional[Catalog] = None) -> Entitlements: ...
@@ -320,9 +328,28 @@ class SigningKey:
     def keyring(self, kid: str) -> Keyring: ...
     def sign_license(self, claims: Mapping[str, Any], kid: str) -> str: ...
     def sign_license_v1(self, claims: Mapping[str, Any]) -> str: ...
+    def seed(self) -> bytes: ...
+    def seed_base64(self) -> str: ...
     def sign_jwt(self, claims: Mapping[str, Any], kid: str) -> str: ...
     def sign_revocation_list(
         self, revoked: Sequence[str], *, issued_at: int, expires_at: int, kid: str, issuer: str = ...
     ) -> str: ...
 
 def new_license_id() -> str: ...
+def license_status(exp: int, grace_days: int, now: Optional[int] = None) -> str: ...
+def catalog_grace_days(catalog: Catalog) -> List[int]: ...
+def v1_payload_fields(
+    license: License,
+) -> Tuple[
+    str,
+    str,
+    int,
+    int,
+    str,
+    Dict[str, bool],
+    Tuple[Optional[int], Optional[int], Optional[int], Optional[int]],
+    int,
+    Optional[str],
+    Optional[str],
+    str,
+]: ...
