@@ -1,7 +1,7 @@
 # The license server (server/src/serve): `make run`, its tests and its benchmark.
 # PostgreSQL: Debian's server binaries from mk/deps.mk; every cluster is private (temp data dir,
 # loopback port, run as `nobody` under root) and stopped afterwards, even on failure.
-.PHONY: run test-server test-server-rust test-server-e2e bench-server
+.PHONY: run install test-server test-server-rust test-server-e2e bench-server
 
 SERVER_BIN := $(CURDIR)/target/debug/dev-health-license
 E2E_DIR := tests/e2e
@@ -11,8 +11,16 @@ FREE_PORT = $$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1"
 TEST_TARGETS += test-server
 BENCH_TARGETS += bench-server
 
-run: ## start the license server on 127.0.0.1:8080 (configuration from the environment; see README)
-	cargo run --release -p dev-health-license-server -- serve
+# RUN_PROFILE=dev runs (and installs) the debug build the tests compile (make docs-test sets it).
+RUN_PROFILE ?= release
+
+run: ## start the license server on 127.0.0.1:8080 (configuration from the environment; see docs/server.md)
+	cargo run --profile $(RUN_PROFILE) -p dev-health-license-server -- serve
+
+# Into cargo's bin directory (~/.cargo/bin, or CARGO_INSTALL_ROOT/bin), built in this checkout's
+# target/ so that it reuses what `make run` built.
+install: ## put the dev-health-license binary on PATH (cargo install --path server)
+	cargo install --locked --path server --profile $(RUN_PROFILE) --target-dir $(CURDIR)/target
 
 # `cargo test --workspace` (test-rust) runs the server's PostgreSQL tests too.
 test-rust: deps-postgres

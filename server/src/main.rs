@@ -1,5 +1,5 @@
 //! `dev-health-license`: the Dev Health license tool. Offline subcommands (keygen, issue, verify,
-//! inspect, jwks, entitlements) live in `cli/`, one module each; the server is `serve`.
+//! inspect, jwks, entitlements, session) live in `cli/`, one module each; the server is `serve`.
 
 mod cli;
 
@@ -32,7 +32,9 @@ enum Command {
     Jwks(cli::jwks::Args),
     /// Resolve an org's tier, features and limits and print the entitlements JSON.
     Entitlements(cli::entitlements::Args),
-    /// Run the license server (SPEC §5): webhooks, entitlements, licenses, JWKS.
+    /// Mint a user session token signed by the development session key (development only).
+    Session(cli::session::Args),
+    /// Run the license server: webhooks, entitlements, licenses, JWKS.
     Serve(serve::ServeArgs),
 }
 
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cli::inspect::run(args),
         Command::Jwks(args) => cli::jwks::run(args),
         Command::Entitlements(args) => cli::entitlements::run(args),
+        Command::Session(args) => cli::session::run(args),
         Command::Serve(args) => serve::run(args),
     }
 }

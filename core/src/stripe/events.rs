@@ -29,6 +29,11 @@
 //!    period end plus the tier's grace days and revokes the org's previous license. A move to
 //!    community revokes the org's license.
 //!
+//! Within a subscription event, a status Stripe does not document (rule 6's
+//! [`IgnoreReason::UnknownStatus`]) is refused before rules 4 and 5 look at the event: when an
+//! event breaks several rules, the reason is the first of duplicate (the host's), 1, 2, unknown
+//! status, 4, 5, 6 (the vectors' `order_*` event sequences pin it).
+//!
 //! The host finds the org by `metadata.org_id` (or `client_reference_id`), then by the linked
 //! customer ([`BillingLedger::find_org`]). Stripe may deliver `customer.subscription.created`
 //! before `checkout.session.completed`, when the customer is not linked yet; checkout sessions

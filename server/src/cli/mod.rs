@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod issue;
 pub mod jwks;
 pub mod keygen;
+pub mod session;
 pub mod terminal;
 pub mod verify;
 
@@ -56,6 +57,15 @@ impl CliError {
             code: "usage_error",
             message: message.into(),
             usage: true,
+        }
+    }
+
+    /// The command refuses to run in this environment (exit 1); `code` names why.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> CliError {
+        CliError {
+            code,
+            message: message.into(),
+            usage: false,
         }
     }
 

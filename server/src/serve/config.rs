@@ -20,6 +20,10 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_DB_FILE: &str = "dev-health.db";
 /// The development signing key created once under the data directory.
 pub const DEV_KEY_FILE: &str = "dev-signing-key";
+/// The development session key, created once under the data directory next to the development
+/// signing key: `dev-health-license session` signs user session tokens with it, and `serve` on its
+/// development signing key accepts them.
+pub const DEV_SESSION_KEY_FILE: &str = "dev-session-key";
 /// The start of every development key's kid. The JWKS leaves such keys out once a configured key
 /// signs, so the prefix is kept for them: a configured key may not use it.
 pub const DEV_KID_PREFIX: &str = "dev-";
@@ -215,11 +219,32 @@ impl Config {
             }
         }
 
-        let session_keys = match lookup("SESSION_PUBLIC_KEYS") {
+        let mut session_keys = match lookup("SESSION_PUBLIC_KEYS") {
             Some(text) => Keyring::parse(&text)
                 .map_err(|e| err(format!("SESSION_PUBLIC_KEYS: {}", e.message())))?,
             None => Keyring::new(),
         };
+        match &key_source {
+            // Development: the tokens `dev-health-license session` mints are accepted.
+            KeySource::Development { .. } => {
+                let (key, kid) = dev_session_key(&data_dir)?;
+                session_keys.add(kid, key.public_key());
+            }
+            KeySource::Configured => {
+                if let Some(entry) = session_keys
+                    .entries()
+                    .iter()
+                    .find(|e| e.kid.starts_with(DEV_KID_PREFIX))
+                {
+                    return Err(err(format!(
+                        "SESSION_PUBLIC_KEYS holds the development session key {:?}: tokens \
+                         minted by `dev-health-license session` are for development only, and \
+                         this server signs with a configured key",
+                        entry.kid
+                    )));
+                }
+            }
+        }
         let hs256 = lookup("SESSION_HS256_SECRET");
         let sessions_configured = !session_keys.is_empty() || hs256.is_some();
         let sessions = SessionVerifier::new(session_keys)
@@ -423,34 +448,52 @@ fn read_signing_key(value: &str) -> Result<SigningKey, ConfigError> {
 /// The development key: created once under the data directory, reused afterwards.
 fn dev_signing_key(data_dir: &Path) -> Result<(SigningKey, KeySource), ConfigError> {
     let path = data_dir.join(DEV_KEY_FILE);
+    let (key, created) = read_or_create_key(&path)?;
+    Ok((key, KeySource::Development { path, created }))
+}
+
+/// Whether the environment is a development one, as `serve` reads it: no signing key configured
+/// (`LICENSE_SIGNING_KEY`, `LICENSE_PRIVATE_KEY`) and a SQLite database, so that `serve` signs with
+/// its development key under `./data/`. `dev-health-license session` mints tokens only then.
+pub fn is_development(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    let configured_key = lookup("LICENSE_SIGNING_KEY")
+        .or_else(|| lookup("LICENSE_PRIVATE_KEY"))
+        .is_some();
+    let postgres = lookup("DATABASE_URL").is_some_and(|url| is_postgres_url(&url));
+    !configured_key && !postgres
+}
+
+/// The development session key under `data_dir` (created once, mode 0600) and its kid,
+/// `dev-session-<thumbprint>`.
+pub fn dev_session_key(data_dir: &Path) -> Result<(SigningKey, String), ConfigError> {
+    let (key, _) = read_or_create_key(&data_dir.join(DEV_SESSION_KEY_FILE))?;
+    let kid = format!("{DEV_KID_PREFIX}session-{}", thumbprint_kid(&key));
+    Ok((key, kid))
+}
+
+/// The development session key under the default data directory (`./data`).
+pub fn default_dev_session_key() -> Result<(SigningKey, String), ConfigError> {
+    dev_session_key(Path::new(DEFAULT_DATA_DIR))
+}
+
+/// Reads the base64 seed in `path`, or creates the file (and its directory) with a new key;
+/// returns the key and whether it was created.
+fn read_or_create_key(path: &Path) -> Result<(SigningKey, bool), ConfigError> {
     if path.is_file() {
-        let text = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(path)
             .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
         let key = SigningKey::parse(&text)
             .map_err(|e| err(format!("{} holds no key: {}", path.display(), e.message())))?;
-        return Ok((
-            key,
-            KeySource::Development {
-                path,
-                created: false,
-            },
-        ));
+        return Ok((key, false));
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| err(format!("cannot create {}: {e}", data_dir.display())))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let key = SigningKey::generate();
-    write_private(
-        &path,
-        format!("{}\n", key.seed_base64().as_str()).as_bytes(),
-    )
-    .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
-    Ok((
-        key,
-        KeySource::Development {
-            path,
-            created: true,
-        },
-    ))
+    write_private(path, format!("{}\n", key.seed_base64().as_str()).as_bytes())
+        .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    Ok((key, true))
 }
 
 /// Writes a file readable only by its owner, refusing to replace an existing one.

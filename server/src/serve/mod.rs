@@ -19,7 +19,7 @@ mod stripe;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-pub use config::{Config, KeySource};
+pub use config::{default_dev_session_key, is_development, Config, KeySource};
 
 /// Arguments of `serve`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -134,8 +134,9 @@ fn announce(config: &Config) {
         };
         let banner = format!(
             "\n{line}\n  DEVELOPMENT MODE: dev-health-license {what}\n  at {path} (kid {kid}).\n  \
-             Licenses it signs are for development only. Set LICENSE_SIGNING_KEY and\n  \
-             LICENSE_KEY_ID for production (see README: Running the license server).\n{line}\n",
+             Licenses it signs are for development only, and so are the session tokens of\n  \
+             `dev-health-license session`, which it accepts. Set LICENSE_SIGNING_KEY and\n  \
+             LICENSE_KEY_ID for production (see docs/server.md).\n{line}\n",
             line = "!".repeat(78),
             path = path.display(),
             kid = config.key_id,

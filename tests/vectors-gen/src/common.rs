@@ -39,6 +39,31 @@ pub fn agree<T: PartialEq + std::fmt::Debug>(
     Ok(())
 }
 
+/// Fails unless the engine's JSON object equals the one written by hand from SPEC, naming each
+/// member that differs.
+pub fn agree_json(case: &str, what: &str, engine: &Value, hand: &Value) -> Res<()> {
+    if engine == hand {
+        return Ok(());
+    }
+    let (Value::Object(e), Value::Object(h)) = (engine, hand) else {
+        return agree(case, what, engine, hand);
+    };
+    let differing: Vec<String> = e
+        .keys()
+        .chain(h.keys().filter(|k| !e.contains_key(*k)))
+        .filter(|k| e.get(*k) != h.get(*k))
+        .map(|k| {
+            let show = |v: Option<&Value>| v.map_or("(absent)".to_owned(), Value::to_string);
+            format!(
+                "{k}: engine {} but by hand {}",
+                show(e.get(k)),
+                show(h.get(k))
+            )
+        })
+        .collect();
+    Err(format!("vector {case}: {what} differs: {}", differing.join("; ")).into())
+}
+
 /// The fixed moment the vectors are set around (2027-01-15T08:00:00Z).
 pub const T: i64 = 1_800_000_000;
 /// One day in seconds.

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 use crate::ensure;
+use crate::oracle;
 use crate::spec::{self, Inputs};
 
 use Tier::{Community as C, Enterprise as E, Team as Tm};
@@ -858,10 +859,25 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     );
     agree(e.name, "tier", ent.tier(), e.tier)?;
 
-    let applying = license
-        .as_ref()
-        .filter(|_| e.license_applies)
-        .map(|l| (&l.claims.features, l.grace_ends_at()));
+    // The license as the oracle reads it from the token, and §3's reading of it: in scope
+    // (§7.3), valid (active or grace), and the tier that follows. The case's hand-stated tier and
+    // "applies" must agree with that reading.
+    let hand = e.license.as_deref().map(oracle::read).transpose()?;
+    let in_scope = hand.as_ref().filter(|h| h.covers(e.org_id));
+    let valid = in_scope.filter(|h| h.is_valid_at(e.now));
+    agree(
+        e.name,
+        "tier (SPEC §3 from the token)",
+        valid.map(|h| h.tier).or(e.org_tier).unwrap_or(C),
+        e.tier,
+    )?;
+    agree(
+        e.name,
+        "license applies (SPEC §3 from the token)",
+        valid.is_some(),
+        e.license_applies,
+    )?;
+    let applying = valid.map(|h| (&h.features, h.grace_ends_at()));
     let inputs = Inputs {
         tier: e.tier,
         kill: &e.kill,
@@ -952,16 +968,20 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
             "reason": limit_reason(d.reason),
         }));
     }
-    // Without a license limit, every limit is the SPEC table's value for the tier.
-    if applying.is_none() {
-        for (key, _, _) in spec::limits_of(e.catalog) {
-            agree(
-                e.name,
-                &format!("limit {key}"),
-                ent.limit(key),
-                spec::limit_value(e.catalog, key, e.tier),
-            )?;
-        }
+    // Every limit: the applying license's value (by catalog name), else the SPEC table's value
+    // for the tier.
+    let hand_limit = |key: &str| -> Option<Option<f64>> {
+        valid
+            .and_then(|h| h.limits.get(key).copied())
+            .or_else(|| spec::limit_value(e.catalog, key, e.tier))
+    };
+    for (key, _, _) in spec::limits_of(e.catalog) {
+        agree(
+            e.name,
+            &format!("limit {key}"),
+            ent.limit(key),
+            hand_limit(key),
+        )?;
     }
 
     let mut gates = Vec::new();
@@ -1012,73 +1032,73 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     }
 
     let ent_json = ent.to_json();
-    agree(
-        e.name,
-        "json.tier",
-        ent_json.get("tier").cloned(),
-        Some(json!(e.tier.as_str())),
-    )?;
-    agree(
-        e.name,
-        "json.features",
-        ent_json.get("features").cloned(),
-        Some(Value::Object(features_json)),
-    )?;
-    agree(
-        e.name,
-        "json.reasons",
-        ent_json.get("reasons").cloned(),
-        Some(Value::Object(reasons_json)),
-    )?;
-    let status = license
-        .as_ref()
-        .filter(|l| {
-            !l.claims.license_type.is_org_scoped() || e.org_id == Some(l.claims.sub.as_str())
+    // The rest of the dev-health-web JSON (SPEC §3, §7.6), field by field from the token and the
+    // case's inputs: the license summary of an in-scope license (expired or not), its limits and
+    // grants when valid, then the overrides in force on top.
+    let status = in_scope.map(|h| h.status_at(e.now).0);
+    let time = |t: Option<i64>| t.map(oracle::rfc3339);
+    let limit_json = |v: Option<f64>| v.map_or(Value::Null, number);
+    let mut features_override: serde_json::Map<String, Value> = valid
+        .map(|h| {
+            h.features
+                .iter()
+                .map(|(k, on)| (k.clone(), Value::Bool(*on)))
+                .collect()
         })
-        .map(|l| l.status_at(e.now));
-    agree(
-        e.name,
-        "json.is_valid",
-        ent_json.get("is_valid").cloned(),
-        Some(json!(status.is_none_or(|s| s.is_valid()))),
-    )?;
-    agree(
-        e.name,
-        "json.in_grace_period",
-        ent_json.get("in_grace_period").cloned(),
-        Some(json!(status.map(|s| s.as_str()) == Some("grace"))),
-    )?;
-
-    let in_scope = license.as_ref().filter(|l| {
-        !l.claims.license_type.is_org_scoped() || e.org_id == Some(l.claims.sub.as_str())
-    });
-    agree(
-        e.name,
-        "json.status",
-        ent_json.get("status").cloned(),
-        Some(json!(status.map(|s| s.as_str()))),
-    )?;
-    agree(
-        e.name,
-        "json.license_id",
-        ent_json.get("license_id").cloned(),
-        Some(json!(in_scope.map(|l| l.license_id()))),
-    )?;
-    if applying.is_none() {
-        let table: serde_json::Map<String, Value> = spec::limits_of(e.catalog)
-            .iter()
-            .map(|(key, _, values)| {
-                let v = values.get(e.tier.index()).copied().flatten();
-                ((*key).to_owned(), v.map_or(Value::Null, number))
-            })
-            .collect();
-        agree(
-            e.name,
-            "json.limits",
-            ent_json.get("limits").cloned(),
-            Some(Value::Object(table)),
-        )?;
+        .unwrap_or_default();
+    for o in &e.overrides {
+        if o.expires_at.is_some_and(|at| at <= e.now) {
+            continue;
+        }
+        // Several overrides in force for one feature: an off one wins (as in spec::decide).
+        let others_off = e.overrides.iter().any(|p| {
+            p.feature == o.feature && !p.enabled && p.expires_at.is_none_or(|at| at > e.now)
+        });
+        features_override.insert(o.feature.clone(), Value::Bool(o.enabled && !others_off));
     }
+    let limits_override: serde_json::Map<String, Value> = valid
+        .map(|h| {
+            h.limits
+                .iter()
+                .map(|(k, v)| (k.clone(), limit_json(*v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    // licensed_users / licensed_repos: the license's limit, else the limit in force (null when
+    // unlimited or not in the catalog).
+    let licensed = |key: &str| {
+        valid
+            .and_then(|h| h.limits.get(key).copied())
+            .or_else(|| hand_limit(key))
+            .flatten()
+            .map_or(Value::Null, number)
+    };
+    let table: serde_json::Map<String, Value> = spec::limits_of(e.catalog)
+        .iter()
+        .map(|(key, _, _)| ((*key).to_owned(), limit_json(hand_limit(key).flatten())))
+        .collect();
+    agree_json(
+        e.name,
+        "json (SPEC §3 by hand)",
+        &ent_json,
+        &json!({
+            "org_id": e.org_id,
+            "tier": e.tier.as_str(),
+            "licensed_users": licensed("max_users"),
+            "licensed_repos": licensed("max_repos"),
+            "features": features_json,
+            "reasons": reasons_json,
+            "features_override": features_override,
+            "limits_override": limits_override,
+            "expires_at": time(in_scope.map(|h| h.exp)),
+            "is_valid": status.is_none_or(|s| s != "expired"),
+            "limits": table,
+            "status": status,
+            "in_grace_period": status == Some("grace"),
+            "grace_ends_at": time(in_scope.map(oracle::HandLicense::grace_ends_at)),
+            "license_id": in_scope.map(|h| h.license_id.as_str()),
+        }),
+    )?;
 
     let mut body = json!({
         "catalog": e.catalog,

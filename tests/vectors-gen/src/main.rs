@@ -10,6 +10,7 @@
 
 mod common;
 mod entitlements;
+mod oracle;
 mod rbac;
 mod sessions;
 mod spec;

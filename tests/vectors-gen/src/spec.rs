@@ -449,3 +449,35 @@ pub fn first_failing(faults: &[&str]) -> Res<&'static str> {
         .map(|(_, code)| *code)
         .ok_or_else(|| "a token without faults has no first failing check".into())
 }
+
+/// The order in which the Stripe event rules of SPEC §5 and §7.10 refuse an event, written out by
+/// hand (SPEC names the rules but not their order; this is the order core's `stripe::events`
+/// documents): a repeated event id, an event type not acted on, no org, an org managed by hand,
+/// then for a subscription event a status Stripe does not document, an event older than the last
+/// one applied, an event about a subscription that is not the current one, a price with no tier.
+/// When an event breaks several rules, the first in this list names it.
+pub const STRIPE_ORDER: [&str; 8] = [
+    "duplicate",
+    "unhandled_event_type",
+    "unknown_org",
+    "manual_org",
+    "unknown_status",
+    "stale_event",
+    "not_current_subscription",
+    "unknown_price",
+];
+
+/// The ignore reason of an event breaking these Stripe rules (named as in [`STRIPE_ORDER`]).
+pub fn first_stripe_rule(faults: &[&str]) -> Res<&'static str> {
+    for name in faults {
+        ensure!(
+            STRIPE_ORDER.contains(name),
+            "{name} is not a Stripe rule of the hand order"
+        );
+    }
+    STRIPE_ORDER
+        .iter()
+        .find(|rule| faults.contains(rule))
+        .copied()
+        .ok_or_else(|| "an event breaking no rule has no first rule".into())
+}

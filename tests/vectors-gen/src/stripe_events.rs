@@ -8,6 +8,8 @@ use dev_health_entitlements::Tier;
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::oracle;
+use crate::spec;
 
 const TEAM: &str = "price_team_monthly";
 const ENT: &str = "price_enterprise_monthly";
@@ -88,7 +90,8 @@ pub fn cases() -> Res<Vec<Case>> {
         "evt_1", "created", T, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a,
     );
 
-    let seqs = vec![
+    let order = order_seqs(&manual)?;
+    let mut seqs = vec![
         Seq { name: "subscription_created_active_team", description: "An active team subscription moves a community org to team and signs license lic_1.", orgs: vec![acme()], events: vec![team_created.clone()], ignored: vec![None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
         Seq { name: "trialing_grants_tier", description: "A trialing subscription grants the tier of its price.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "trialing", ENT, PERIOD_END, a)], ignored: vec![None], finals: vec![(ORG, Tier::Enterprise, Some("lic_1"))], revoked: vec![] },
         Seq { name: "duplicate_event_applied_once", description: "The same event id delivered twice is applied once; the second is a duplicate.", orgs: vec![acme()], events: vec![team_created.clone(), team_created.clone()], ignored: vec![None, Some("duplicate")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
@@ -122,6 +125,8 @@ pub fn cases() -> Res<Vec<Case>> {
         Seq { name: "unhandled_event_type", description: "An event type the engine does not act on (invoice.paid) is recorded and changes nothing.", orgs: vec![acme()], events: vec![json!({"id": "evt_1", "object": "event", "type": "invoice.paid", "created": T, "data": {"object": {"id": "in_1", "object": "invoice", "customer": "cus_1"}}})], ignored: vec![Some("unhandled_event_type")], finals: vec![(ORG, Tier::Community, None)], revoked: vec![] },
         Seq { name: "two_orgs_independent", description: "Events for two orgs change each org alone; license ids are numbered in order of signing.", orgs: vec![acme(), BillingState::new("org_beta", Tier::Community), manual], events: vec![team_created.clone(), sub("evt_2", "created", T + 1, "sub_2", "cus_2", "active", ENT, PERIOD_END, Some("org_beta")), sub("evt_3", "deleted", T + 2, "sub_1", "cus_1", "canceled", TEAM, PERIOD_END, a)], ignored: vec![None, None, None], finals: vec![(ORG, Tier::Community, None), ("org_beta", Tier::Enterprise, Some("lic_2")), ("org_manual", Tier::Enterprise, None)], revoked: vec!["lic_1"] },
     ];
+
+    seqs.extend(order);
 
     let mut out = Vec::new();
     for s in seqs {
@@ -159,6 +164,7 @@ pub fn cases() -> Res<Vec<Case>> {
                 .collect::<Vec<_>>(),
             s.revoked.clone(),
         )?;
+        check_signed_licenses(s.name, &s.events, &serde_json::to_value(&outcomes)?)?;
         let orgs: serde_json::Map<String, Value> = ledger
             .orgs
             .iter()
@@ -180,4 +186,145 @@ pub fn cases() -> Res<Vec<Case>> {
         )?);
     }
     Ok(out)
+}
+
+fn invoice(id: &str, created: i64, customer: &str, org: &str) -> Value {
+    json!({"id": id, "object": "event", "type": "invoice.paid", "created": created, "data": {"object": {"id": format!("in_{id}"), "object": "invoice", "customer": customer, "metadata": {"org_id": org}}}})
+}
+
+/// The Stripe rule order pinned: for each adjacent pair of [`spec::STRIPE_ORDER`] that one event
+/// can break together, a sequence whose last event breaks both; it is refused with the earlier
+/// rule's reason, read from that list. Two pairs cannot meet in one event (an org is either
+/// unknown or managed by hand; `not_current_subscription` needs a status that grants no tier,
+/// `unknown_price` one that does), so the rules on either side of them are set against each other
+/// instead (`unhandled_event_type` with `manual_org`, `unknown_org` and `stale_event` with
+/// `unknown_price`).
+fn order_seqs(manual: &BillingState) -> Res<Vec<Seq>> {
+    let a = Some(ORG);
+    let team_created = sub(
+        "evt_1", "created", T, "sub_1", "cus_1", "active", TEAM, PERIOD_END, a,
+    );
+    let first = |faults: &[&str]| spec::first_stripe_rule(faults);
+    let seq = |name, description, orgs, events, ignored, finals, revoked| Seq {
+        name,
+        description,
+        orgs,
+        events,
+        ignored,
+        finals,
+        revoked,
+    };
+    Ok(vec![
+        seq("order_duplicate_before_unhandled_event_type", "An invoice.paid event delivered twice: the repeat is duplicate before its type is looked at.", vec![acme()], vec![invoice("evt_1", T, "cus_1", ORG), invoice("evt_1", T, "cus_1", ORG)], vec![Some(first(&["unhandled_event_type"])?), Some(first(&["duplicate", "unhandled_event_type"])?)], vec![(ORG, Tier::Community, None)], vec![]),
+        seq("order_unhandled_event_type_before_unknown_org", "An invoice.paid event naming an org the host does not know is unhandled_event_type: the type is looked at before the org.", vec![acme()], vec![invoice("evt_1", T, "cus_ghost", "org_ghost")], vec![Some(first(&["unhandled_event_type", "unknown_org"])?)], vec![(ORG, Tier::Community, None)], vec![]),
+        seq("order_unhandled_event_type_before_manual_org", "An invoice.paid event for an org managed by hand is unhandled_event_type: the type is looked at before the org.", vec![manual.clone()], vec![invoice("evt_1", T, "cus_9", "org_manual")], vec![Some(first(&["unhandled_event_type", "manual_org"])?)], vec![("org_manual", Tier::Enterprise, None)], vec![]),
+        seq("order_unknown_org_before_unknown_price", "A subscription event for an unknown org on an unmapped price is unknown_org.", vec![acme()], vec![sub("evt_1", "created", T, "sub_x", "cus_ghost", "active", "price_mystery", PERIOD_END, Some("org_ghost"))], vec![Some(first(&["unknown_org", "unknown_price"])?)], vec![(ORG, Tier::Community, None)], vec![]),
+        seq("order_manual_org_before_unknown_status", "An undocumented status for an org managed by hand is manual_org: the org is looked at before the event's content.", vec![manual.clone()], vec![sub("evt_1", "updated", T, "sub_9", "cus_9", "suspended_maybe", TEAM, PERIOD_END, Some("org_manual"))], vec![Some(first(&["manual_org", "unknown_status"])?)], vec![("org_manual", Tier::Enterprise, None)], vec![]),
+        seq("order_unknown_status_before_stale_event", "An update older than the last one applied, with a status Stripe does not document, is unknown_status.", vec![acme()], vec![team_created.clone(), sub("evt_2", "updated", T - 60, "sub_1", "cus_1", "suspended_maybe", TEAM, PERIOD_END, a)], vec![None, Some(first(&["unknown_status", "stale_event"])?)], vec![(ORG, Tier::Team, Some("lic_1"))], vec![]),
+        seq("order_stale_event_before_not_current_subscription", "After a move to a new subscription, an unpaid update of the old one created before its last applied event is stale_event, not not_current_subscription.", vec![acme()], vec![team_created.clone(), sub("evt_2", "created", T + 20, "sub_2", "cus_1", "active", ENT, PERIOD_END, a), sub("evt_3", "updated", T - 10, "sub_1", "cus_1", "unpaid", TEAM, PERIOD_END, a)], vec![None, None, Some(first(&["stale_event", "not_current_subscription"])?)], vec![(ORG, Tier::Enterprise, Some("lic_2"))], vec!["lic_1"]),
+        seq("order_stale_event_before_unknown_price", "An active update older than the last one applied, on an unmapped price, is stale_event.", vec![acme()], vec![team_created.clone(), sub("evt_2", "updated", T - 10, "sub_1", "cus_1", "active", "price_mystery", PERIOD_END, a)], vec![None, Some(first(&["stale_event", "unknown_price"])?)], vec![(ORG, Tier::Team, Some("lic_1"))], vec![]),
+    ])
+}
+
+/// SPEC §5 by hand for every license an event signs: `tier` is the tier of the event's first
+/// price that maps to one (here `TEAM` and `ENT`), and `exp` is the subscription's period end plus
+/// that tier's grace days (SPEC §2: 14 and 30; §7.10 puts the grace inside `exp`).
+fn check_signed_licenses(name: &str, events: &[Value], outcomes: &Value) -> Res<()> {
+    let outcomes = outcomes.as_array().ok_or("outcomes are a list")?;
+    for (event, outcome) in events.iter().zip(outcomes) {
+        let object = event
+            .pointer("/data/object")
+            .ok_or("an event has data.object")?;
+        let signed = outcome
+            .get("actions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|a| a.get("action").and_then(Value::as_str) == Some("sign_license"));
+        let each = |kind: &'static str| {
+            outcome
+                .get("actions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(move |a| a.get("action").and_then(Value::as_str) == Some(kind))
+        };
+        // The subscription record is the event's own: its id, status (a deletion records
+        // `canceled` unless Stripe sent another final status), the price that decided (the
+        // first mapped one, else the first listed), its period end and `created`.
+        for action in each("update_subscription") {
+            let deleted =
+                event.get("type").and_then(Value::as_str) == Some("customer.subscription.deleted");
+            let status = match object.get("status").and_then(Value::as_str) {
+                Some(s @ ("canceled" | "incomplete_expired")) => s,
+                _ if deleted => "canceled",
+                Some(s) => s,
+                None => return Err(format!("vector {name}: a subscription without status").into()),
+            };
+            let prices: Vec<&str> = object
+                .pointer("/items/data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.pointer("/price/id").and_then(Value::as_str))
+                .collect();
+            let price = prices
+                .iter()
+                .find(|p| [TEAM, ENT].contains(*p))
+                .or(prices.first());
+            agree_json(
+                name,
+                "subscription record (SPEC §5 by hand)",
+                action,
+                &json!({
+                    "action": "update_subscription",
+                    "subscription": {
+                        "id": object.get("id"),
+                        "status": status,
+                        "price_id": price,
+                        "current_period_end": object.get("current_period_end"),
+                        "last_event_created": event.get("created"),
+                    },
+                }),
+            )?;
+        }
+        for action in each("link_customer") {
+            agree_json(
+                name,
+                "customer link (SPEC §5 by hand)",
+                action,
+                &json!({"action": "link_customer", "customer_id": object.get("customer")}),
+            )?;
+        }
+        for action in signed {
+            let tier = object
+                .pointer("/items/data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find_map(
+                    |item| match item.pointer("/price/id").and_then(Value::as_str) {
+                        Some(TEAM) => Some(Tier::Team),
+                        Some(ENT) => Some(Tier::Enterprise),
+                        _ => None,
+                    },
+                )
+                .ok_or_else(|| format!("vector {name}: a license signed without a mapped price"))?;
+            let period_end = object
+                .get("current_period_end")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| format!("vector {name}: a license signed without a period end"))?;
+            agree_json(
+                name,
+                "signed license (SPEC §5 by hand)",
+                action,
+                &json!({
+                    "action": "sign_license",
+                    "tier": tier.as_str(),
+                    "expires_at": period_end + oracle::default_grace_days(tier) * DAY,
+                }),
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 use crate::ensure;
+use crate::oracle;
 use crate::spec;
 
 const IAT: i64 = T - DAY;
@@ -136,30 +137,43 @@ fn check(v: &V, result: &Result<License, Error>) -> Res<()> {
             },
             Ok(l),
         ) => {
-            agree(&v.name, "status", l.status.as_str(), status)?;
-            agree(&v.name, "kid", l.kid.as_str(), kid)?;
+            // The case states the status, key and days left; the oracle reads every other field
+            // from the token's bytes and derives the same three from SPEC §1.4.
+            let hand = oracle::read(&v.token)?;
+            let (hand_status, hand_days_left) = hand.status_at(v.now);
+            agree(&v.name, "status (SPEC §1.4 from exp)", hand_status, status)?;
             agree(
                 &v.name,
-                "grace days left",
+                "grace days left (SPEC §1.4 from exp)",
+                hand_days_left,
+                days_left.map(i64::from),
+            )?;
+            if let Some(header_kid) = &hand.kid {
+                agree(&v.name, "kid (token header)", header_kid.as_str(), kid)?;
+            }
+            agree_json(
+                &v.name,
+                "expect",
+                &expect_of(result),
+                &json!({
+                    "status": status,
+                    "format": hand.format,
+                    "kid": kid,
+                    "tier": hand.tier.as_str(),
+                    "sub": hand.sub,
+                    "license_id": hand.license_id,
+                    "license_type": hand.license_type,
+                    "expires_at": hand.exp,
+                    "grace_ends_at": hand.grace_ends_at(),
+                    "grace_days_left": days_left,
+                }),
+            )?;
+            // The engine's own day count at the verification time, which the bindings report.
+            agree(
+                &v.name,
+                "grace days left at now",
                 l.grace_days_left(v.now),
                 *days_left,
-            )?;
-            // grace_ends_at = exp + grace_days·86400, with the tier's default grace days unless
-            // the token names its own.
-            let days = l
-                .claims
-                .grace_days
-                .map(i64::from)
-                .unwrap_or(match l.tier() {
-                    Tier::Community => 0,
-                    Tier::Team => 14,
-                    Tier::Enterprise => 30,
-                });
-            agree(
-                &v.name,
-                "grace_ends_at",
-                l.grace_ends_at(),
-                l.expires_at() + days * DAY,
             )
         }
         (Want::Error(code), Ok(l)) => Err(format!(
