@@ -91,11 +91,16 @@ pub fn v1_payload_fields<'py>(
         features.set_item(key, *enabled)?;
     }
     let marker = |name: &str| -> Option<i64> {
-        c.limits.get(name).map(|v| {
-            v.map_or(core::claims::UNLIMITED_MARKER, |n| n as i64)
-        })
+        c.limits
+            .get(name)
+            .map(|v| v.map_or(core::claims::UNLIMITED_MARKER, |n| n as i64))
     };
-    let backfill = c.limits.get("backfill_days").copied().flatten().map(|n| n as i64);
+    let backfill = c
+        .limits
+        .get("backfill_days")
+        .copied()
+        .flatten()
+        .map(|n| n as i64);
     let limits = (
         marker("max_users"),
         marker("max_repos"),
