@@ -21,6 +21,7 @@ export type Reason =
   | 'explicit_purchase_required'
   | 'enabled_by_tier'
   | 'tier_required'
+  | 'not_in_license'
 
 /** What an UpgradeGate shows. */
 export type GateState = 'allowed' | 'upgrade' | 'unavailable'

@@ -213,7 +213,7 @@ def test_a_token_without_license_id_validates_with_a_derived_id() -> None:
     token = dho.sign_payload(dho.TEST_KEYPAIR.private_key, payload)
     result = dho.LicenseValidator(dho.TEST_KEYPAIR.public_key).validate(token, current_time=NOW)
     assert result.valid and result.payload is not None
-    assert (result.payload.license_id or "").startswith("v1-sha256-")
+    assert (result.payload.license_id or "").startswith("v1-sha512-")
 
 
 def test_payload_helpers_of_the_validator() -> None:

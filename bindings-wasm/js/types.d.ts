@@ -159,7 +159,8 @@ export type Reason =
   | "enabled_by_license_override"
   | "explicit_purchase_required"
   | "enabled_by_tier"
-  | "tier_required";
+  | "tier_required"
+  | "not_in_license";
 
 /** A feature decision. */
 export interface Decision {

@@ -13,15 +13,16 @@ use crate::keys::{KeyEntry, Keyring};
 use crate::token::eddsa::EdDSA;
 
 /// Prefix of the license id the verifier derives for a v1 token without `license_id`.
-pub const DERIVED_ID_PREFIX: &str = "v1-sha256-";
+pub const DERIVED_ID_PREFIX: &str = "v1-sha512-";
 
 /// The stable license id of a v1 token whose payload has no `license_id` (dev-health-ops' model
-/// makes it optional): `v1-sha256-` and the first 16 bytes of SHA-256 of the token (trimmed), in
+/// makes it optional): `v1-sha512-` and the first 16 bytes of SHA-512 of the token (trimmed), in
 /// hex. The same token always gets the same id, so a revocation list can name it; two tokens
-/// differ in their signatures, so they never share one.
+/// differ in their signatures, so they never share one. SHA-512 because Ed25519 already brings it:
+/// the size-budgeted web module gains no second hash.
 pub fn derived_license_id(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(token.trim().as_bytes());
+    use sha2::{Digest, Sha512};
+    let digest = Sha512::digest(token.trim().as_bytes());
     let mut id = String::with_capacity(DERIVED_ID_PREFIX.len() + 32);
     id.push_str(DERIVED_ID_PREFIX);
     for byte in digest.iter().take(16) {

@@ -129,12 +129,12 @@ pub fn read(token: &str) -> Res<HandLicense> {
     let tier = tier_named(&text("tier")?)?;
     let license_id = match (format, claims.get("license_id")) {
         // A v1 payload without license_id (absent or null, as dev-health-ops signs it): the id is
-        // `v1-sha256-` and the first 16 bytes of SHA-256 of the token, in hex.
+        // `v1-sha512-` and the first 16 bytes of SHA-512 of the token, in hex.
         ("v1", None | Some(Value::Null)) => {
-            use sha2::{Digest, Sha256};
-            let digest = Sha256::digest(token.as_bytes());
+            use sha2::{Digest, Sha512};
+            let digest = Sha512::digest(token.as_bytes());
             let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-            format!("v1-sha256-{hex}")
+            format!("v1-sha512-{hex}")
         }
         _ => text(if format == "v1" { "license_id" } else { "jti" })?,
     };

@@ -1555,10 +1555,10 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
 }
 
 /// v1 tokens without `license_id` (dev-health-ops' model makes it optional and its helpers sign
-/// `null`): accepted, with the id `v1-sha256-` + the first 16 bytes of SHA-256 of the token in hex
+/// `null`): accepted, with the id `v1-sha512-` + the first 16 bytes of SHA-512 of the token in hex
 /// (worked out here with `sha2`, not the engine), which a revocation list can name.
 fn v1_without_license_id(vs: &mut Vs, k: &Keys, team_payload_b64: &str) -> Res<()> {
-    use sha2::{Digest, Sha256};
+    use sha2::{Digest, Sha512};
     let zero_only = jwks(vec![k.zero.jwk()]);
     let team = String::from_utf8(unb64(team_payload_b64)?)?;
     let signed = |payload: &str| {
@@ -1569,15 +1569,15 @@ fn v1_without_license_id(vs: &mut Vs, k: &Keys, team_payload_b64: &str) -> Res<(
         )
     };
     let by_hand = |token: &str| {
-        let digest = Sha256::digest(token.as_bytes());
+        let digest = Sha512::digest(token.as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("v1-sha256-{hex}")
+        format!("v1-sha512-{hex}")
     };
     let absent = signed(&team.replace(",\"license_id\":\"lic_v1_team\"", ""));
     let null = signed(&team.replace("\"license_id\":\"lic_v1_team\"", "\"license_id\":null"));
     ensure!(absent != null, "the two v1 payloads differ");
     for (name, description, token) in [
-        ("v1_without_license_id", "A v1 payload without license_id verifies; its license id is v1-sha256- and the first 16 bytes of SHA-256 of the token, in hex.", &absent),
+        ("v1_without_license_id", "A v1 payload without license_id verifies; its license id is v1-sha512- and the first 16 bytes of SHA-512 of the token, in hex.", &absent),
         ("v1_license_id_null", "A v1 payload with license_id null (what dev-health-ops' helpers sign) verifies with the id derived from the token.", &null),
     ] {
         let result = engine(&zero_only, token, T, &no_options())?;
