@@ -9,10 +9,9 @@ compat path at least 1.5x faster. Run with ``make bench-python-compat`` (a relea
 from __future__ import annotations
 
 import sys
-import timeit
-from typing import Any, Callable, Dict
 
 import dev_health_ops_peer as peer
+from bench import interleaved
 
 from dev_health_entitlements.compat.dev_health_ops import (
     TEST_KEYPAIR,
@@ -23,16 +22,6 @@ from dev_health_entitlements.compat.dev_health_ops import (
 
 GOAL = 1.5
 NOW = 1_800_000_000
-
-
-def best_of(stmts: Dict[str, Callable[[], Any]], *, number: int, rounds: int = 30) -> Dict[str, float]:
-    """Seconds per call: the best of `rounds` batches, the statements taking turns."""
-    timers = {name: timeit.Timer(stmt) for name, stmt in stmts.items()}
-    best = {name: float("inf") for name in stmts}
-    for _ in range(rounds):
-        for name, timer in timers.items():
-            best[name] = min(best[name], timer.timeit(number) / number)
-    return best
 
 
 def main() -> None:
@@ -50,12 +39,13 @@ def main() -> None:
     a, b = ours.validate(token, current_time=NOW), theirs.validate(token, current_time=NOW)
     assert a.valid and b.valid and a.payload is not None and b.payload is not None
     assert a.payload.features == b.payload.features and a.payload.sub == b.payload.sub
-    times = best_of(
+    times = interleaved(
         {
             "dev-health-ops (PyNaCl + pydantic)": lambda: theirs.validate(token, current_time=NOW),
             "compat (engine)": lambda: ours.validate(token, current_time=NOW),
         },
         number=200,
+        rounds=30,
     )
     peer_us = times["dev-health-ops (PyNaCl + pydantic)"] * 1e6
     ours_us = times["compat (engine)"] * 1e6

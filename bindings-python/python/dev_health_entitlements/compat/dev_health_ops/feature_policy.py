@@ -327,38 +327,47 @@ def _storage_error(keys: Sequence[str]) -> Dict[str, FeatureDecision]:
     return {k: closed_feature_decision(k, FeatureDecisionReason.STORAGE_ERROR) for k in keys}
 
 
+def _load(
+    session: Any, org_id: Any, keys: Tuple[str, ...]
+) -> Union[FeatureRows, Awaitable[FeatureRows], None]:
+    """The store's answer, or ``None`` when there is no store or it failed (closed decisions)."""
+    if _store is None:
+        return None
+    try:
+        return _store(session, org_id, keys)
+    except Exception:  # noqa: BLE001 - any store failure is a closed decision, as in dev-health-ops
+        return None
+
+
+def _decisions(keys: Tuple[str, ...], rows: Any) -> Dict[str, FeatureDecision]:
+    if not isinstance(rows, FeatureRows):
+        return _storage_error(keys)
+    return _decide(keys, rows, datetime.now(timezone.utc))
+
+
 def evaluate_org_features_sync(
     session: Any, org_id: Any, feature_keys: Sequence[str]
 ) -> Dict[str, FeatureDecision]:
+    """The decisions for these keys; an async store is refused here (``storage_error``): use the
+    ``_async`` functions with it."""
     keys = _keys(feature_keys)
-    if _store is None:
-        return _storage_error(keys)
-    try:
-        rows = _store(session, org_id, keys)
-        if inspect.isawaitable(rows):
-            if inspect.iscoroutine(rows):
-                rows.close()
-            raise TypeError("the feature decision store is async; use the _async functions")
-    except Exception:  # noqa: BLE001 - any store failure is a closed decision, as in dev-health-ops
-        return _storage_error(keys)
-    assert isinstance(rows, FeatureRows)
-    return _decide(keys, rows, datetime.now(timezone.utc))
+    rows = _load(session, org_id, keys)
+    if inspect.iscoroutine(rows):
+        rows.close()
+    return _decisions(keys, rows)
 
 
 async def evaluate_org_features_async(
     session: Any, org_id: Any, feature_keys: Sequence[str]
 ) -> Dict[str, FeatureDecision]:
     keys = _keys(feature_keys)
-    if _store is None:
-        return _storage_error(keys)
-    try:
-        rows = _store(session, org_id, keys)
-        if inspect.isawaitable(rows):
+    rows = _load(session, org_id, keys)
+    if inspect.isawaitable(rows):
+        try:
             rows = await rows
-    except Exception:  # noqa: BLE001 - any store failure is a closed decision, as in dev-health-ops
-        return _storage_error(keys)
-    assert isinstance(rows, FeatureRows)
-    return _decide(keys, rows, datetime.now(timezone.utc))
+        except Exception:  # noqa: BLE001 - as above
+            rows = None
+    return _decisions(keys, rows)
 
 
 def evaluate_org_feature_sync(session: Any, org_id: Any, feature_key: str) -> FeatureDecision:
