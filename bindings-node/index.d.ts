@@ -113,6 +113,10 @@ export interface BillingStateJson {
   stripe_customer_id?: string | null
   subscription?: Record<string, unknown> | null
   license_id?: string | null
+  /** Checkout sessions the server created for this org: only these (or its customers) link a customer. */
+  server_checkout_sessions?: string[]
+  /** Stripe customers the server created for this org. */
+  server_customers?: string[]
 }
 
 /** The event engine's configuration: price id → tier, grace days per tier. */
@@ -224,11 +228,36 @@ export declare class Entitlements {
   /** The UpgradeGate decision for a feature (core `Entitlements::upgrade_gate`). */
   upgradeGate(feature: string, options?: GateOptions | undefined | null): UpgradeGate
   /**
+   * The HTTP answer when `feature` is denied (402 `feature_not_licensed` or 403
+   * `feature_not_enabled`, core `web::feature_denial`), or `null` when it is allowed.
+   */
+  featureDenial(feature: string, options?: DenialOptions | undefined | null): HttpDenial | null
+  /**
+   * The HTTP answer when `current` crosses `limit` (402 `limit_exceeded`, core
+   * `web::limit_denial`), or `null` when it is within.
+   */
+  limitDenial(limit: string, current: number): HttpDenial | null
+  /**
    * The JSON dev-health-web reads (SPEC §3), snake_case keys: `{org_id, tier, licensed_users,
    * licensed_repos, features, features_override, limits_override, expires_at, is_valid,
    * limits, status, in_grace_period, grace_ends_at, license_id}`.
    */
   toJSON(): EntitlementsJson
+}
+
+/**
+ * Evaluates features (boolean), limits (number) and the tier (string) as OpenFeature flags for
+ * the org an evaluation context names (core `openfeature`).
+ */
+export declare class FlagEvaluator {
+  /** An evaluator over the host's catalog, instance license and kill switches. */
+  constructor(options?: FlagEvaluatorOptions | undefined | null)
+  /**
+   * Evaluates `key` as a `boolean`, `number` or `string` flag for the org `context` names
+   * (`targetingKey` or `orgId`, with `tier`, `overrides`, `killSwitches`) at `now`
+   * (default now).
+   */
+  evaluate(key: string, type: 'boolean' | 'number' | 'string' | 'object', context?: Record<string, unknown> | null, now?: number | null): FlagResolution
 }
 
 /** The trusted public keys, by key id (`kid`). */
@@ -363,6 +392,38 @@ export interface Decision {
   expiresAt: number | null
 }
 
+/** Options of [`Entitlements::feature_denial`]. */
+export interface DenialOptions {
+  /** A tier the route requires on top of the feature's own minimum (named in a 402 body). */
+  requiredTier?: Tier | null
+  /** The 402 body's `upgrade_url` (default `/org/admin/settings`). */
+  upgradeUrl?: string | null
+}
+
+/** What a [`FlagEvaluator`] holds from its host. */
+export interface FlagEvaluatorOptions {
+  /** The catalog (default: `Catalog.default()`). */
+  catalog?: Catalog | null
+  /** A verified license (the instance's), or none. */
+  license?: License | null
+  /** The host's kill switches: feature → enabled. */
+  killSwitches?: Record<string, boolean>
+}
+
+/** One flag evaluation in OpenFeature's terms (core `openfeature::FlagResolution`). */
+export interface FlagResolution {
+  /** The value; `null` on error (the SDK then answers the caller's default). */
+  value: boolean | number | string | null | null
+  /** `STATIC`, `TARGETING_MATCH`, `DISABLED` or `ERROR`. */
+  reason: 'STATIC' | 'TARGETING_MATCH' | 'DISABLED' | 'ERROR'
+  /** `FLAG_NOT_FOUND`, `TYPE_MISMATCH`, `PARSE_ERROR` or `INVALID_CONTEXT` with `ERROR`. */
+  errorCode: 'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'PARSE_ERROR' | 'INVALID_CONTEXT' | null
+  /** What went wrong, with `ERROR`. */
+  errorMessage: string | null
+  /** The engine's own reason (a SPEC §3 reason for a feature). */
+  engineReason: string | null
+}
+
 /** Options of [`Entitlements::upgrade_gate`]. */
 export interface GateOptions {
   /** A tier the page requires on top of the feature's own minimum. */
@@ -380,6 +441,21 @@ export interface GeneratedKey {
   seed: string
   /** Base64 of the 32-byte public key. */
   publicKey: string
+}
+
+/**
+ * A denied check as HTTP glue answers it (core `web::HttpDenial`): `status` with the JSON body
+ * `{detail}`, the same bodies as the FastAPI dependencies.
+ */
+export interface HttpDenial {
+  /** `feature_not_licensed`, `feature_not_enabled`, `limit_exceeded` or `permission_denied`. */
+  error: 'feature_not_licensed' | 'feature_not_enabled' | 'limit_exceeded' | 'permission_denied'
+  /** 402 or 403. */
+  status: 402 | 403
+  /** The body's `detail` object (its `error` member is `error`). */
+  detail: Record<string, unknown> & { error: string }
+  /** A sentence for logs (never a secret). */
+  message: string
 }
 
 /**
@@ -415,6 +491,12 @@ export interface Override {
   /** When it stops applying (Unix seconds); absent or `null`: never. */
   expiresAt?: number | null
 }
+
+/**
+ * The 403 `permission_denied` answer for a role (`null` without a session) lacking
+ * `permission` (core `web::permission_denial`).
+ */
+export declare function permissionDenial(permission: string, role?: string | undefined | null): HttpDenial
 
 /** The inputs of [`Entitlements::resolve`]. */
 export interface ResolveOptions {

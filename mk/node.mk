@@ -30,13 +30,13 @@ test-node-unit: node-build
 $(NEXT_DIR)/node_modules/.package-lock.json: $(NEXT_DIR)/package-lock.json
 	cd $(NEXT_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
-# The example installs the binding as a copy (.npmrc install-links=true: Next.js must see it inside
-# node_modules to keep the native addon external); refresh that copy after every build.
+# The example builds what it needs itself: `npm run build` first runs scripts/prepare-packages.mjs
+# (prebuild), which builds bindings-node and packages/entitlements-react with their own npm scripts
+# and replaces their copies in node_modules (.npmrc install-links=true: Next.js must see them
+# inside node_modules to keep the native addon external) with the files `npm pack` would ship.
 test-node-nextjs: node-build $(NEXT_DIR)/node_modules/.package-lock.json
 	@$(MAKE) -s deps-chromium
-	cp $(NODE_DIR)/package.json $(NODE_DIR)/index.js $(NODE_DIR)/index.mjs $(NODE_DIR)/index.d.ts \
-	  $(NODE_DIR)/entitlements.linux-x64-gnu.node $(NEXT_DIR)/node_modules/@dev-health/entitlements/
-	cd $(NEXT_DIR) && node scripts/readme-page.mjs && npx next build
+	cd $(NEXT_DIR) && node scripts/readme-page.mjs && npm run build
 	cd $(NEXT_DIR) && node --test test/
 
 test-node: test-node-unit test-node-nextjs ## Node binding: d.ts check, vectors, jose interop, Next.js app in Chromium

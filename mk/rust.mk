@@ -1,5 +1,5 @@
 # The Rust workspace: formatting, lints, tests.
-.PHONY: fmt fmt-check clippy test-rust test-core-slim
+.PHONY: fmt fmt-check clippy test-rust test-core-slim types
 
 fmt: ## format the Rust code
 	cargo fmt --all
@@ -22,3 +22,10 @@ test-core-slim: ## the core's tests without its default features (fast-json and 
 	cargo test -p dev-health-entitlements --no-default-features --features issue
 
 TEST_TARGETS += test-core-slim
+
+# The TypeScript declarations both JS packages ship (bindings-node/interface.d.ts,
+# bindings-wasm/js/interface.d.ts) are generated from the core's interface types; test-rust fails
+# when the committed files are stale.
+types: ## regenerate the JS packages' interface.d.ts from core/src/interface.rs (ts-rs)
+	UPDATE_TYPES=1 cargo test -q -p dev-health-entitlements --features typescript --lib \
+	  interface::tests::the_committed_typescript_declarations_are_generated_from_the_interface

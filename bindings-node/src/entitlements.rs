@@ -125,6 +125,54 @@ pub struct GateOptions {
     pub upgrade_href: Option<Either<String, Null>>,
 }
 
+/// Options of [`Entitlements::feature_denial`].
+#[napi(object, object_to_js = false)]
+pub struct DenialOptions {
+    /// A tier the route requires on top of the feature's own minimum (named in a 402 body).
+    #[napi(ts_type = "Tier | null")]
+    pub required_tier: Option<Either<String, Null>>,
+    /// The 402 body's `upgrade_url` (default `/org/admin/settings`).
+    #[napi(ts_type = "string | null")]
+    pub upgrade_url: Option<Either<String, Null>>,
+}
+
+/// A denied check as HTTP glue answers it (core `web::HttpDenial`): `status` with the JSON body
+/// `{detail}`, the same bodies as the FastAPI dependencies.
+#[napi(object)]
+pub struct HttpDenial {
+    /// `feature_not_licensed`, `feature_not_enabled`, `limit_exceeded` or `permission_denied`.
+    #[napi(
+        ts_type = "'feature_not_licensed' | 'feature_not_enabled' | 'limit_exceeded' | 'permission_denied'"
+    )]
+    pub error: String,
+    /// 402 or 403.
+    #[napi(ts_type = "402 | 403")]
+    pub status: u32,
+    /// The body's `detail` object (its `error` member is `error`).
+    #[napi(ts_type = "Record<string, unknown> & { error: string }")]
+    pub detail: Value,
+    /// A sentence for logs (never a secret).
+    pub message: String,
+}
+
+impl From<core::web::HttpDenial> for HttpDenial {
+    fn from(d: core::web::HttpDenial) -> HttpDenial {
+        HttpDenial {
+            error: d.kind.as_str().to_owned(),
+            status: u32::from(d.status),
+            detail: d.detail,
+            message: d.message,
+        }
+    }
+}
+
+/// The 403 `permission_denied` answer for a role (`null` without a session) lacking
+/// `permission` (core `web::permission_denial`).
+#[napi]
+pub fn permission_denial(permission: String, role: Option<String>) -> HttpDenial {
+    core::web::permission_denial(&permission, role.as_deref()).into()
+}
+
 /// The argument of the top-level [`upgrade_gate`].
 #[napi(object, object_to_js = false)]
 // Declares the argument's type for index.d.ts; the binding reads the JS object field by field.
@@ -425,6 +473,38 @@ impl Entitlements {
             .map(|o| (nullable(o.required_tier), nullable(o.upgrade_href)))
             .unwrap_or((None, None));
         self.gate(&env, &feature, required.as_deref(), href.as_deref())
+    }
+
+    /// The HTTP answer when `feature` is denied (402 `feature_not_licensed` or 403
+    /// `feature_not_enabled`, core `web::feature_denial`), or `null` when it is allowed.
+    #[napi(ts_args_type = "feature: string, options?: DenialOptions | undefined | null")]
+    pub fn feature_denial(
+        &self,
+        env: Env,
+        feature: String,
+        options: Option<Object<'_>>,
+    ) -> napi::Result<Option<HttpDenial>> {
+        let options: Option<DenialOptions> = strict_options(
+            &env,
+            options,
+            "featureDenial options",
+            &["requiredTier", "upgradeUrl"],
+        )?;
+        let (required, url) = options
+            .map(|o| (nullable(o.required_tier), nullable(o.upgrade_url)))
+            .unwrap_or((None, None));
+        let required = required.map(|t| parse_tier(&env, &t)).transpose()?;
+        Ok(
+            core::web::feature_denial(&self.inner, &feature, required, url.as_deref())
+                .map(HttpDenial::from),
+        )
+    }
+
+    /// The HTTP answer when `current` crosses `limit` (402 `limit_exceeded`, core
+    /// `web::limit_denial`), or `null` when it is within.
+    #[napi]
+    pub fn limit_denial(&self, limit: String, current: f64) -> Option<HttpDenial> {
+        core::web::limit_denial(&self.inner.check_limit(&limit, current)).map(HttpDenial::from)
     }
 
     /// The JSON dev-health-web reads (SPEC §3), snake_case keys: `{org_id, tier, licensed_users,

@@ -13,6 +13,7 @@ mod entitlements;
 mod errors;
 mod fast;
 mod keys;
+mod openfeature;
 mod session;
 mod stripe;
 #[cfg(feature = "issue")]

@@ -14,6 +14,27 @@ use crate::convert::{from_py, json_text, limit_to_py, now_or_clock, number_to_py
 use crate::errors::IntoPyResult;
 use crate::license::License;
 
+/// A denial (core `web::HttpDenial`) as the dict `{"error", "status", "detail", "message"}`.
+fn denial_to_py(py: Python<'_>, d: core::web::HttpDenial) -> PyResult<Bound<'_, PyAny>> {
+    to_py(
+        py,
+        &json!({"error": d.kind.as_str(), "status": d.status, "detail": d.detail, "message": d.message}),
+    )
+}
+
+/// The 403 `permission_denied` answer for `role` (`None` without a session) lacking
+/// `permission` (core `web::permission_denial`), as a dict `{"error", "status", "detail",
+/// "message"}`.
+#[pyfunction]
+#[pyo3(signature = (permission, role = None))]
+pub fn permission_denial<'py>(
+    py: Python<'py>,
+    permission: &str,
+    role: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    denial_to_py(py, core::web::permission_denial(permission, role))
+}
+
 /// A catalog of tiers, features, limits and roles.
 #[pyclass(frozen, module = "dev_health_entitlements")]
 #[derive(Clone)]
@@ -304,6 +325,35 @@ impl Entitlements {
             required_tier: gate.required_tier.map(core::Tier::as_str),
             upgrade_href: gate.upgrade_href,
         })
+    }
+
+    /// The HTTP answer when `feature` is denied (core `web::feature_denial`): a dict
+    /// `{"error", "status", "detail", "message"}` (402 `feature_not_licensed` or 403
+    /// `feature_not_enabled`), or `None` when it is allowed.
+    #[pyo3(signature = (feature, required_tier = None, upgrade_url = None))]
+    fn feature_denial<'py>(
+        &self,
+        py: Python<'py>,
+        feature: &str,
+        required_tier: Option<&str>,
+        upgrade_url: Option<&str>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        core::web::feature_denial(&self.inner, feature, tier_of(required_tier)?, upgrade_url)
+            .map(|d| denial_to_py(py, d))
+            .transpose()
+    }
+
+    /// The HTTP answer when `current` crosses `limit` (core `web::limit_denial`, 402
+    /// `limit_exceeded`), or `None` when it is within.
+    fn limit_denial<'py>(
+        &self,
+        py: Python<'py>,
+        limit: &str,
+        current: f64,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        core::web::limit_denial(&self.inner.check_limit(limit, current))
+            .map(|d| denial_to_py(py, d))
+            .transpose()
     }
 
     /// The JSON dev-health-web reads (SPEC §3), as a `dict`.

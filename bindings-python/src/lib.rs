@@ -12,6 +12,7 @@ mod entitlements;
 mod errors;
 mod issue;
 mod license;
+mod openfeature;
 mod session;
 mod stripe;
 
@@ -23,11 +24,15 @@ mod _native {
     #[pymodule_export]
     use crate::compat::{catalog_grace_days, license_status, v1_payload_fields};
     #[pymodule_export]
-    use crate::entitlements::{Catalog, Decision, Entitlements, LimitDecision, UpgradeGate};
+    use crate::entitlements::{
+        permission_denial, Catalog, Decision, Entitlements, LimitDecision, UpgradeGate,
+    };
     #[pymodule_export]
     use crate::issue::{new_license_id, SigningKey};
     #[pymodule_export]
     use crate::license::{license_token_from_env, Keyring, License, RevocationList, Verifier};
+    #[pymodule_export]
+    use crate::openfeature::FlagEvaluator;
     #[pymodule_export]
     use crate::session::{Session, SessionVerifier};
     #[pymodule_export]

@@ -47,6 +47,7 @@ pub struct Feature {
 }
 
 /// Whether a limit is a ceiling or a floor.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitDirection {
@@ -54,6 +55,16 @@ pub enum LimitDirection {
     Max,
     /// A floor such as a sync interval: within when `requested >= minimum`.
     Min,
+}
+
+impl LimitDirection {
+    /// `"max"` or `"min"`, as the catalog JSON and every binding write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LimitDirection::Max => "max",
+            LimitDirection::Min => "min",
+        }
+    }
 }
 
 /// A limit of the catalog with its value per tier.
@@ -566,6 +577,15 @@ impl Catalog {
             .clone()
     }
 
+    /// The default grace days per tier (SPEC §2: community 0, team 14, enterprise 30), read from
+    /// the default catalog: the one place this policy is written. A verifier, the Stripe engine
+    /// and an issuer given no catalog all take it from here.
+    pub fn default_grace_days() -> PerTier<u32> {
+        // The embedded catalog always parses (its tests say so); no grace is the cautious answer
+        // should it ever not.
+        Catalog::default_catalog().map_or(PerTier([0; 3]), |catalog| catalog.grace_days())
+    }
+
     /// The `dev-health-ops` catalog: that backend's 32 features and seven limits. Parsed once.
     pub fn dev_health_ops() -> Result<Arc<Catalog>> {
         static CELL: OnceLock<Result<Arc<Catalog>>> = OnceLock::new();
@@ -579,7 +599,9 @@ impl Catalog {
     pub fn dev_health_ops_exclusive() -> Result<Arc<Catalog>> {
         static CELL: OnceLock<Result<Arc<Catalog>>> = OnceLock::new();
         CELL.get_or_init(|| {
-            let mut catalog = Catalog::dev_health_ops()?.as_ref().clone();
+            // Parsed again rather than cloned: a `Catalog` clone would add its code to the
+            // size-budgeted web module.
+            let mut catalog = Catalog::from_json(DEV_HEALTH_OPS_JSON)?;
             catalog.name = DEV_HEALTH_OPS_EXCLUSIVE.to_owned();
             catalog.license_features = LicenseFeatures::Exclusive;
             Ok(Arc::new(catalog))

@@ -14,6 +14,7 @@ use crate::token::TokenFormat;
 pub type LimitValue = Option<f64>;
 
 /// How a license was sold; decides whether it covers one org or the whole instance (SPEC §3).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseType {
@@ -219,6 +220,17 @@ impl LicenseClaims {
             license_type,
             extra: map,
         })
+    }
+
+    /// The last second of this license's grace under `catalog`'s default grace days: the
+    /// [`License::grace_ends_at`](crate::License::grace_ends_at) a verifier with that catalog will
+    /// report, for hosts that record it before any verifier sees the token (the server's rows).
+    pub fn grace_ends_at(&self, catalog: &crate::Catalog) -> i64 {
+        use crate::verify::{grace_days_for, grace_end};
+        grace_end(
+            self.exp,
+            grace_days_for(self.tier, self.grace_days, catalog.grace_days()),
+        )
     }
 
     /// The claims as a v2-shaped JSON object (`jti` for the license id, catalog limit names,

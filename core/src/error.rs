@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// The first thirteen are the license-verification codes of SPEC §1.4; the rest name failures of
 /// the other inputs the engine accepts (keys, catalogs, session tokens, Stripe webhooks).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

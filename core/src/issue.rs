@@ -11,11 +11,13 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
-use crate::claims::LicenseClaims;
+use crate::claims::{catalog_limit_name, LicenseClaims, LicenseType, LimitValue};
 use crate::error::{Error, Result};
 use crate::keys::{decode_base64_any, PublicKey};
 use crate::tier::Tier;
 use crate::token::eddsa::EdDSA;
+use crate::token::TokenFormat;
+use crate::verify::DEFAULT_ISSUER;
 
 /// An Ed25519 signing key. Its `Debug` never shows the secret.
 #[derive(Clone)]
@@ -104,6 +106,211 @@ pub fn new_license_id() -> String {
     OsRng.fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("lic_{hex}")
+}
+
+/// The claims of a license to sign, built from what an issuer decides; the one place where an
+/// issuer's defaults live (issuer `fullchaos.studio`, a fresh license id, `self_hosted`, the
+/// catalog's grace days), used by the CLI's `issue`, the server's admin route and its Stripe path.
+///
+/// [`ClaimsBuilder::build`] reads the result through the same schema a verifier applies, so a
+/// license no verifier would accept (a bad feature or limit, a limit named twice) is refused
+/// before it is signed, with the verifier's message.
+///
+/// ```
+/// use dev_health_entitlements::issue::{saas_license, self_hosted_license};
+/// use dev_health_entitlements::{LicenseType, Tier};
+///
+/// // A self-hosted customer's license: covers every org, the tier's grace after `exp`.
+/// let claims = self_hosted_license("acme", Tier::Enterprise, 1_700_000_000, 1_731_536_000)
+///     .org_name(Some("Acme".into()))
+///     .feature("audit_log", true)
+///     .limit("users", Some(50.0))
+///     .build()?;
+/// assert_eq!(claims.license_type, LicenseType::SelfHosted);
+/// assert_eq!(claims.limits.get("max_users"), Some(&Some(50.0)));
+/// assert_eq!(claims.grace_days, None); // the catalog's 30 days apply
+///
+/// // A SaaS org's license: only that org, and its grace is already inside `exp`.
+/// let saas = saas_license("org_1", Tier::Team, 1_700_000_000, 1_702_592_000).build()?;
+/// assert_eq!((saas.license_type, saas.grace_days), (LicenseType::Saas, Some(0)));
+/// # Ok::<(), dev_health_entitlements::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClaimsBuilder {
+    claims: LicenseClaims,
+    features_json: Option<Map<String, Value>>,
+    limits_json: Option<Map<String, Value>>,
+}
+
+/// A self-hosted license for `org_id` (`sub`): it covers every org of the instance it is
+/// installed on, with the catalog's grace days for its tier after `exp`.
+pub fn self_hosted_license(
+    org_id: impl Into<String>,
+    tier: Tier,
+    issued_at: i64,
+    expires_at: i64,
+) -> ClaimsBuilder {
+    ClaimsBuilder::new(org_id, tier, issued_at, expires_at)
+}
+
+/// A SaaS org's license, signed from its billing state (SPEC §5): it applies only to `org_id`,
+/// and carries `grace_days: 0` because billing puts the grace inside `expires_at` already (the
+/// period end plus the tier's grace, decided by the Stripe engine; SPEC §7.10).
+pub fn saas_license(
+    org_id: impl Into<String>,
+    tier: Tier,
+    issued_at: i64,
+    expires_at: i64,
+) -> ClaimsBuilder {
+    ClaimsBuilder::new(org_id, tier, issued_at, expires_at)
+        .license_type(LicenseType::Saas)
+        .grace_days(Some(0))
+}
+
+impl ClaimsBuilder {
+    /// A `self_hosted` license for `org_id` of `tier`, valid from `issued_at` to `expires_at`
+    /// (Unix seconds), with issuer `fullchaos.studio` and a fresh license id.
+    pub fn new(org_id: impl Into<String>, tier: Tier, issued_at: i64, expires_at: i64) -> Self {
+        ClaimsBuilder::from_claims(LicenseClaims {
+            iss: DEFAULT_ISSUER.to_owned(),
+            sub: org_id.into(),
+            aud: Vec::new(),
+            iat: issued_at,
+            nbf: None,
+            exp: expires_at,
+            license_id: new_license_id(),
+            tier,
+            features: Default::default(),
+            limits: Default::default(),
+            grace_days: None,
+            org_name: None,
+            contact_email: None,
+            license_type: LicenseType::default(),
+            extra: Map::new(),
+        })
+    }
+
+    /// Starts from a license's claims (to re-sign it: every claim kept unless replaced).
+    pub fn from_claims(claims: LicenseClaims) -> Self {
+        ClaimsBuilder {
+            claims,
+            features_json: None,
+            limits_json: None,
+        }
+    }
+
+    /// The issuer (`iss`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.claims.iss = issuer.into();
+        self
+    }
+
+    /// The org the license is for (`sub`).
+    pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
+        self.claims.sub = org_id.into();
+        self
+    }
+
+    /// The tier.
+    pub fn tier(mut self, tier: Tier) -> Self {
+        self.claims.tier = tier;
+        self
+    }
+
+    /// When it was issued and when it expires (Unix seconds); clears `nbf`.
+    pub fn validity(mut self, issued_at: i64, expires_at: i64) -> Self {
+        self.claims.iat = issued_at;
+        self.claims.exp = expires_at;
+        self.claims.nbf = None;
+        self
+    }
+
+    /// The license id (`jti`; v1 `license_id`), instead of a fresh one.
+    pub fn license_id(mut self, id: impl Into<String>) -> Self {
+        self.claims.license_id = id.into();
+        self
+    }
+
+    /// How the license is sold (decides whether it covers one org or the instance).
+    pub fn license_type(mut self, license_type: LicenseType) -> Self {
+        self.claims.license_type = license_type;
+        self
+    }
+
+    /// Adds a deployment id the license is for (`aud`).
+    pub fn audience(mut self, deployment_id: impl Into<String>) -> Self {
+        self.claims.aud.push(deployment_id.into());
+        self
+    }
+
+    /// An explicit grant (`true`) or removal (`false`) on top of the tier.
+    pub fn feature(mut self, key: impl Into<String>, enabled: bool) -> Self {
+        self.claims.features.insert(key.into(), enabled);
+        self
+    }
+
+    /// A limit, by its token name (`users`, `repos`, `api_rate`, `backfill_days`) or catalog
+    /// name; `None` is unlimited.
+    pub fn limit(mut self, name: &str, value: LimitValue) -> Self {
+        self.claims
+            .limits
+            .insert(catalog_limit_name(name).to_owned(), value);
+        self
+    }
+
+    /// Features as a JSON object (`{key: bool}`), read by [`ClaimsBuilder::build`] with the
+    /// verifier's schema (an HTTP request's body, say).
+    pub fn features_json(mut self, features: Map<String, Value>) -> Self {
+        self.features_json = Some(features);
+        self
+    }
+
+    /// Limits as a JSON object (`{name: number | -1 | null}`), read by [`ClaimsBuilder::build`]
+    /// with the verifier's schema.
+    pub fn limits_json(mut self, limits: Map<String, Value>) -> Self {
+        self.limits_json = Some(limits);
+        self
+    }
+
+    /// Grace days after `exp`; `None` leaves the catalog's default for the tier.
+    pub fn grace_days(mut self, days: Option<u32>) -> Self {
+        self.claims.grace_days = days;
+        self
+    }
+
+    /// The org's display name.
+    pub fn org_name(mut self, name: Option<String>) -> Self {
+        self.claims.org_name = name;
+        self
+    }
+
+    /// A contact email.
+    pub fn contact_email(mut self, email: Option<String>) -> Self {
+        self.claims.contact_email = email;
+        self
+    }
+
+    /// The claims, read back through the verifier's schema (SPEC §1.1): what a verifier of the
+    /// signed token will see. Fails with `invalid_claims` naming the claim otherwise.
+    pub fn build(self) -> Result<LicenseClaims> {
+        let mut object = match self.claims.to_json() {
+            Value::Object(object) => object,
+            _ => return Err(Error::input("license claims are a JSON object")),
+        };
+        for (name, extra) in [
+            ("features", self.features_json),
+            ("limits", self.limits_json),
+        ] {
+            let Some(extra) = extra else { continue };
+            match object.get_mut(name) {
+                Some(Value::Object(members)) => members.extend(extra),
+                _ => {
+                    object.insert(name.to_owned(), Value::Object(extra));
+                }
+            }
+        }
+        LicenseClaims::from_json(object, TokenFormat::V2)
+    }
 }
 
 fn sign_jws(claims: Value, key: &SigningKey, kid: &str) -> Result<String> {
@@ -268,4 +475,91 @@ pub fn sign_revocation_list<S: AsRef<str>>(
         key,
         kid,
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::ErrorCode;
+
+    const NOW: i64 = 1_700_000_000;
+    const YEAR: i64 = 365 * 86_400;
+
+    #[test]
+    fn a_saas_license_covers_its_org_only_and_carries_no_grace_of_its_own() {
+        let claims = saas_license("org_1", Tier::Team, NOW, NOW + YEAR)
+            .build()
+            .unwrap();
+        assert_eq!(claims.license_type, LicenseType::Saas);
+        assert_eq!(claims.grace_days, Some(0));
+        assert_eq!(
+            claims.grace_ends_at(&Catalog::default_catalog().unwrap()),
+            NOW + YEAR
+        );
+    }
+
+    #[test]
+    fn a_self_hosted_license_takes_the_catalogs_grace_for_its_tier() {
+        let claims = self_hosted_license("acme", Tier::Team, NOW, NOW + YEAR)
+            .build()
+            .unwrap();
+        assert_eq!(claims.license_type, LicenseType::SelfHosted);
+        assert_eq!(claims.iss, DEFAULT_ISSUER);
+        assert!(claims.license_id.starts_with("lic_"));
+        let catalog = Catalog::default_catalog().unwrap();
+        assert_eq!(claims.grace_ends_at(&catalog), NOW + YEAR + 14 * 86_400);
+    }
+
+    #[test]
+    fn token_limit_names_become_catalog_names() {
+        let claims = self_hosted_license("acme", Tier::Team, NOW, NOW + YEAR)
+            .limit("users", Some(10.0))
+            .limit("repos", None)
+            .build()
+            .unwrap();
+        assert_eq!(claims.limits.get("max_users"), Some(&Some(10.0)));
+        assert_eq!(claims.limits.get("max_repos"), Some(&None));
+    }
+
+    #[test]
+    fn claims_a_verifier_would_refuse_are_refused_before_signing() {
+        let mut limits = Map::new();
+        limits.insert("users".into(), 5.into());
+        limits.insert("max_users".into(), 6.into());
+        let err = self_hosted_license("acme", Tier::Team, NOW, NOW + YEAR)
+            .limits_json(limits)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidClaims);
+
+        let mut features = Map::new();
+        features.insert("sso_saml".into(), "yes".into());
+        let err = self_hosted_license("acme", Tier::Team, NOW, NOW + YEAR)
+            .features_json(features)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidClaims);
+        assert!(err.message().contains("sso_saml"), "{}", err.message());
+    }
+
+    #[test]
+    fn re_signing_keeps_every_claim_not_replaced() {
+        let old = self_hosted_license("acme", Tier::Enterprise, NOW, NOW + YEAR)
+            .org_name(Some("Acme".into()))
+            .feature("audit_log", false)
+            .grace_days(Some(3))
+            .build()
+            .unwrap();
+        let new = ClaimsBuilder::from_claims(old.clone())
+            .validity(NOW + 10, NOW + 2 * YEAR)
+            .build()
+            .unwrap();
+        assert_eq!(new.license_id, old.license_id);
+        assert_eq!(new.org_name.as_deref(), Some("Acme"));
+        assert_eq!(new.features.get("audit_log"), Some(&false));
+        assert_eq!(new.grace_days, Some(3));
+        assert_eq!((new.iat, new.exp), (NOW + 10, NOW + 2 * YEAR));
+    }
 }

@@ -31,16 +31,19 @@ pub mod catalog;
 pub mod claims;
 pub mod error;
 mod index;
+pub mod interface;
 #[cfg(feature = "issue")]
 pub mod issue;
 pub mod json;
 pub mod keys;
+pub mod openfeature;
 pub mod resolve;
 pub mod session;
 pub mod stripe;
 pub mod tier;
 pub mod token;
 pub mod verify;
+pub mod web;
 
 pub use catalog::{Catalog, Feature, LicenseFeatures, LimitDef, LimitDirection, Role, TierInfo};
 pub use claims::{LicenseClaims, LicenseType, LimitValue};

@@ -35,6 +35,7 @@ impl Override {
 }
 
 /// Why a feature is allowed or denied: the rule of SPEC §3 that decided it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -121,6 +122,7 @@ impl Reason {
 }
 
 /// The two kinds of denial the bindings present differently.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Denial {
@@ -161,6 +163,7 @@ pub struct Decision<'a> {
 }
 
 /// Why a limit check came out as it did.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitReason {
@@ -170,6 +173,17 @@ pub enum LimitReason {
     LimitExceeded,
     /// The catalog has no such limit; denied.
     LimitNotRegistered,
+}
+
+impl LimitReason {
+    /// The reason's snake_case string, as every binding shows it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LimitReason::WithinLimit => "within_limit",
+            LimitReason::LimitExceeded => "limit_exceeded",
+            LimitReason::LimitNotRegistered => "limit_not_registered",
+        }
+    }
 }
 
 /// A limit decision (SPEC §3). For a `min` limit, `maximum` holds the floor.
@@ -192,6 +206,7 @@ pub struct LimitDecision<'a> {
 }
 
 /// What an UpgradeGate shows (SPEC §4).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GateState {
@@ -201,6 +216,18 @@ pub enum GateState {
     Upgrade,
     /// "Feature unavailable", without an upgrade link.
     Unavailable,
+}
+
+impl GateState {
+    /// The state's snake_case string (`allowed`, `upgrade`, `unavailable`), as every binding
+    /// shows it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GateState::Allowed => "allowed",
+            GateState::Upgrade => "upgrade",
+            GateState::Unavailable => "unavailable",
+        }
+    }
 }
 
 /// The UpgradeGate decision for one feature.
@@ -783,6 +810,12 @@ impl Entitlements {
             .and_then(|i| self.limits.get(i).copied())
     }
 
+    /// Whether the bound of `limit` in force comes from the license (its `limits`) rather than
+    /// the catalog's value for the tier.
+    pub fn limit_is_licensed(&self, limit: &str) -> bool {
+        self.limits_override.iter().any(|(name, _)| name == limit)
+    }
+
     /// Checks `current` against a limit: `current <= maximum` for a ceiling, `current >= minimum`
     /// for a floor; unlimited always passes; an unknown limit is denied. A lookup.
     pub fn check_limit<'a>(&self, limit: &'a str, current: f64) -> LimitDecision<'a> {
@@ -1089,17 +1122,24 @@ fn unregistered_from_json(
         let reason = reason.as_str().and_then(Reason::parse).ok_or_else(|| {
             Error::input(format!("entitlements JSON: unknown reason for {key:?}"))
         })?;
-        if reason != Reason::FeatureNotRegistered {
-            unregistered.push((
+        if reason == Reason::FeatureNotRegistered {
+            continue;
+        }
+        // Kept in key order by inserting in place (no sort: the web module is size-budgeted).
+        let at = unregistered
+            .binary_search_by(|(k, _): &(String, FeatureState)| k.as_str().cmp(key))
+            .unwrap_or_else(|at| at);
+        unregistered.insert(
+            at,
+            (
                 key.clone(),
                 FeatureState {
                     reason,
                     expires_at: None,
                 },
-            ));
-        }
+            ),
+        );
     }
-    unregistered.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(unregistered)
 }
 

@@ -46,6 +46,7 @@ pub fn status_of(exp: i64, grace_days: u32, now: i64) -> LicenseStatus {
 pub const MAX_REVOCATION_LIST_BYTES: usize = 4 * 1024 * 1024;
 
 /// Where a verified license stands at a moment in time (SPEC §1.4).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseStatus {
@@ -306,7 +307,7 @@ impl Verifier {
             leeway: DEFAULT_LEEWAY_SECS,
             accept_v1: true,
             deployment_id: None,
-            grace_days: PerTier([0, 14, 30]),
+            grace_days: Catalog::default_grace_days(),
             revocations: None,
             high_water_mark: None,
         }

@@ -10,6 +10,7 @@ __all__ = [
     "UNLIMITED",
     "Decision",
     "Entitlements",
+    "FlagEvaluator",
     "Keyring",
     "License",
     "LimitDecision",
@@ -26,6 +27,7 @@ __all__ = [
     "v1_payload_fields",
     "license_token_from_env",
     "new_license_id",
+    "permission_denial",
     "stripe_signature_header",
     "verify_stripe_signature",
 ]
@@ -131,6 +133,7 @@ class License:
     def to_dict(self) -> Dict[str, Any]: ...
 
 def license_token_from_env() -> Optional[str]: ...
+def permission_denial(permission: str, role: Optional[str] = None) -> Dict[str, Any]: ...
 
 @final
 class Catalog:
@@ -193,7 +196,27 @@ class Entitlements:
     def upgrade_gate(
         self, feature: str, required_tier: Optional[str] = None, upgrade_href: Optional[str] = None
     ) -> UpgradeGate: ...
+    def feature_denial(
+        self, feature: str, required_tier: Optional[str] = None, upgrade_url: Optional[str] = None
+    ) -> Optional[Dict[str, Any]]: ...
+    def limit_denial(self, limit: str, current: float) -> Optional[Dict[str, Any]]: ...
     def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class FlagEvaluator:
+    def __new__(
+        cls,
+        catalog: Optional[Catalog] = None,
+        license: Optional[License] = None,
+        kill_switches: Optional[Dict[str, bool]] = None,
+    ) -> FlagEvaluator: ...
+    def evaluate(
+        self,
+        key: str,
+        flag_type: str,
+        context: Optional[Mapping[str, Any]] = None,
+        now: Optional[int] = None,
+    ) -> Tuple[Union[bool, float, str, None], str, Optional[str], Optional[str], Optional[str]]: ...
 
 @final
 class Decision:

@@ -53,6 +53,7 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    Type,
     TypeVar,
     Union,
     cast,
@@ -83,6 +84,7 @@ from ._native import (
     SessionVerifier,
     Verifier,
     license_token_from_env,
+    permission_denial,
     verify_stripe_signature,
 )
 
@@ -431,55 +433,38 @@ def use_entitlements(
         _current.reset(token)
 
 
-# Denials: the engine's classification (Decision.denial) picks the status and body.
+# Denials: the engine (core `web`) picks the status, the body and the message.
 
-_NOT_ENABLED_MESSAGES = {
-    "global_disabled": "The feature {feature!r} is turned off for every organization.",
-    "org_override_disabled": "The feature {feature!r} is turned off for this organization.",
-    "feature_not_registered": "There is no feature named {feature!r}.",
+_DENIALS: Dict[str, Type[EntitlementDenied]] = {
+    "feature_not_licensed": FeatureNotLicensed,
+    "feature_not_enabled": FeatureNotEnabled,
+    "limit_exceeded": LimitExceeded,
+    "permission_denied": PermissionDenied,
 }
+
+
+def _denial(answer: Dict[str, Any]) -> EntitlementDenied:
+    return _DENIALS[answer["error"]](answer["detail"], answer["status"], answer["message"])
 
 
 def _feature_denial(
     context: RequestEntitlements, decision: Decision, required_tier: Optional[str]
 ) -> EntitlementDenied:
-    feature = decision.feature
-    if decision.denial == "not_licensed":
-        gate = context.entitlements.upgrade_gate(feature, required_tier)
-        detail: Dict[str, Any] = {
-            "error": "feature_not_licensed",
-            "feature": feature,
-            "required_tier": gate.required_tier,
-            "current_tier": decision.current_tier,
-            "upgrade_url": context.upgrade_url,
-        }
-        message = (
-            f"The feature {feature!r} is not included in the {decision.current_tier} tier."
-            if gate.required_tier is not None and gate.state == "upgrade"
-            else f"The feature {feature!r} must be purchased separately."
-        )
-        return FeatureNotLicensed(detail, 402, message)
-    template = _NOT_ENABLED_MESSAGES.get(decision.reason, "The feature {feature!r} is turned off.")
-    message = template.format(feature=feature)
-    detail = {"error": "feature_not_enabled", "feature": feature, "message": message}
-    return FeatureNotEnabled(detail, 403, message)
+    answer = context.entitlements.feature_denial(
+        decision.feature, required_tier, context.upgrade_url
+    )
+    assert answer is not None, "called for a denied feature"
+    return _denial(answer)
 
 
-def _limit_denial(decision: LimitDecision) -> LimitExceeded:
-    detail = {
-        "error": "limit_exceeded",
-        "limit": decision.limit,
-        "current": decision.current,
-        "maximum": decision.maximum,
-        "current_tier": decision.current_tier,
-    }
-    message = f"{decision.limit} is {decision.current}, beyond {decision.maximum}."
-    return LimitExceeded(detail, 402, message)
+def _limit_denial(context: RequestEntitlements, decision: LimitDecision) -> EntitlementDenied:
+    answer = context.entitlements.limit_denial(decision.limit, decision.current)
+    assert answer is not None, "called for a crossed limit"
+    return _denial(answer)
 
 
-def _permission_denial(permission: str, role: Optional[str]) -> PermissionDenied:
-    detail = {"error": "permission_denied", "permission": permission, "role": role}
-    return PermissionDenied(detail, 403, f"The role {role!r} lacks the permission {permission!r}.")
+def _permission_denial(permission: str, role: Optional[str]) -> EntitlementDenied:
+    return _denial(permission_denial(permission, role))
 
 
 def _raise(denial: EntitlementDenied, raise_http: bool) -> None:
@@ -678,7 +663,7 @@ class _LimitRequirement(_Requirement):
         """The engine's decision for ``current``; raises the denial when it is beyond."""
         decision = context.entitlements.check_limit(self.limit, current)
         if not decision.allowed:
-            _raise(_limit_denial(decision), self.raise_http)
+            _raise(_limit_denial(context, decision), self.raise_http)
         return decision
 
     def check_sync(self) -> LimitDecision:

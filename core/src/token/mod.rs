@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Which format a token was written in.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenFormat {

@@ -1,5 +1,8 @@
-import { instanceEntitlements, planName } from '../lib/entitlements'
-import UpgradeGate from './upgrade-gate'
+import { EntitlementsProvider, UpgradeGate } from '@dev-health/entitlements-react'
+
+import { catalog, exampleEntitlements, planName } from '../lib/entitlements'
+import ExportAuditLog from './export-audit-log'
+import PlanSummary from './plan-summary'
 
 // The license and the clock are read on every request, not at build time.
 export const dynamic = 'force-dynamic'
@@ -11,7 +14,7 @@ function CapacityForecast() {
     ['95 %', 'week 7'],
   ]
   return (
-    <>
+    <section className="card" data-testid="capacity_forecast">
       <h2>Capacity forecast</h2>
       <p className="forecast-summary">10,000 Monte Carlo runs over the last 12 weeks of throughput.</p>
       <table>
@@ -24,13 +27,13 @@ function CapacityForecast() {
           ))}
         </tbody>
       </table>
-    </>
+    </section>
   )
 }
 
 function AuditLog() {
   return (
-    <>
+    <section className="card" data-testid="audit_log">
       <h2>Audit log</h2>
       <table className="audit-log">
         <tbody>
@@ -44,12 +47,12 @@ function AuditLog() {
           </tr>
         </tbody>
       </table>
-    </>
+    </section>
   )
 }
 
 export default function Home() {
-  const { license, problem, entitlements } = instanceEntitlements()
+  const { license, problem, entitlements } = exampleEntitlements()
   return (
     <main>
       <header>
@@ -68,12 +71,17 @@ export default function Home() {
           </p>
         )}
       </header>
-      <UpgradeGate feature="capacity_forecast" entitlements={entitlements}>
+      <UpgradeGate feature="capacity_forecast" entitlements={entitlements} catalog={catalog}>
         <CapacityForecast />
       </UpgradeGate>
-      <UpgradeGate feature="audit_log" entitlements={entitlements}>
+      <UpgradeGate feature="audit_log" entitlements={entitlements} catalog={catalog}>
         <AuditLog />
       </UpgradeGate>
+      {/* Client components get the JSON of the decisions, never the license or the rules. */}
+      <EntitlementsProvider entitlements={entitlements.toJSON()}>
+        <PlanSummary />
+        <ExportAuditLog />
+      </EntitlementsProvider>
     </main>
   )
 }

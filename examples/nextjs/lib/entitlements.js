@@ -1,23 +1,14 @@
-// Server-only: the instance license from the environment, verified by @dev-health/entitlements.
-//   DEV_HEALTH_LICENSE               the license token (or LICENSE_KEY, or DEV_HEALTH_LICENSE_FILE)
-//   DEV_HEALTH_LICENSE_PUBLIC_KEYS   trusted keys: a JWKS document or kid=base64,kid=base64
-//   DEV_HEALTH_KILL_SWITCHES         optional admin switches: feature=off,feature=on
-import {
-  Catalog,
-  Entitlements,
-  LicenseError,
-  Verifier,
-  licenseTokenFromEnv,
-} from '@dev-health/entitlements'
+// Server-only: the instance license from the environment, resolved by
+// @dev-health/entitlements-react (DEV_HEALTH_LICENSE, DEV_HEALTH_LICENSE_PUBLIC_KEYS), plus this
+// example's own admin switches:
+//   DEV_HEALTH_KILL_SWITCHES   feature=off,feature=on
+import { Catalog } from '@dev-health/entitlements'
+import { instanceEntitlements } from '@dev-health/entitlements-react'
 
 export const catalog = Catalog.default()
 
 export function planName(tier) {
   return catalog.tiers.find((t) => t.tier === tier)?.name ?? tier
-}
-
-export function featureName(key) {
-  return catalog.features.find((f) => f.key === key)?.name ?? key
 }
 
 function killSwitchesFromEnv() {
@@ -31,22 +22,8 @@ function killSwitchesFromEnv() {
 
 /**
  * The instance's entitlements (for `orgId`, when given): `{ license, problem, entitlements }`.
- * Never throws for a bad license.
+ * Never throws for a bad license (community).
  */
-export function instanceEntitlements(orgId = null) {
-  let license = null
-  let problem = null
-  try {
-    const token = licenseTokenFromEnv()
-    if (token) {
-      license = Verifier.fromEnv().verify(token)
-    } else {
-      problem = 'No license is configured (DEV_HEALTH_LICENSE): community plan.'
-    }
-  } catch (err) {
-    if (!(err instanceof LicenseError)) throw err
-    problem = `The license was rejected (${err.code}): community plan.`
-  }
-  const entitlements = Entitlements.resolve({ license, orgId, killSwitches: killSwitchesFromEnv() })
-  return { license, problem, entitlements }
+export function exampleEntitlements(orgId = null) {
+  return instanceEntitlements({ orgId, killSwitches: killSwitchesFromEnv(), catalog })
 }

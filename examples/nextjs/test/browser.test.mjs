@@ -1,6 +1,7 @@
-// The built app (`next build` first) started on loopback with licenses generated here, checked in
-// headless Chromium: the team feature's content, the enterprise feature's upgrade overlay and link,
-// "Feature unavailable" for a feature an administrator switched off, and a rejected license.
+// The built app (`npm run build` first) started on loopback with licenses generated here, checked
+// in headless Chromium: the team feature's content, the enterprise feature's upgrade prompt and
+// link, "Feature unavailable" for a feature an administrator switched off, a rejected license, the
+// client hooks, and a gated Server Action and Route Handler.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -172,33 +173,72 @@ describe('a team license', () => {
 
   test('capacity_forecast (team) shows its content', async () => {
     const page = await open(app)
-    const section = page.locator('[data-feature="capacity_forecast"]')
-    assert.equal(await section.getAttribute('data-gate'), 'allowed')
+    const section = page.getByTestId('capacity_forecast')
     assert.ok(await section.getByRole('heading', { name: 'Capacity forecast' }).isVisible())
     assert.match(await section.innerText(), /10,000 Monte Carlo runs/)
-    assert.equal(await section.locator('.gate-overlay, .gate-link').count(), 0)
+    assert.equal(await page.locator('[data-feature="capacity_forecast"][data-gate]').count(), 0)
     await page.close()
   })
 
-  test('audit_log (enterprise) shows the upgrade overlay naming Enterprise, linking to the settings', async () => {
+  test('audit_log (enterprise) shows the upgrade prompt naming Enterprise, linking to the settings', async () => {
     const page = await open(app)
     const section = page.locator('[data-feature="audit_log"]')
     assert.equal(await section.getAttribute('data-gate'), 'upgrade')
-    const overlay = section.locator('.gate-overlay')
+    const overlay = section.locator('.dh-gate-overlay')
     assert.ok(await overlay.isVisible())
-    assert.equal(await overlay.locator('.gate-plan').innerText(), 'Enterprise')
+    assert.equal(await overlay.locator('.dh-gate-plan').innerText(), 'Enterprise')
     assert.match(await overlay.innerText(), /Available on the Enterprise plan\. This organization is on the Team plan\./)
     const link = overlay.getByRole('link', { name: 'Upgrade to Enterprise' })
     assert.ok(await link.isVisible())
     assert.equal(await link.getAttribute('href'), '/org/admin/settings')
-    // The audit log itself never reaches the browser.
-    assert.equal(await page.locator('.audit-log').count(), 0)
+    // The audit log itself never reaches the browser, not even in the RSC payload.
+    assert.equal(await page.getByTestId('audit_log').count(), 0)
     assert.doesNotMatch(await page.content(), /ada@acme\.example/)
     // The link leads to the plan settings page.
     await link.click()
     await page.waitForURL(`${app.url}/org/admin/settings`)
     assert.ok(await page.getByRole('heading', { name: 'Plan and billing' }).isVisible())
     await page.close()
+  })
+
+  test('client hooks: useEntitlements, useFeature and useLimit read the decisions the server sent', async () => {
+    const page = await open(app)
+    const summary = page.getByTestId('plan-summary')
+    assert.equal(await summary.getByTestId('client-tier').innerText(), 'team')
+    assert.equal(await summary.getByTestId('client-max-users').innerText(), 'unlimited')
+    const forecast = summary.locator('[data-feature-row="capacity_forecast"]')
+    assert.equal(await forecast.getAttribute('data-enabled'), 'true')
+    assert.match(await forecast.innerText(), /on\s+enabled_by_tier/)
+    const audit = summary.locator('[data-feature-row="audit_log"]')
+    assert.equal(await audit.getAttribute('data-enabled'), 'false')
+    assert.match(await audit.innerText(), /off\s+tier_required/)
+    await page.close()
+  })
+
+  test('a gated Server Action returns the 402 feature_not_licensed answer to the client', async () => {
+    const page = await open(app)
+    const form = page.getByTestId('export')
+    assert.match(await form.innerText(), /not licensed here/)
+    await form.getByRole('button', { name: 'Export' }).click()
+    const result = form.getByTestId('export-result')
+    await result.waitFor({ timeout: 30_000 })
+    assert.equal(await result.getAttribute('data-status'), '402')
+    assert.match(await result.innerText(), /^402 feature_not_licensed: The feature 'audit_log' is not included in the team tier\.$/)
+    await page.close()
+  })
+
+  test('a gated Route Handler answers 402 with the FastAPI body', async () => {
+    const res = await fetch(`${app.url}/api/audit-log`)
+    assert.equal(res.status, 402)
+    assert.deepEqual(await res.json(), {
+      detail: {
+        error: 'feature_not_licensed',
+        feature: 'audit_log',
+        required_tier: 'enterprise',
+        current_tier: 'team',
+        upgrade_url: '/org/admin/settings',
+      },
+    })
   })
 })
 
@@ -232,13 +272,27 @@ describe('an enterprise license with capacity_forecast switched off by an admini
     const page = await open(app)
     const off = page.locator('[data-feature="capacity_forecast"]')
     assert.equal(await off.getAttribute('data-gate'), 'unavailable')
-    assert.equal((await off.locator('.gate-unavailable').innerText()).trim(), 'Feature unavailable')
+    assert.equal((await off.locator('.dh-gate-unavailable').innerText()).trim(), 'Feature unavailable')
     assert.equal(await off.getByRole('link').count(), 0)
-    assert.doesNotMatch(await off.innerText(), /Monte Carlo runs/)
-    const audit = page.locator('[data-feature="audit_log"]')
-    assert.equal(await audit.getAttribute('data-gate'), 'allowed')
-    assert.match(await audit.innerText(), /ada@acme\.example/)
+    assert.doesNotMatch(await page.content(), /Monte Carlo runs/)
+    assert.match(await page.getByTestId('audit_log').innerText(), /ada@acme\.example/)
+    const row = page.getByTestId('plan-summary').locator('[data-feature-row="capacity_forecast"]')
+    assert.match(await row.innerText(), /off\s+global_disabled/)
     await page.close()
+  })
+
+  test('the gated Server Action and Route Handler run', async () => {
+    const page = await open(app)
+    const form = page.getByTestId('export')
+    await form.getByRole('button', { name: 'Export' }).click()
+    const result = form.getByTestId('export-result')
+    await result.waitFor({ timeout: 30_000 })
+    assert.equal(await result.getAttribute('data-status'), '200')
+    assert.equal(await result.innerText(), 'Exported audit-log.csv (2 entries)')
+    await page.close()
+    const res = await fetch(`${app.url}/api/audit-log`)
+    assert.equal(res.status, 200)
+    assert.equal((await res.json()).entries[0].actor, 'ada@acme.example')
   })
 })
 
@@ -259,6 +313,7 @@ describe('a license signed by an untrusted key', () => {
     assert.equal(await forecast.getAttribute('data-gate'), 'upgrade')
     assert.ok(await forecast.getByRole('link', { name: 'Upgrade to Team' }).isVisible())
     assert.equal(await page.locator('[data-feature="audit_log"]').getAttribute('data-gate'), 'upgrade')
+    assert.equal(await page.getByTestId('client-max-users').innerText(), 'up to 3')
     await page.close()
   })
 })

@@ -7,13 +7,12 @@
 
 use std::process::ExitCode;
 
-use dev_health_entitlements::claims::catalog_limit_name;
-use dev_health_entitlements::issue::{new_license_id, sign_v1, sign_v2};
+use dev_health_entitlements::issue::{self_hosted_license, sign_v1, sign_v2, ClaimsBuilder};
 use dev_health_entitlements::token::unverified::UnverifiedToken;
 use dev_health_entitlements::{
     LicenseClaims, LicenseType, LimitValue, Tier, Verifier, DEFAULT_ISSUER,
 };
-use serde_json::{json, Map};
+use serde_json::json;
 
 use super::inputs::{signing_key, KeyArgs, KEY_ID_ENV};
 use super::verify::token_or_env;
@@ -186,47 +185,48 @@ fn claims(args: &Args) -> Result<LicenseClaims, CliError> {
     };
     let missing = |flag: &str| CliError::usage(format!("{flag} is required"));
     let mut claims = match base {
-        Some(old) => LicenseClaims { iat, exp, ..old },
-        None => LicenseClaims {
-            iss: DEFAULT_ISSUER.to_owned(),
-            sub: args.org.clone().ok_or_else(|| missing("--org"))?,
-            aud: Vec::new(),
+        Some(old) => ClaimsBuilder::from_claims(old).validity(iat, exp),
+        None => self_hosted_license(
+            args.org.clone().ok_or_else(|| missing("--org"))?,
+            args.tier.ok_or_else(|| missing("--tier"))?,
             iat,
-            nbf: None,
             exp,
-            license_id: new_license_id(),
-            tier: args.tier.ok_or_else(|| missing("--tier"))?,
-            features: Default::default(),
-            limits: Default::default(),
-            grace_days: None,
-            org_name: None,
-            contact_email: None,
-            license_type: LicenseType::default(),
-            extra: Map::new(),
-        },
+        ),
     };
-    let replace = |field: &mut String, value: &Option<String>| {
-        if let Some(v) = value {
-            v.clone_into(field);
-        }
-    };
-    replace(&mut claims.iss, &args.issuer);
-    replace(&mut claims.sub, &args.org);
-    replace(&mut claims.license_id, &args.license_id);
-    claims.tier = args.tier.unwrap_or(claims.tier);
-    claims.nbf = None;
-    claims.aud.extend(args.aud.iter().cloned());
-    claims.features.extend(args.features.iter().cloned());
-    claims.limits.extend(
-        args.limits
-            .iter()
-            .map(|(name, value)| (catalog_limit_name(name).to_owned(), *value)),
-    );
-    claims.grace_days = args.grace_days.or(claims.grace_days);
-    claims.org_name = args.org_name.clone().or(claims.org_name);
-    claims.contact_email = args.contact_email.clone().or(claims.contact_email);
-    claims.license_type = args.license_type.unwrap_or(claims.license_type);
-    Ok(claims)
+    if let Some(issuer) = &args.issuer {
+        claims = claims.issuer(issuer.clone());
+    }
+    if let Some(org) = &args.org {
+        claims = claims.org_id(org.clone());
+    }
+    if let Some(id) = &args.license_id {
+        claims = claims.license_id(id.clone());
+    }
+    if let Some(tier) = args.tier {
+        claims = claims.tier(tier);
+    }
+    if let Some(license_type) = args.license_type {
+        claims = claims.license_type(license_type);
+    }
+    if let Some(days) = args.grace_days {
+        claims = claims.grace_days(Some(days));
+    }
+    if let Some(name) = &args.org_name {
+        claims = claims.org_name(Some(name.clone()));
+    }
+    if let Some(email) = &args.contact_email {
+        claims = claims.contact_email(Some(email.clone()));
+    }
+    for deployment_id in &args.aud {
+        claims = claims.audience(deployment_id.clone());
+    }
+    for (key, enabled) in &args.features {
+        claims = claims.feature(key.clone(), *enabled);
+    }
+    for (name, value) in &args.limits {
+        claims = claims.limit(name, *value);
+    }
+    Ok(claims.build()?)
 }
 
 fn parse_license_type(text: &str) -> Result<LicenseType, String> {

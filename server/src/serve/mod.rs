@@ -6,6 +6,7 @@
 
 pub mod app;
 mod auth;
+mod billing;
 mod config;
 mod db;
 mod error;
@@ -15,6 +16,7 @@ mod revocations;
 mod routes;
 mod state;
 mod stripe;
+mod stripe_api;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -176,6 +178,18 @@ fn announce(config: &Config) {
     );
     if config.billing.price_tiers.is_empty() {
         tracing::warn!("STRIPE_PRICE_TIERS is not set: no Stripe price grants a paid tier");
+    }
+    match (&config.stripe_api, &config.public_app_url) {
+        (None, _) => tracing::warn!(
+            "STRIPE_SECRET_KEY is not set: the billing endpoints (checkout, portal) answer 503"
+        ),
+        (Some(api), None) => tracing::warn!(
+            api_base = %api.api_base,
+            "PUBLIC_APP_URL is not set: checkout and portal requests must name their return URLs"
+        ),
+        (Some(api), Some(app)) => {
+            tracing::info!(api_base = %api.api_base, public_app_url = %app, "Stripe API configured")
+        }
     }
     if config.admin_token.is_none() {
         tracing::warn!("ADMIN_TOKEN is not set: the admin endpoints refuse every request");

@@ -12,18 +12,17 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use dev_health_entitlements::issue::new_license_id;
+use dev_health_entitlements::issue::{new_license_id, self_hosted_license};
 use dev_health_entitlements::resolve::rfc3339;
 use dev_health_entitlements::stripe::ManagedBy;
-use dev_health_entitlements::{
-    Entitlements, LicenseClaims, LicenseType, ResolveInput, Tier, TokenFormat,
-};
+use dev_health_entitlements::{Entitlements, LicenseType, ResolveInput, Tier};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracing::Instrument;
 
 use super::auth::{require_admin, require_org, Actor};
+use super::billing;
 use super::db::{self, LicenseRow, Org, OverrideRow};
 use super::error::{ApiError, ApiResult};
 use super::org_tier::{self, LicensesFollowed};
@@ -55,6 +54,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/licensing/entitlements/{org_id}", get(entitlements))
         .route("/api/v1/licensing/license/{org_id}", get(org_license))
+        .route("/api/v1/billing/checkout", post(billing::checkout))
+        .route("/api/v1/billing/portal", post(billing::portal))
         .route("/api/v1/admin/licenses", post(issue_license))
         .route("/api/v1/admin/licenses/{id}/revoke", post(revoke_license))
         .route("/api/v1/admin/orgs", post(create_org))
@@ -209,7 +210,7 @@ where
 }
 
 /// Reads a JSON body, answering 422 `{"detail": ...}` when it is not valid.
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+pub(super) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     match payload {
         Ok(Json(v)) => Ok(v),
         Err(rejection) => {
@@ -393,40 +394,24 @@ async fn issue_license(
             )
         })?,
     };
-    let id = new_license_id();
     let expires_at = now.saturating_add(req.days.saturating_mul(86_400));
-    // The claims go through the core's schema check, so a bad feature or limit is refused with
-    // the core's message before anything is signed.
-    let mut claims = Map::new();
-    claims.insert("iss".into(), state.issuer.clone().into());
-    claims.insert("sub".into(), req.org_id.clone().into());
+    // The core reads the claims through the verifier's schema, so a bad feature or limit is
+    // refused with the core's message before anything is signed.
+    let mut claims = self_hosted_license(req.org_id.clone(), tier, now, expires_at)
+        .issuer(state.issuer.clone())
+        .license_type(license_type)
+        .features_json(req.features.unwrap_or_default())
+        .limits_json(req.limits.unwrap_or_default())
+        .grace_days(req.grace_days)
+        .org_name(req.org_name.clone())
+        .contact_email(req.contact_email.clone());
     if let Some(aud) = &req.deployment_id {
-        claims.insert("aud".into(), json!([aud]));
+        claims = claims.audience(aud.clone());
     }
-    claims.insert("iat".into(), now.into());
-    claims.insert("exp".into(), expires_at.into());
-    claims.insert("jti".into(), id.clone().into());
-    claims.insert("tier".into(), tier.as_str().into());
-    claims.insert(
-        "features".into(),
-        Value::Object(req.features.unwrap_or_default()),
-    );
-    claims.insert(
-        "limits".into(),
-        Value::Object(req.limits.unwrap_or_default()),
-    );
-    if let Some(days) = req.grace_days {
-        claims.insert("grace_days".into(), days.into());
-    }
-    if let Some(name) = &req.org_name {
-        claims.insert("org_name".into(), name.clone().into());
-    }
-    if let Some(email) = &req.contact_email {
-        claims.insert("contact_email".into(), email.clone().into());
-    }
-    claims.insert("license_type".into(), license_type.as_str().into());
-    let claims = LicenseClaims::from_json(claims, TokenFormat::V2)
+    let claims = claims
+        .build()
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.message()))?;
+    let id = claims.license_id.clone();
     let token = state.sign(&claims).map_err(|e| ApiError::internal(&e))?;
     let row = LicenseRow {
         id: id.clone(),
@@ -437,10 +422,7 @@ async fn issue_license(
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
-        grace_ends_at: Some(dev_health_entitlements::verify::grace_end(
-            expires_at,
-            state.grace_days_of(tier, claims.grace_days),
-        )),
+        grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
         revoked_at: None,
     };
     let mut tx = state.db.begin_write().await?;

@@ -8,12 +8,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use dev_health_entitlements::issue::new_license_id;
+use dev_health_entitlements::issue::saas_license;
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
-    StripeEvent, DEFAULT_TOLERANCE_SECS,
+    IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
 };
-use dev_health_entitlements::{LicenseClaims, LicenseType, Tier};
+use dev_health_entitlements::Tier;
 use serde_json::{json, Value};
 
 use super::db::{self, AuditRow, Backend, LicenseRow};
@@ -267,11 +267,16 @@ async fn apply_in(
     // By `metadata.org_id` (one query): an id naming no org finds nothing, as in the core's
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
-    let subscription = org_ref.subscription_id.as_deref();
+    let checkout_session = event.checkout_session_id();
+    let about = db::EventAbout {
+        subscription: org_ref.subscription_id.as_deref(),
+        checkout_session: checkout_session.as_deref(),
+        customer: org_ref.customer_id.as_deref(),
+    };
     let found = match &org_ref.org_id {
-        Some(id) => db::locked_billing_state(&mut *conn, id, backend, subscription).await?,
+        Some(id) => db::locked_billing_state(&mut *conn, id, backend, &about).await?,
         None => match db::find_org_for_event(&mut *conn, &org_ref).await? {
-            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, subscription).await?,
+            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, &about).await?,
             None => None,
         },
     };
@@ -293,6 +298,26 @@ async fn apply_in(
             db::record_other_subscription(&mut *conn, &org.org_id, customer, &record).await?;
         }
         let detail = serde_json::to_value(reason).unwrap_or(Value::Null);
+        if let (IgnoreReason::UntrustedCheckout, Some(org)) = (reason, &current) {
+            // Someone completed a checkout naming this org that the server did not create: the
+            // attempt is kept where an operator looks (the org's audit log), and nothing changes.
+            let attempt = json!({
+                "event_id": event.id,
+                "checkout_session": checkout_session,
+                "customer": org_ref.customer_id,
+            });
+            let actor = format!("stripe:{}", event.id);
+            db::audit(
+                &mut *conn,
+                &actor,
+                "stripe.untrusted_checkout",
+                Some(&org.org_id),
+                Value::Null,
+                attempt,
+                now,
+            )
+            .await?;
+        }
         db::finish_event(
             &mut *conn,
             &event.id,
@@ -407,10 +432,8 @@ fn customer_of(event: &StripeEvent, state: &BillingState) -> Option<String> {
         .or_else(|| state.stripe_customer_id.clone())
 }
 
-/// Signs a `saas` license for an org (SPEC §5: `exp` = period end + grace, decided by the core).
-///
-/// The grace is already inside `exp`, so the license carries `grace_days: 0`: a verifier must not
-/// add the tier's grace a second time.
+/// Signs a `saas` license for an org (SPEC §5: `exp` = period end + grace, decided by the core;
+/// its claims, `grace_days: 0` among them, by the core's [`saas_license`]).
 pub(super) fn sign_saas_license(
     state: &AppState,
     org_id: &str,
@@ -419,38 +442,22 @@ pub(super) fn sign_saas_license(
     expires_at: i64,
     now: i64,
 ) -> Result<LicenseRow, String> {
-    let id = new_license_id();
-    let claims = LicenseClaims {
-        iss: state.issuer.clone(),
-        sub: org_id.to_owned(),
-        aud: Vec::new(),
-        iat: now,
-        nbf: None,
-        exp: expires_at,
-        license_id: id.clone(),
-        tier,
-        features: Default::default(),
-        limits: Default::default(),
-        grace_days: Some(0),
-        org_name: Some(org_name.to_owned()),
-        contact_email: None,
-        license_type: LicenseType::Saas,
-        extra: Default::default(),
-    };
+    let claims = saas_license(org_id, tier, now, expires_at)
+        .issuer(state.issuer.clone())
+        .org_name(Some(org_name.to_owned()))
+        .build()
+        .map_err(|e| e.message().to_owned())?;
     let token = state.sign(&claims)?;
     Ok(LicenseRow {
-        id,
+        grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
+        id: claims.license_id,
         org_id: org_id.to_owned(),
         token,
         tier: tier.as_str().to_owned(),
-        license_type: LicenseType::Saas.as_str().to_owned(),
+        license_type: claims.license_type.as_str().to_owned(),
         kid: state.key_id.clone(),
         issued_at: now,
         expires_at,
-        grace_ends_at: Some(dev_health_entitlements::verify::grace_end(
-            expires_at,
-            state.grace_days_of(tier, claims.grace_days),
-        )),
         revoked_at: None,
     })
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::Catalog;
 use crate::error::{Error, ErrorCode, Result};
 use crate::tier::{PerTier, Tier};
 
@@ -117,21 +118,25 @@ pub struct BillingConfig {
     pub grace_days: PerTier<u32>,
 }
 
-/// The default grace days of SPEC §2: community 0, team 14, enterprise 30.
-const DEFAULT_GRACE_DAYS: [u32; 3] = [0, 14, 30];
-
 impl BillingConfig {
-    /// A configuration with the given prices and the default grace days (0 / 14 / 30).
+    /// A configuration with the given prices and the default catalog's grace days
+    /// ([`Catalog::default_grace_days`]).
     pub fn new(price_tiers: PriceTiers) -> Self {
         BillingConfig {
             price_tiers,
-            grace_days: PerTier(DEFAULT_GRACE_DAYS),
+            grace_days: Catalog::default_grace_days(),
         }
+    }
+
+    /// Takes the grace days per tier from a catalog (the one a host's verifiers use).
+    pub fn with_catalog(mut self, catalog: &Catalog) -> Self {
+        self.grace_days = catalog.grace_days();
+        self
     }
 }
 
 impl Default for BillingConfig {
-    /// No prices mapped, grace days 0 / 14 / 30.
+    /// No prices mapped, the default catalog's grace days.
     fn default() -> Self {
         BillingConfig::new(PriceTiers::new())
     }
@@ -156,7 +161,7 @@ struct GraceDaysWire {
 
 impl Default for GraceDaysWire {
     fn default() -> Self {
-        let [community, team, enterprise] = DEFAULT_GRACE_DAYS;
+        let PerTier([community, team, enterprise]) = Catalog::default_grace_days();
         GraceDaysWire {
             community,
             team,

@@ -2,7 +2,7 @@
 // (`Authorization: Bearer …`) signed by a key in SESSION_PUBLIC_KEYS (JWKS or kid=base64,...).
 import { Keyring, LicenseError, SessionVerifier } from '@dev-health/entitlements'
 
-import { instanceEntitlements } from '../../../lib/entitlements'
+import { exampleEntitlements } from '../../../lib/entitlements'
 
 export const dynamic = 'force-dynamic'
 
@@ -16,6 +16,6 @@ export async function GET(request) {
     if (!(err instanceof LicenseError)) throw err
     return Response.json({ detail: 'Not authenticated', code: err.code }, { status: 401 })
   }
-  const { entitlements } = instanceEntitlements(session.orgId)
+  const { entitlements } = exampleEntitlements(session.orgId)
   return Response.json(entitlements.toJSON())
 }
