@@ -353,6 +353,11 @@ impl Catalog {
         if name.is_empty() {
             return Err(invalid("the catalog needs a name".into()));
         }
+        // Without `ops-compat` (the web module) there is no other mode: the member is accepted
+        // and every catalog grants.
+        #[cfg(not(feature = "ops-compat"))]
+        let license_features = LicenseFeatures::Grants;
+        #[cfg(feature = "ops-compat")]
         let license_features = match root.map.get("license_features") {
             None => LicenseFeatures::default(),
             Some(Value::String(mode)) => LicenseFeatures::parse(mode).ok_or_else(|| {
@@ -595,7 +600,8 @@ impl Catalog {
 
     /// The `dev-health-ops` catalog read as dev-health-ops reads its instance license: a valid
     /// license's feature map is the whole answer ([`LicenseFeatures::Exclusive`]). Named
-    /// `dev-health-ops-exclusive`. Built once.
+    /// `dev-health-ops-exclusive`. Built once. (Cargo feature `ops-compat`, on by default.)
+    #[cfg(feature = "ops-compat")]
     pub fn dev_health_ops_exclusive() -> Result<Arc<Catalog>> {
         static CELL: OnceLock<Result<Arc<Catalog>>> = OnceLock::new();
         CELL.get_or_init(|| {
@@ -614,6 +620,7 @@ impl Catalog {
         match name {
             "default" => Catalog::default_catalog(),
             "dev-health-ops" | "dev_health_ops" => Catalog::dev_health_ops(),
+            #[cfg(feature = "ops-compat")]
             DEV_HEALTH_OPS_EXCLUSIVE | "dev_health_ops_exclusive" => {
                 Catalog::dev_health_ops_exclusive()
             }
@@ -727,14 +734,25 @@ impl Catalog {
     /// (`users`, `repos`, `api_rate`: SPEC §2), so that a host may ask by either.
     #[inline]
     pub(crate) fn limit_position(&self, key: &str) -> Option<usize> {
-        self.limit_index.get(key).or_else(|| {
-            let catalog_name = crate::claims::catalog_limit_name(key);
-            if catalog_name == key {
-                None
-            } else {
-                self.limit_index.get(catalog_name)
-            }
-        })
+        self.limit_index
+            .get(key)
+            .or_else(|| self.limit_position_by_token_name(key))
+    }
+
+    /// The limit a token name (`users`, ...) stands for. Out of line: the lookup above is
+    /// inlined at every call site of the size-budgeted web module.
+    #[cold]
+    #[inline(never)]
+    fn limit_position_by_token_name(&self, key: &str) -> Option<usize> {
+        if !cfg!(feature = "ops-compat") {
+            return None;
+        }
+        let catalog_name = crate::claims::catalog_limit_name(key);
+        if catalog_name == key {
+            None
+        } else {
+            self.limit_index.get(catalog_name)
+        }
     }
 }
 

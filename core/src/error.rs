@@ -193,9 +193,13 @@ impl Error {
         }
     }
 
-    /// The same error with this detail.
+    /// The same error with this detail (cargo feature `ops-compat`, on by default; without it
+    /// errors carry no detail).
+    #[inline]
     pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
-        self.detail = Some(detail);
+        if cfg!(feature = "ops-compat") {
+            self.detail = Some(detail);
+        }
         self
     }
 

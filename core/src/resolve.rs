@@ -541,9 +541,12 @@ impl Entitlements {
         });
         let valid = applicable.filter(|l| l.status_at(now).is_valid());
         // A host-side record stands in for a signed license only when none is valid.
+        #[cfg(feature = "ops-compat")]
         let record = options
             .org_license
             .filter(|r| valid.is_none() && r.in_force(now));
+        #[cfg(not(feature = "ops-compat"))]
+        let record: Option<&OrgLicense> = None;
         let tier = valid
             .map(License::tier)
             .or(record.and_then(|r| r.tier))
@@ -556,7 +559,8 @@ impl Entitlements {
             (None, Some(r)) => (Some(&r.features), r.expires_at),
             (None, None) => (None, None),
         };
-        let exclusive = valid.is_some()
+        let exclusive = cfg!(feature = "ops-compat")
+            && valid.is_some()
             && options
                 .license_features
                 .unwrap_or_else(|| catalog.license_features())
@@ -589,7 +593,9 @@ impl Entitlements {
 
         // Exclusive mode answers for the license's keys the catalog lacks, with rules 2 to 4 (a
         // feature outside the catalog has no tier floor and is never bought explicitly).
+        #[cfg_attr(not(feature = "ops-compat"), allow(unused_mut))]
         let mut unregistered = Vec::new();
+        #[cfg(feature = "ops-compat")]
         if exclusive {
             for (key, granted) in license_features.into_iter().flatten() {
                 if catalog.feature_position(key).is_some() {
@@ -711,6 +717,9 @@ impl Entitlements {
 
     /// The state of a key the catalog lacks (exclusive mode only).
     fn unregistered_state(&self, feature: &str) -> Option<&FeatureState> {
+        if !cfg!(feature = "ops-compat") {
+            return None;
+        }
         self.unregistered
             .binary_search_by(|(key, _)| key.as_str().cmp(feature))
             .ok()
@@ -916,6 +925,7 @@ impl Entitlements {
             features.insert(f.key.clone(), Value::Bool(self.allowed.contains(i)));
             reasons.insert(f.key.clone(), Value::from(state.reason.as_str()));
         }
+        #[cfg(feature = "ops-compat")]
         for (key, state) in &self.unregistered {
             features.insert(key.clone(), Value::Bool(state.reason.allows()));
             reasons.insert(key.clone(), Value::from(state.reason.as_str()));
@@ -1102,7 +1112,10 @@ impl Entitlements {
             limits_override,
             resolved_at: i64::MIN,
             stale_at,
+            #[cfg(feature = "ops-compat")]
             unregistered: unregistered_from_json(&catalog, obj.get("reasons"))?,
+            #[cfg(not(feature = "ops-compat"))]
+            unregistered: Vec::new(),
             catalog,
         })
     }
@@ -1110,6 +1123,7 @@ impl Entitlements {
 
 /// The decisions `to_json` wrote for keys the catalog lacks (exclusive mode): every key of
 /// `reasons` outside the catalog whose reason is not `feature_not_registered`.
+#[cfg(feature = "ops-compat")]
 fn unregistered_from_json(
     catalog: &Catalog,
     reasons: Option<&Value>,

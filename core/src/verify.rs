@@ -393,6 +393,11 @@ impl Verifier {
                 let v1 = v1::verify_v1(token, &self.keyring)?;
                 let mut claims = LicenseClaims::from_json(v1.claims, format)?;
                 if claims.license_id.is_empty() {
+                    if !cfg!(feature = "ops-compat") {
+                        return Err(Error::claims(
+                            "claim `license_id` must be a non-empty string, found nothing",
+                        ));
+                    }
                     claims.license_id = v1::derived_license_id(token);
                 }
                 (v1.key, claims)

@@ -25,9 +25,12 @@ pub fn derived_license_id(token: &str) -> String {
     let digest = Sha512::digest(token.trim().as_bytes());
     let mut id = String::with_capacity(DERIVED_ID_PREFIX.len() + 32);
     id.push_str(DERIVED_ID_PREFIX);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for byte in digest.iter().take(16) {
         for nibble in [byte >> 4, byte & 0x0f] {
-            id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            id.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
         }
     }
     id
@@ -47,16 +50,14 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
     let (payload_b64, signature_b64) = token.split_once('.').ok_or_else(|| {
         Error::malformed("a v1 token is payload.signature").with_detail(ErrorDetail::WrongPartCount)
     })?;
-    let not_base64 = |part: &str| {
-        Error::malformed(format!("the v1 {part} is not padded standard base64"))
+    let payload = STANDARD.decode(payload_b64).map_err(|_| {
+        Error::malformed("the v1 payload is not padded standard base64")
             .with_detail(ErrorDetail::InvalidBase64)
-    };
-    let payload = STANDARD
-        .decode(payload_b64)
-        .map_err(|_| not_base64("payload"))?;
-    let signature = STANDARD
-        .decode(signature_b64)
-        .map_err(|_| not_base64("signature"))?;
+    })?;
+    let signature = STANDARD.decode(signature_b64).map_err(|_| {
+        Error::malformed("the v1 signature is not padded standard base64")
+            .with_detail(ErrorDetail::InvalidBase64)
+    })?;
     // Key id before signature (the documented order, as for v2): a v1 token names no key, so
     // "no key to try" is the empty keyring, whatever the signature holds.
     if keyring.is_empty() {
