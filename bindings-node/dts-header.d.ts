@@ -46,6 +46,10 @@ export interface BillingStateJson {
   stripe_customer_id?: string | null
   subscription?: Record<string, unknown> | null
   license_id?: string | null
+  /** Checkout sessions the server created for this org: only these (or its customers) link a customer. */
+  server_checkout_sessions?: string[]
+  /** Stripe customers the server created for this org. */
+  server_customers?: string[]
 }
 
 /** The event engine's configuration: price id → tier, grace days per tier. */

@@ -304,7 +304,12 @@ fn checkout_links_the_customer_so_later_subscription_events_find_the_org() {
         ))
         .unwrap(),
     ];
-    let (ledger, outcomes) = BillingLedger::replay([community_org()], &events, &config());
+    // The server created the session (POST /api/v1/billing/checkout) and recorded it.
+    let org = BillingState {
+        server_checkout_sessions: vec!["cs_test_a1b2".into()],
+        ..community_org()
+    };
+    let (ledger, outcomes) = BillingLedger::replay([org], &events, &config());
     assert_eq!(
         outcomes[0].actions,
         [Action::LinkCustomer {

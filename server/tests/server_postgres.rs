@@ -16,8 +16,8 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
 use serde_json::json;
-use server_support::scenarios;
 use server_support::*;
+use server_support::{billing, scenarios};
 
 /// How long an instance serves an org's entitlement inputs from its cache (SPEC §7.11).
 const ORG_CACHE_LIFETIME: Duration = Duration::from_secs(1);
@@ -317,4 +317,30 @@ fn admin_revoke_locks_the_org_before_the_license() {
     assert_eq!(revoke.join().unwrap(), 200);
     let list = scenarios::revocation_list(&s);
     assert!(list.contains(&id));
+}
+
+fn billing_server() -> (TempDir, Server, server_support::stripe_double::StripeDouble) {
+    let dir = TempDir::new("pg-billing");
+    let double = billing::double();
+    let server = Server::start(&dir.0, billing::billing_env(base_env(&database()), &double));
+    (dir, server, double)
+}
+
+#[test]
+fn billing_checkout_to_paid_then_portal() {
+    let (_d, s, double) = billing_server();
+    billing::checkout_to_paid(&s, &double);
+}
+
+#[test]
+fn billing_hijack_replay_leaves_the_owner_on_enterprise() {
+    let (_d, s, double) = billing_server();
+    billing::hijack_replay(&s, &double);
+}
+
+#[test]
+fn billing_lost_webhooks_repaired_by_stripe_sync() {
+    let (_d, s, double) = billing_server();
+    billing::lost_webhooks_repaired_by_sync(&s, &double);
+    billing::lost_cancellation_repaired_by_sync(&s, &double);
 }

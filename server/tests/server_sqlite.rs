@@ -8,6 +8,7 @@
 
 mod server_support;
 
+use server_support::billing;
 use server_support::scenarios;
 use server_support::{base_env, sqlite_url, Server, TempDir};
 
@@ -562,4 +563,53 @@ fn the_sqlite_database_is_created_private() {
     let s = Server::start(&existing.0, base_env(&sqlite_url(&existing.0)));
     s.create_org("org_mode", "stripe");
     assert_eq!(mode(&path), 0o640);
+}
+
+fn billing_server() -> (TempDir, Server, server_support::stripe_double::StripeDouble) {
+    let dir = TempDir::new("sqlite-billing");
+    let double = billing::double();
+    let env = billing::billing_env(base_env(&sqlite_url(&dir.0)), &double);
+    let server = Server::start(&dir.0, env);
+    (dir, server, double)
+}
+
+#[test]
+fn billing_checkout_to_paid_then_portal() {
+    let (_d, s, double) = billing_server();
+    billing::checkout_to_paid(&s, &double);
+}
+
+#[test]
+fn billing_refusals_and_stripe_failures() {
+    let (_d, s, double) = billing_server();
+    billing::refusals(&s, &double);
+}
+
+#[test]
+fn billing_hijack_replay_leaves_the_owner_on_enterprise() {
+    let (_d, s, double) = billing_server();
+    billing::hijack_replay(&s, &double);
+}
+
+#[test]
+fn billing_without_a_secret_key_answers_503_and_a_refused_key_is_never_shown() {
+    let (_d, s) = server();
+    billing::not_configured(&s);
+    let dir = TempDir::new("sqlite-badkey");
+    let double = billing::double();
+    let mut env = billing::billing_env(base_env(&sqlite_url(&dir.0)), &double);
+    for (k, v) in env.iter_mut() {
+        if k == "STRIPE_SECRET_KEY" {
+            *v = "sk_test_not_the_right_key_0123456789".into();
+        }
+    }
+    let s = Server::start(&dir.0, env);
+    billing::refused_key(&s);
+}
+
+#[test]
+fn billing_lost_webhooks_repaired_by_stripe_sync() {
+    let (_d, s, double) = billing_server();
+    billing::lost_webhooks_repaired_by_sync(&s, &double);
+    billing::lost_cancellation_repaired_by_sync(&s, &double);
 }

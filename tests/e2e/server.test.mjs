@@ -176,7 +176,8 @@ test('Stripe subscription lifecycle over HTTP, webhooks signed by the Stripe SDK
   assert.deepEqual(forged.json, { detail: 'Invalid Stripe signature' });
   assert.equal((await entitlements(org)).tier, 'community');
 
-  // checkout completed
+  // A checkout the server did not create (a Payment Link naming the org): recorded as
+  // untrusted_checkout, and no customer is linked.
   seq += 1;
   const checkout = {
     id: `evt_e2e_checkout_${crypto.randomBytes(4).toString('hex')}`,
@@ -188,12 +189,17 @@ test('Stripe subscription lifecycle over HTTP, webhooks signed by the Stripe SDK
   let r = await deliver(checkout);
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(r.json, { status: 'ok' });
-  const linked = await call('GET', `/api/v1/admin/orgs/${org}`, { token: ADMIN_TOKEN });
-  assert.equal(linked.json.stripe_customer_id, 'cus_e2e_1');
+  const untrusted = await call('GET', `/api/v1/admin/stripe-events/${checkout.id}`, { token: ADMIN_TOKEN });
+  assert.equal(untrusted.json.outcome, 'untrusted_checkout');
+  const unlinked = await call('GET', `/api/v1/admin/orgs/${org}`, { token: ADMIN_TOKEN });
+  assert.equal(unlinked.json.stripe_customer_id, null);
 
-  // subscription created, active, team price
+  // subscription created, active, team price: its metadata (set by whoever holds the secret key)
+  // names the org, which links its customer.
   r = await deliver(subscriptionEvent('customer.subscription.created', { org, status: 'active', price: PRICE_TEAM, periodEnd, created: now - 40 }));
   assert.equal(r.status, 200, r.text);
+  const linked = await call('GET', `/api/v1/admin/orgs/${org}`, { token: ADMIN_TOKEN });
+  assert.equal(linked.json.stripe_customer_id, 'cus_e2e_1');
   let ent = await entitlements(org);
   assert.equal(ent.tier, 'team');
   assert.equal(ent.features.capacity_forecast, true);

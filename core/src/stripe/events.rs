@@ -8,7 +8,15 @@
 //!    handled; every other type is ignored as [`IgnoreReason::UnhandledEventType`].
 //! 2. No org → [`IgnoreReason::UnknownOrg`]; an org with [`ManagedBy::Manual`] →
 //!    [`IgnoreReason::ManualOrg`]. Neither is ever changed.
-//! 3. Checkout links the session's customer to the org.
+//! 3. Checkout links the session's customer to the org, but only a checkout the server made
+//!    for that org: its session is one of [`BillingState::server_checkout_sessions`] or its
+//!    customer one of [`BillingState::server_customers`]. Any other checkout (a Payment Link, a
+//!    pricing table, a session naming the org in `client_reference_id` by someone else) is
+//!    [`IgnoreReason::UntrustedCheckout`] and changes nothing. A trusted checkout for an org
+//!    already linked to another customer is [`IgnoreReason::CustomerConflict`]. In the same
+//!    spirit (rule 3a), a subscription event whose customer is not the org's linked customer
+//!    (when it has one) is [`IgnoreReason::OtherCustomer`]: another customer's subscription never
+//!    replaces, changes or ends the org's own.
 //! 4. A subscription event older (`created`) than the last one applied to the same subscription
 //!    is [`IgnoreReason::StaleEvent`] (equal `created` is applied). So is any event that would
 //!    revive a subscription already recorded as `canceled` or `incomplete_expired`: Stripe never
@@ -143,6 +151,17 @@ impl StripeEvent {
             org_id,
             customer_id: id_of(object.get("customer")),
             subscription_id,
+        }
+    }
+
+    /// The checkout session a `checkout.session.*` event is about (its object's `id`).
+    pub fn checkout_session_id(&self) -> Option<String> {
+        let is_session = self.event_type.starts_with("checkout.session.")
+            || self.object.get("object").and_then(Value::as_str) == Some("checkout.session");
+        if is_session {
+            non_empty(self.object.get("id"))
+        } else {
+            None
         }
     }
 
@@ -299,6 +318,13 @@ pub struct BillingState {
     /// ended cannot bring it back. Never part of a stored state: outcomes leave it `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_subscription: Option<SubscriptionState>,
+    /// Checkout sessions (`cs_...`) the server created for this org (rule 3). The host may load
+    /// only the session an event names; the in-memory [`BillingLedger`] keeps them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_checkout_sessions: Vec<String>,
+    /// Stripe customers (`cus_...`) the server created for this org (rule 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_customers: Vec<String>,
 }
 
 impl BillingState {
@@ -312,7 +338,16 @@ impl BillingState {
             subscription: None,
             license_id: None,
             event_subscription: None,
+            server_checkout_sessions: Vec::new(),
+            server_customers: Vec::new(),
         }
+    }
+
+    /// Whether a checkout of session `session_id` (if known) for `customer_id` is one the server
+    /// made for this org (rule 3).
+    pub fn made_by_server(&self, session_id: Option<&str>, customer_id: &str) -> bool {
+        session_id.is_some_and(|id| self.server_checkout_sessions.iter().any(|s| s == id))
+            || self.server_customers.iter().any(|c| c == customer_id)
     }
 
     /// This state as stored: without the per-event `event_subscription`.
@@ -402,6 +437,16 @@ pub enum IgnoreReason {
     /// whoever controls `client_reference_id` (Payment Links, pricing tables) take over the org's
     /// billing, so it is refused; unlink by hand first.
     CustomerConflict,
+    /// A checkout the server did not create for this org (neither its session nor its customer):
+    /// Payment Links and pricing tables let anyone name any org in `client_reference_id`, so such
+    /// a checkout never links a customer.
+    UntrustedCheckout,
+    /// A subscription event of a customer other than the org's linked one: it never changes the
+    /// org (its current subscription stays).
+    OtherCustomer {
+        /// The customer of the event.
+        customer_id: String,
+    },
 }
 
 impl IgnoreReason {
@@ -413,6 +458,8 @@ impl IgnoreReason {
             IgnoreReason::UnknownOrg => "unknown_org",
             IgnoreReason::ManualOrg => "manual_org",
             IgnoreReason::CustomerConflict => "customer_conflict",
+            IgnoreReason::UntrustedCheckout => "untrusted_checkout",
+            IgnoreReason::OtherCustomer { .. } => "other_customer",
             IgnoreReason::MissingField { .. } => "missing_field",
             IgnoreReason::UnknownStatus { .. } => "unknown_status",
             IgnoreReason::UnknownPrice { .. } => "unknown_price",
@@ -566,6 +613,10 @@ fn checkout_completed(
     let customer_id = id_of(event.object.get("customer")).ok_or(IgnoreReason::MissingField {
         field: "customer".into(),
     })?;
+    let session_id = non_empty(event.object.get("id"));
+    if !org.made_by_server(session_id.as_deref(), &customer_id) {
+        return Err(IgnoreReason::UntrustedCheckout);
+    }
     match org.stripe_customer_id.as_deref() {
         Some(linked) if linked == customer_id => Ok(Vec::new()),
         Some(_) => Err(IgnoreReason::CustomerConflict),
@@ -608,6 +659,17 @@ fn subscription_changed(
         field: field.into(),
     };
     let id = non_empty(object.get("id")).ok_or_else(|| missing("id"))?;
+    // Rule 3a: only the org's own customer's subscriptions act on it.
+    if let (Some(linked), Some(customer)) = (
+        org.stripe_customer_id.as_deref(),
+        id_of(object.get("customer")),
+    ) {
+        if linked != customer {
+            return Err(IgnoreReason::OtherCustomer {
+                customer_id: customer,
+            });
+        }
+    }
     let status = event_status(event, deleted).ok_or_else(|| missing("status"))?;
     let effect = if deleted {
         StatusEffect::Community

@@ -66,6 +66,36 @@ pub fn require_org(
     permission: &str,
     now: i64,
 ) -> ApiResult<Actor> {
+    let actor = caller(state, headers, now)?;
+    allow_org(state, actor, org_id, permission)
+}
+
+/// Endpoints of "my org" (billing): as [`require_org`], for the org `requested` names, or without
+/// it the session's own org. The admin token must name the org. Returns the caller and the org.
+pub fn require_own_org(
+    state: &AppState,
+    headers: &HeaderMap,
+    requested: Option<&str>,
+    permission: &str,
+    now: i64,
+) -> ApiResult<(Actor, String)> {
+    let actor = caller(state, headers, now)?;
+    let org_id = match (requested, &actor) {
+        (Some(org), _) => org.to_owned(),
+        (None, Actor::User(session)) => session.org_id.clone(),
+        (None, Actor::Admin) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "org_id is required with the admin token",
+            ))
+        }
+    };
+    let actor = allow_org(state, actor, &org_id, permission)?;
+    Ok((actor, org_id))
+}
+
+/// The admin, or the user of a session the core verified. No or invalid token → 401.
+fn caller(state: &AppState, headers: &HeaderMap, now: i64) -> ApiResult<Actor> {
     let Some(token) = bearer(headers) else {
         return Err(ApiError::unauthorized("Missing bearer token"));
     };
@@ -83,8 +113,17 @@ pub fn require_org(
             session
         }
     };
+    Ok(Actor::User(session))
+}
+
+/// Whether `actor` may act with `permission` on `org_id`: the admin and superusers always; a user
+/// for its own org with a role that has the permission. Otherwise 403.
+fn allow_org(state: &AppState, actor: Actor, org_id: &str, permission: &str) -> ApiResult<Actor> {
+    let Actor::User(session) = &actor else {
+        return Ok(actor);
+    };
     if session.is_superuser {
-        return Ok(Actor::User(session));
+        return Ok(actor);
     }
     if session.org_id != org_id {
         return Err(ApiError::forbidden(
@@ -97,5 +136,5 @@ pub fn require_org(
             session.role
         )));
     }
-    Ok(Actor::User(session))
+    Ok(actor)
 }

@@ -91,6 +91,25 @@ pub struct Config {
     pub max_connections: u32,
     /// Time limits and caps of the HTTP connection layer.
     pub http: HttpLimits,
+    /// The Stripe API (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`, `STRIPE_API_TIMEOUT_SECS`); `None`
+    /// without a secret key: the billing endpoints then answer 503.
+    pub stripe_api: Option<StripeApiConfig>,
+    /// `PUBLIC_APP_URL`: the web app's origin, for the default return URLs of Checkout and the
+    /// Customer Portal (without a trailing slash).
+    pub public_app_url: Option<String>,
+    /// `STRIPE_SYNC_INTERVAL`: how often `serve` syncs with Stripe (default 6 h); `None` when 0.
+    pub stripe_sync_interval: Option<std::time::Duration>,
+}
+
+/// How to reach the Stripe API.
+#[derive(Debug, Clone)]
+pub struct StripeApiConfig {
+    /// The secret (or restricted) API key.
+    pub secret_key: Secret,
+    /// The API's base URL.
+    pub api_base: String,
+    /// The time one attempt of a call may take.
+    pub timeout: std::time::Duration,
 }
 
 /// A configuration error: the message names the variable, never its value.
@@ -280,6 +299,19 @@ impl Config {
             token => token.map(Secret),
         };
         let http = http_limits(&lookup)?;
+        let stripe_api = stripe_api(&lookup)?;
+        let stripe_sync_interval = match lookup("STRIPE_SYNC_INTERVAL") {
+            None => Some(super::sync::DEFAULT_INTERVAL),
+            Some(text) => interval(&text).ok_or_else(|| {
+                err("STRIPE_SYNC_INTERVAL must be a duration such as 6h, 30m or 3600 (seconds), at most 7d; 0 turns the sync off")
+            })?,
+        };
+        let public_app_url = match lookup("PUBLIC_APP_URL") {
+            Some(text) => Some(http_origin(&text).ok_or_else(|| {
+                err("PUBLIC_APP_URL must be an http:// or https:// URL such as https://app.example.com")
+            })?),
+            None => None,
+        };
 
         Ok(Config {
             database_url: Secret(database_url),
@@ -296,6 +328,9 @@ impl Config {
             admin_token,
             max_connections,
             http,
+            stripe_api,
+            public_app_url,
+            stripe_sync_interval,
         })
     }
 
@@ -353,6 +388,70 @@ fn http_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<HttpLimits, C
         max_in_flight: count("HTTP_MAX_IN_FLIGHT", defaults.max_in_flight)?,
         shutdown_timeout: seconds("SHUTDOWN_TIMEOUT_SECS", defaults.shutdown_timeout)?,
     })
+}
+
+/// Reads the Stripe API settings; `None` without `STRIPE_SECRET_KEY`.
+fn stripe_api(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<StripeApiConfig>, ConfigError> {
+    let Some(key) = lookup("STRIPE_SECRET_KEY").map(|k| k.trim().to_owned()) else {
+        return Ok(None);
+    };
+    if !(key.starts_with("sk_") || key.starts_with("rk_")) {
+        return Err(err(
+            "STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_... or rk_...)",
+        ));
+    }
+    let api_base = match lookup("STRIPE_API_BASE") {
+        Some(base) => http_origin(&base)
+            .ok_or_else(|| err("STRIPE_API_BASE must be an http:// or https:// URL"))?,
+        None => super::stripe_api::DEFAULT_API_BASE.to_owned(),
+    };
+    let timeout = match lookup("STRIPE_API_TIMEOUT_SECS") {
+        None => super::stripe_api::DEFAULT_TIMEOUT,
+        Some(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 300.0)
+            .map(std::time::Duration::from_secs_f64)
+            .ok_or_else(|| {
+                err("STRIPE_API_TIMEOUT_SECS must be a number of seconds above 0 and at most 300")
+            })?,
+    };
+    Ok(Some(StripeApiConfig {
+        secret_key: Secret(key),
+        api_base,
+        timeout,
+    }))
+}
+
+/// A duration: whole seconds, or a number with `s`, `m`, `h` or `d`; `Some(None)` for 0 (off); at
+/// most seven days.
+fn interval(text: &str) -> Option<Option<std::time::Duration>> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (i, 's') => (text.get(..i)?, 1),
+        (i, 'm') => (text.get(..i)?, 60),
+        (i, 'h') => (text.get(..i)?, 3600),
+        (i, 'd') => (text.get(..i)?, 86_400),
+        _ => (text, 1),
+    };
+    let seconds = number.trim().parse::<u64>().ok()?.checked_mul(unit)?;
+    match seconds {
+        0 => Some(None),
+        s if s <= 7 * 86_400 => Some(Some(std::time::Duration::from_secs(s))),
+        _ => None,
+    }
+}
+
+/// An absolute http(s) URL without a trailing slash, or `None`.
+fn http_origin(text: &str) -> Option<String> {
+    let parsed = url::Url::parse(text.trim()).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return None;
+    }
+    Some(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Whether a database URL names PostgreSQL.
@@ -749,6 +848,75 @@ mod tests {
         ] {
             let e = config(&[sqlite, key, (var, bad)]).unwrap_err();
             assert!(e.0.starts_with(var), "{}", e.0);
+        }
+    }
+
+    #[test]
+    fn stripe_api_settings_need_a_secret_key_and_never_show_it() {
+        let sqlite = ("DATABASE_URL", "sqlite::memory:");
+        let key = ("LICENSE_SIGNING_KEY", SEED);
+        let c = config(&[sqlite, key]).unwrap();
+        assert!(c.stripe_api.is_none());
+        let c = config(&[
+            sqlite,
+            key,
+            ("STRIPE_SECRET_KEY", "sk_test_0123456789abcdef"),
+            ("PUBLIC_APP_URL", "https://app.example.com/"),
+        ])
+        .unwrap();
+        let api = c.stripe_api.as_ref().unwrap();
+        assert_eq!(api.api_base, "https://api.stripe.com");
+        assert_eq!(c.stripe_sync_interval.unwrap().as_secs(), 6 * 3600);
+        assert_eq!(api.timeout.as_secs(), 15);
+        assert_eq!(c.public_app_url.as_deref(), Some("https://app.example.com"));
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        let c = config(&[
+            sqlite,
+            key,
+            ("STRIPE_SECRET_KEY", "rk_live_x"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
+            ("STRIPE_API_TIMEOUT_SECS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(c.stripe_api.unwrap().api_base, "http://127.0.0.1:12111");
+        for (var, bad) in [
+            ("STRIPE_SECRET_KEY", "pk_test_publishable"),
+            ("STRIPE_API_BASE", "ftp://x"),
+            ("STRIPE_API_TIMEOUT_SECS", "0"),
+            ("PUBLIC_APP_URL", "app.example.com"),
+            ("STRIPE_SYNC_INTERVAL", "8d"),
+            ("STRIPE_SYNC_INTERVAL", "-1"),
+            ("STRIPE_SYNC_INTERVAL", "6 hours"),
+        ] {
+            let vars = [sqlite, key, ("STRIPE_SECRET_KEY", "sk_test_1"), (var, bad)];
+            let e = config(&vars).unwrap_err();
+            assert!(e.0.starts_with(var), "{}", e.0);
+            assert!(!e.0.contains("pk_test_publishable"), "{}", e.0);
+        }
+    }
+
+    #[test]
+    fn the_sync_interval_reads_units_and_0_turns_it_off() {
+        assert_eq!(interval("0"), Some(None));
+        assert_eq!(interval("0h"), Some(None));
+        assert_eq!(
+            interval("90"),
+            Some(Some(std::time::Duration::from_secs(90)))
+        );
+        assert_eq!(
+            interval("30m"),
+            Some(Some(std::time::Duration::from_secs(1800)))
+        );
+        assert_eq!(
+            interval(" 6h "),
+            Some(Some(std::time::Duration::from_secs(21_600)))
+        );
+        assert_eq!(
+            interval("7d"),
+            Some(Some(std::time::Duration::from_secs(604_800)))
+        );
+        for bad in ["", "h", "1.5h", "8d", "x", "-5m"] {
+            assert_eq!(interval(bad), None, "{bad}");
         }
     }
 

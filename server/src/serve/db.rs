@@ -58,6 +58,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_license_grace_end_from_catalog.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_server_made_checkouts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -68,6 +72,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_license_grace_end_from_catalog.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_server_made_checkouts.sql"),
     ),
 ];
 
@@ -547,8 +555,9 @@ pub async fn locked_billing_state(
     conn: &mut AnyConnection,
     id: &str,
     backend: Backend,
-    event_subscription: Option<&str>,
+    about: &EventAbout<'_>,
 ) -> Result<Option<(Org, BillingState)>, sqlx::Error> {
+    let event_subscription = about.subscription;
     let lock = match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE",
@@ -574,8 +583,120 @@ pub async fn locked_billing_state(
         subscription,
         license_id: org.license_id.clone(),
         event_subscription,
+        server_checkout_sessions: match about.checkout_session {
+            Some(session) => made_for(&mut *conn, "checkout_sessions", session, &org.id).await?,
+            None => Vec::new(),
+        },
+        server_customers: match about.customer {
+            Some(customer) => made_for(&mut *conn, "stripe_customers", customer, &org.id).await?,
+            None => Vec::new(),
+        },
     };
     Ok(Some((org, state)))
+}
+
+/// What a Stripe event names, for [`locked_billing_state`] to load what is recorded about it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EventAbout<'a> {
+    /// The subscription the event is about.
+    pub subscription: Option<&'a str>,
+    /// The checkout session, for `checkout.session.*` events.
+    pub checkout_session: Option<&'a str>,
+    /// The customer.
+    pub customer: Option<&'a str>,
+}
+
+/// `[id]` when the server created `id` (a row of `table`) for `org_id`, else empty.
+async fn made_for(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: &str,
+    org_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!("SELECT id FROM {table} WHERE id = $1 AND org_id = $2");
+    let found = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(conn)
+        .await?;
+    found.map(|row| row.try_get("id")).into_iter().collect()
+}
+
+/// A checkout session the server created.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckoutRow {
+    /// `cs_...`.
+    pub id: String,
+    /// The org it is for.
+    pub org_id: String,
+    /// The customer it was created for.
+    pub customer_id: String,
+    /// The tier bought.
+    pub tier: String,
+    /// The price chosen.
+    pub price_id: String,
+    /// `saas` or `self_hosted`.
+    pub license_type: String,
+    /// For a self-hosted purchase: the deployment the license is for.
+    pub deployment_id: Option<String>,
+    /// Who started it (`user:<sub>` or `admin`).
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+}
+
+/// Records a checkout session the server created.
+pub async fn insert_checkout_session(
+    conn: &mut AnyConnection,
+    c: &CheckoutRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkout_sessions (id, org_id, customer_id, tier, price_id, license_type, \
+         deployment_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&c.id)
+    .bind(&c.org_id)
+    .bind(&c.customer_id)
+    .bind(&c.tier)
+    .bind(&c.price_id)
+    .bind(&c.license_type)
+    .bind(&c.deployment_id)
+    .bind(&c.created_by)
+    .bind(c.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a Stripe customer the server created for an org, and links it to the org when the
+/// org has no customer yet. Returns whether it was linked.
+pub async fn insert_stripe_customer(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    org_id: &str,
+    created_by: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stripe_customers (id, org_id, created_by, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(customer_id)
+    .bind(org_id)
+    .bind(created_by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let linked = sqlx::query(
+        "UPDATE organizations SET stripe_customer_id = $1, updated_at = $2 \
+         WHERE id = $3 AND stripe_customer_id IS NULL",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .bind(org_id)
+    .execute(conn)
+    .await?;
+    Ok(linked.rows_affected() == 1)
 }
 
 /// What is recorded about one subscription.

@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 use tracing::Instrument;
 
 use super::auth::{require_admin, require_org, Actor};
+use super::billing;
 use super::db::{self, LicenseRow, Org, OverrideRow};
 use super::error::{ApiError, ApiResult};
 use super::org_tier::{self, LicensesFollowed};
@@ -53,6 +54,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/licensing/entitlements/{org_id}", get(entitlements))
         .route("/api/v1/licensing/license/{org_id}", get(org_license))
+        .route("/api/v1/billing/checkout", post(billing::checkout))
+        .route("/api/v1/billing/portal", post(billing::portal))
         .route("/api/v1/admin/licenses", post(issue_license))
         .route("/api/v1/admin/licenses/{id}/revoke", post(revoke_license))
         .route("/api/v1/admin/orgs", post(create_org))
@@ -207,7 +210,7 @@ where
 }
 
 /// Reads a JSON body, answering 422 `{"detail": ...}` when it is not valid.
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+pub(super) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     match payload {
         Ok(Json(v)) => Ok(v),
         Err(rejection) => {

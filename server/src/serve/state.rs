@@ -19,6 +19,7 @@ use super::db::{self, Db};
 use super::error::ApiResult;
 use super::revocations::{Published, RevocationCache};
 use super::stripe::Job;
+use super::stripe_api::StripeApi;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
@@ -73,6 +74,13 @@ pub struct AppState {
     sessions_seen: Mutex<HashMap<[u8; 32], (i64, Session)>>,
     /// The published revocation list.
     revocations: RevocationCache,
+    /// The Stripe API client; `None` without `STRIPE_SECRET_KEY`.
+    pub stripe_api: Option<StripeApi>,
+    /// `PUBLIC_APP_URL`.
+    pub public_app_url: Option<String>,
+    /// Each price's billing interval (`month`, `year`, ...) as Stripe answered it: a price's
+    /// `recurring.interval` never changes, so it is asked once per process.
+    pub price_intervals: Mutex<HashMap<String, String>>,
 }
 
 /// How long a verified session is remembered (Unix seconds).
@@ -144,6 +152,14 @@ impl AppState {
             prices = config.billing.price_tiers.len(),
             "database ready"
         );
+        let stripe_api = match &config.stripe_api {
+            Some(api) => Some(StripeApi::new(
+                &api.api_base,
+                api.secret_key.clone(),
+                api.timeout,
+            )?),
+            None => None,
+        };
         let (webhook_queue, queue) = mpsc::channel(WEBHOOK_QUEUE);
         let state = AppState {
             db,
@@ -166,6 +182,9 @@ impl AppState {
             generation: AtomicU64::new(0),
             sessions_seen: Mutex::new(HashMap::new()),
             revocations: RevocationCache::new(),
+            stripe_api,
+            public_app_url: config.public_app_url,
+            price_intervals: Mutex::new(HashMap::new()),
         };
         state.reload_keys().await.map_err(|e| e.to_string())?;
         Ok((state, queue))

@@ -11,7 +11,7 @@ use axum::Json;
 use dev_health_entitlements::issue::saas_license;
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
-    StripeEvent, DEFAULT_TOLERANCE_SECS,
+    IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
 };
 use dev_health_entitlements::Tier;
 use serde_json::{json, Value};
@@ -32,8 +32,19 @@ pub enum Delivery {
     Duplicate,
     /// Recorded; changed nothing for this reason.
     Ignored(String),
-    /// Applied.
-    Applied,
+    /// Applied: these actions were carried out.
+    Applied(Vec<Action>),
+}
+
+/// Where an event comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A webhook delivery: recorded in `stripe_events` (each id applied once); the audit actor is
+    /// `stripe:<event id>`.
+    Webhook,
+    /// `stripe sync`: a subscription as the API shows it, applied as an update created when it was
+    /// fetched; not recorded as an event; the audit actor is `stripe:sync`.
+    Sync,
 }
 
 /// The webhook handler.
@@ -80,7 +91,7 @@ pub async fn webhook(
         Delivery::Ignored(reason) => {
             tracing::info!(event_id = %event.id, event_type = %event.event_type, reason = %reason, "event recorded, no change")
         }
-        Delivery::Applied => {
+        Delivery::Applied(_) => {
             tracing::info!(event_id = %event.id, event_type = %event.event_type, "event applied")
         }
     }
@@ -119,7 +130,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
     match state.db.backend() {
         Backend::Postgres => {
             let mut tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
-            let (delivery, stale) = apply_in(state, tx.conn(), event)
+            let (delivery, stale) = apply_in(state, tx.conn(), event, Origin::Webhook)
                 .await
                 .map_err(|e| e.to_string())?;
             if delivery != Delivery::Duplicate {
@@ -206,7 +217,7 @@ async fn apply_batch(
     let mut deliveries = Vec::with_capacity(batch.len());
     let mut stale = Vec::new();
     for job in batch {
-        match apply_in(state, tx.conn(), &job.event).await {
+        match apply_in(state, tx.conn(), &job.event, Origin::Webhook).await {
             Ok((delivery, changed)) => {
                 stale.push(changed);
                 deliveries.push(delivery);
@@ -231,7 +242,7 @@ async fn apply_batch(
 
 /// What the commit of an event makes stale in this instance's caches.
 #[derive(Debug, Default)]
-struct Stale {
+pub(super) struct Stale {
     /// The org whose cached entitlement inputs changed.
     org: Option<String>,
     /// Whether a license was revoked (the cached revocation list).
@@ -240,7 +251,7 @@ struct Stale {
 
 impl Stale {
     /// Drops what is stale; called after the commit.
-    fn forget(self, state: &AppState) {
+    pub(super) fn forget(self, state: &AppState) {
         if let Some(org) = &self.org {
             state.forget_org(org);
         }
@@ -253,13 +264,17 @@ impl Stale {
 /// Applies one event inside the caller's transaction: record its id (a second delivery stops
 /// here), find and lock the org, let the core decide, perform the actions, audit. Returns what
 /// happened and what the commit makes stale in the caches.
-async fn apply_in(
+pub(super) async fn apply_in(
     state: &AppState,
     conn: &mut AnyConnection,
     event: &StripeEvent,
+    origin: Origin,
 ) -> Result<(Delivery, Stale), ProcessError> {
     let now = super::now();
-    if !db::insert_event(&mut *conn, &event.id, &event.event_type, event.created, now).await? {
+    let webhook = origin == Origin::Webhook;
+    if webhook
+        && !db::insert_event(&mut *conn, &event.id, &event.event_type, event.created, now).await?
+    {
         return Ok((Delivery::Duplicate, Stale::default()));
     }
     let org_ref = event.org_ref();
@@ -267,11 +282,16 @@ async fn apply_in(
     // By `metadata.org_id` (one query): an id naming no org finds nothing, as in the core's
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
-    let subscription = org_ref.subscription_id.as_deref();
+    let checkout_session = event.checkout_session_id();
+    let about = db::EventAbout {
+        subscription: org_ref.subscription_id.as_deref(),
+        checkout_session: checkout_session.as_deref(),
+        customer: org_ref.customer_id.as_deref(),
+    };
     let found = match &org_ref.org_id {
-        Some(id) => db::locked_billing_state(&mut *conn, id, backend, subscription).await?,
+        Some(id) => db::locked_billing_state(&mut *conn, id, backend, &about).await?,
         None => match db::find_org_for_event(&mut *conn, &org_ref).await? {
-            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, subscription).await?,
+            Some(id) => db::locked_billing_state(&mut *conn, &id, backend, &about).await?,
             None => None,
         },
     };
@@ -293,7 +313,28 @@ async fn apply_in(
             db::record_other_subscription(&mut *conn, &org.org_id, customer, &record).await?;
         }
         let detail = serde_json::to_value(reason).unwrap_or(Value::Null);
-        db::finish_event(
+        if let (IgnoreReason::UntrustedCheckout, Some(org)) = (reason, &current) {
+            // Someone completed a checkout naming this org that the server did not create: the
+            // attempt is kept where an operator looks (the org's audit log), and nothing changes.
+            let attempt = json!({
+                "event_id": event.id,
+                "checkout_session": checkout_session,
+                "customer": org_ref.customer_id,
+            });
+            let actor = format!("stripe:{}", event.id);
+            db::audit(
+                &mut *conn,
+                &actor,
+                "stripe.untrusted_checkout",
+                Some(&org.org_id),
+                Value::Null,
+                attempt,
+                now,
+            )
+            .await?;
+        }
+        finish_event(
+            webhook,
             &mut *conn,
             &event.id,
             org_id.as_deref(),
@@ -309,7 +350,8 @@ async fn apply_in(
     }
     let (Some(before), Some(org), Some(mut after)) = (current, org, outcome.state.clone()) else {
         // The engine acts only on known orgs; nothing to store otherwise.
-        db::finish_event(
+        finish_event(
+            webhook,
             &mut *conn,
             &event.id,
             None,
@@ -323,7 +365,10 @@ async fn apply_in(
             Stale::default(),
         ));
     };
-    let actor = format!("stripe:{}", event.id);
+    let actor = match origin {
+        Origin::Webhook => format!("stripe:{}", event.id),
+        Origin::Sync => "stripe:sync".to_owned(),
+    };
     let mut revoked = false;
     let mut audit: Vec<AuditRow> = Vec::new();
     let mut record = |action: &'static str, before: Value, after: Value| {
@@ -381,7 +426,8 @@ async fn apply_in(
     let customer = customer_of(event, &after);
     db::store_billing_state(&mut *conn, &after, customer.as_deref(), now).await?;
     let detail = serde_json::to_value(&outcome.actions).unwrap_or(Value::Null);
-    db::finish_event(
+    finish_event(
+        webhook,
         &mut *conn,
         &event.id,
         Some(&org.id),
@@ -391,12 +437,28 @@ async fn apply_in(
     )
     .await?;
     Ok((
-        Delivery::Applied,
+        Delivery::Applied(outcome.actions),
         Stale {
             org: Some(org.id),
             revoked,
         },
     ))
+}
+
+/// Records what an event did, for a webhook (a sync's updates are not events).
+async fn finish_event(
+    webhook: bool,
+    conn: &mut AnyConnection,
+    id: &str,
+    org_id: Option<&str>,
+    outcome: &str,
+    detail: &Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if webhook {
+        db::finish_event(conn, id, org_id, outcome, detail, now).await?;
+    }
+    Ok(())
 }
 
 /// The customer a subscription event names (stored on the subscription row).

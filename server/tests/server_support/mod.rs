@@ -30,6 +30,8 @@ pub const LICENSE_KID: &str = "test-license-key-1";
 /// The session signing seed; its public key is in SESSION_PUBLIC_KEYS as `sess1`.
 pub const SESSION_SEED: &str = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
 pub const SESSION_KID: &str = "sess1";
+/// A day in seconds.
+pub const DAY: i64 = 86_400;
 
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -856,7 +858,9 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+pub mod billing;
 pub mod scenarios;
+pub mod stripe_double;
 
 /// One query through `psql -qtAc` against the database at `url`: its output, trimmed.
 pub fn psql(url: &str, sql: &str) -> String {

@@ -58,23 +58,27 @@ pub fn stripe_lifecycle(s: &Server) {
     assert_eq!(s.tier(org), "community");
     let t = now() - 1000;
     let period_end = now() + 30 * DAY;
+    // A checkout the server did not create (a Payment Link naming the org) links nothing.
     ok(&s.webhook(&checkout_event("evt_l1", t, "cus_l", org)));
     assert_eq!(
-        s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json()["stripe_customer_id"],
-        "cus_l"
+        s.event_outcome("evt_l1").as_deref(),
+        Some("untrusted_checkout")
     );
-    // Linked by customer only: no metadata on the subscription.
+    let org_row = || s.admin_get(&format!("/api/v1/admin/orgs/{org}")).json();
+    assert_eq!(org_row()["stripe_customer_id"], Value::Null);
+    // The subscription's metadata names the org: its customer is linked.
     ok(&s.webhook(&subscription_event(
         "evt_l2",
         "customer.subscription.created",
         t + 1,
         "sub_l",
         "cus_l",
-        None,
+        Some(org),
         "active",
         PRICE_TEAM,
         period_end,
     )));
+    assert_eq!(org_row()["stripe_customer_id"], "cus_l");
     let ent = s.entitlements(org);
     assert_eq!(ent["tier"], "team");
     assert_eq!(ent["features"]["capacity_forecast"], true);
@@ -379,11 +383,16 @@ pub fn ignored_events(s: &Server) {
     assert_eq!(s.event_outcome("evt_noorg").as_deref(), Some("unknown_org"));
     // An org_id naming no org finds nothing, even when the customer is linked to an existing org
     // (the core's rule): no fall-through that would let the event upgrade org_price.
-    ok(&s.webhook(&checkout_event(
+    ok(&s.webhook(&subscription_event(
         "evt_link_price",
+        "customer.subscription.created",
         t,
+        "sub_price_incomplete",
         "cus_price",
-        "org_price",
+        Some("org_price"),
+        "incomplete",
+        PRICE_TEAM,
+        end,
     )));
     ok(&s.webhook(&subscription_event(
         "evt_gone_org_linked_customer",

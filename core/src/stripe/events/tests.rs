@@ -73,6 +73,8 @@ fn org(tier: Tier, status: &str, license: Option<&str>) -> BillingState {
         }),
         license_id: license.map(str::to_owned),
         event_subscription: None,
+        server_checkout_sessions: Vec::new(),
+        server_customers: Vec::new(),
     }
 }
 
@@ -243,14 +245,22 @@ fn a_manual_org_is_never_changed() {
 
 // --- checkout -------------------------------------------------------------------------------
 
+/// An org for which the server created checkout session `cs_1`.
+fn org_with_server_checkout() -> BillingState {
+    BillingState {
+        server_checkout_sessions: vec!["cs_1".into()],
+        ..fresh_org()
+    }
+}
+
 #[test]
-fn checkout_completed_links_the_customer() {
+fn rule_3_a_checkout_the_server_created_links_the_customer() {
     let e = event(
         "checkout.session.completed",
         T0,
         json!({"id": "cs_1", "customer": "cus_1", "client_reference_id": "org_1"}),
     );
-    let outcome = apply(&e, &fresh_org());
+    let outcome = apply(&e, &org_with_server_checkout());
     assert_eq!(
         outcome.actions,
         vec![Action::LinkCustomer {
@@ -261,6 +271,75 @@ fn checkout_completed_links_the_customer() {
     assert_eq!(state.stripe_customer_id.as_deref(), Some("cus_1"));
     assert_eq!(state.tier, Tier::Community, "checkout alone grants no tier");
     assert_eq!(ignored(&e, &state), IgnoreReason::NoChange);
+}
+
+#[test]
+fn rule_3_a_checkout_for_a_customer_the_server_created_links_it() {
+    let e = event(
+        "checkout.session.completed",
+        T0,
+        json!({"id": "cs_made_elsewhere", "customer": "cus_1", "client_reference_id": "org_1"}),
+    );
+    let org = BillingState {
+        server_customers: vec!["cus_1".into()],
+        ..fresh_org()
+    };
+    assert_eq!(
+        apply(&e, &org).actions,
+        vec![Action::LinkCustomer {
+            customer_id: "cus_1".into()
+        }]
+    );
+}
+
+#[test]
+fn rule_3_a_checkout_the_server_did_not_create_is_untrusted_and_changes_nothing() {
+    // A Payment Link or pricing table: anyone can put any org in client_reference_id, and
+    // metadata.org_id names the org just the same.
+    for object in [
+        json!({"id": "cs_stranger", "customer": "cus_stranger", "client_reference_id": "org_1"}),
+        json!({"id": "cs_stranger", "customer": "cus_stranger", "metadata": {"org_id": "org_1"}}),
+        json!({"customer": "cus_stranger", "client_reference_id": "org_1"}),
+    ] {
+        let e = event("checkout.session.completed", T0, object);
+        for org in [fresh_org(), org_with_server_checkout()] {
+            let outcome = apply_event(&e, Some(&org), &config());
+            assert_eq!(outcome.ignored, Some(IgnoreReason::UntrustedCheckout));
+            assert!(outcome.actions.is_empty());
+            assert_eq!(outcome.state, Some(org));
+        }
+    }
+    assert_eq!(
+        IgnoreReason::UntrustedCheckout.as_str(),
+        "untrusted_checkout"
+    );
+}
+
+#[test]
+fn rule_3a_another_customers_subscription_never_changes_the_org() {
+    // The org pays enterprise through its own customer cus_1; a subscription of cus_other naming
+    // the org neither replaces nor ends its subscription.
+    let enterprise = org(Tier::Enterprise, "active", Some("lic_1"));
+    for (kind, status) in [
+        ("customer.subscription.created", "trialing"),
+        ("customer.subscription.updated", "active"),
+        ("customer.subscription.updated", "canceled"),
+        ("customer.subscription.deleted", "canceled"),
+    ] {
+        let mut object = subscription(status, "price_team");
+        object["id"] = json!("sub_other");
+        object["customer"] = json!("cus_other");
+        let e = event(kind, T0 + 60, object);
+        let outcome = apply_event(&e, Some(&enterprise), &config());
+        assert_eq!(
+            outcome.ignored,
+            Some(IgnoreReason::OtherCustomer {
+                customer_id: "cus_other".into()
+            }),
+            "{kind} {status}"
+        );
+        assert_eq!(outcome.state, Some(enterprise.clone()));
+    }
 }
 
 #[test]
@@ -973,9 +1052,10 @@ fn the_ledger_finds_orgs_by_id_then_customer_then_subscription() {
 fn a_checkout_never_relinks_an_org_linked_to_another_customer() {
     let mut state = BillingState::new("org_1", Tier::Team);
     state.stripe_customer_id = Some("cus_victim".into());
+    state.server_checkout_sessions = vec!["cs_1".into()];
     let event = StripeEvent::from_value(serde_json::json!({
         "id": "evt_checkout", "type": "checkout.session.completed", "created": T0,
-        "data": {"object": {"client_reference_id": "org_1", "customer": "cus_attacker"}}
+        "data": {"object": {"id": "cs_1", "client_reference_id": "org_1", "customer": "cus_attacker"}}
     }))
     .unwrap();
     let outcome = apply_event(&event, Some(&state), &config());
