@@ -344,3 +344,9 @@ fn billing_lost_webhooks_repaired_by_stripe_sync() {
     billing::lost_webhooks_repaired_by_sync(&s, &double);
     billing::lost_cancellation_repaired_by_sync(&s, &double);
 }
+
+#[test]
+fn billing_self_hosted_purchase_and_renewal() {
+    let (_d, s, double) = billing_server();
+    billing::self_hosted_purchase(&s, &double);
+}

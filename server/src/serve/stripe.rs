@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use dev_health_entitlements::issue::saas_license;
+use dev_health_entitlements::issue::{saas_license, self_hosted_license, ClaimsBuilder};
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
     IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
@@ -283,10 +283,12 @@ pub(super) async fn apply_in(
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
     let checkout_session = event.checkout_session_id();
+    let deployment = event.deployment_id();
     let about = db::EventAbout {
         subscription: org_ref.subscription_id.as_deref(),
         checkout_session: checkout_session.as_deref(),
         customer: org_ref.customer_id.as_deref(),
+        deployment: deployment.as_deref(),
     };
     let found = match &org_ref.org_id {
         Some(id) => db::locked_billing_state(&mut *conn, id, backend, &about).await?,
@@ -410,6 +412,29 @@ pub(super) async fn apply_in(
                 );
                 after.license_id = Some(row.id);
             }
+            Action::SignDeploymentLicense {
+                deployment_id,
+                tier,
+                expires_at,
+            } => {
+                let row = sign_deployment_license(
+                    state,
+                    &org.id,
+                    &org.name,
+                    deployment_id,
+                    *tier,
+                    *expires_at,
+                    now,
+                )
+                .map_err(ProcessError::Signing)?;
+                db::insert_license(&mut *conn, &row).await?;
+                record(
+                    "license.sign",
+                    Value::Null,
+                    json!({"license_id": row.id, "tier": row.tier, "license_type": row.license_type,
+                           "expires_at": row.expires_at, "deployment_id": deployment_id}),
+                );
+            }
             Action::RevokeLicense { license_id } => {
                 if db::revoke_license(&mut *conn, license_id, now).await? {
                     revoked = true;
@@ -479,7 +504,37 @@ pub(super) fn sign_saas_license(
     expires_at: i64,
     now: i64,
 ) -> Result<LicenseRow, String> {
-    let claims = saas_license(org_id, tier, now, expires_at)
+    let claims = saas_license(org_id, tier, now, expires_at);
+    signed_row(state, claims, org_name, None)
+}
+
+/// Signs a `self_hosted` license for one of an org's deployments, paid through Stripe (the core's
+/// rule 6a): `aud` the deployment, `exp` the end of the paid period plus the tier's grace, so
+/// `grace_days: 0` (a verifier must not add the grace a second time).
+fn sign_deployment_license(
+    state: &AppState,
+    org_id: &str,
+    org_name: &str,
+    deployment_id: &str,
+    tier: Tier,
+    expires_at: i64,
+    now: i64,
+) -> Result<LicenseRow, String> {
+    let claims = self_hosted_license(org_id, tier, now, expires_at)
+        .audience(deployment_id)
+        .grace_days(Some(0));
+    signed_row(state, claims, org_name, Some(deployment_id))
+}
+
+/// Builds the claims with the server's issuer and the org's name, signs them, and returns the
+/// license row to store.
+fn signed_row(
+    state: &AppState,
+    claims: ClaimsBuilder,
+    org_name: &str,
+    deployment_id: Option<&str>,
+) -> Result<LicenseRow, String> {
+    let claims = claims
         .issuer(state.issuer.clone())
         .org_name(Some(org_name.to_owned()))
         .build()
@@ -488,13 +543,14 @@ pub(super) fn sign_saas_license(
     Ok(LicenseRow {
         grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
         id: claims.license_id,
-        org_id: org_id.to_owned(),
+        org_id: claims.sub,
         token,
-        tier: tier.as_str().to_owned(),
+        tier: claims.tier.as_str().to_owned(),
         license_type: claims.license_type.as_str().to_owned(),
         kid: state.key_id.clone(),
-        issued_at: now,
-        expires_at,
+        issued_at: claims.iat,
+        expires_at: claims.exp,
         revoked_at: None,
+        deployment_id: deployment_id.map(str::to_owned),
     })
 }
