@@ -62,11 +62,10 @@ dist-node-%: $(DIST_STAMP) $(TOOLS)/.rust-target-%
 dist-node: $(addprefix dist-node-,$(DIST_TARGETS)) node-deps ## Node: the four platform packages and the main package, packed
 	cd $(NODE_DIR) && node scripts/pack.mjs $(DIST)/node/build $(DIST)/node
 
-# auditwheel: each wheel's platform tag is one its binary really satisfies.
+# auditwheel: each wheel's platform tag is one its binary really satisfies; each addon needs glibc
+# 2.17 at most (gnu) or musl alone (musl): tests/packaging/check_dist.py.
 dist-check: $(DIST_STAMP)
-	@for w in $(DIST)/python/*.whl; do \
-	  $(DIST_ENV) auditwheel show "$$w" | tr '\n' ' ' | sed 's/  */ /g'; echo; \
-	done
+	$(DIST_ENV) python3 tests/packaging/check_dist.py $(DIST)
 
 dist: dist-python dist-node dist-check ## portable wheels, sdist and npm packages into dist/ (cross builds: slow)
 	@ls -l $(DIST)/python $(DIST)/node | grep -v '^total'
