@@ -60,3 +60,9 @@ pub use verify::{
     license_token_from_env, License, LicenseStatus, RevocationList, Verifier, DEFAULT_ISSUER,
     DEFAULT_LEEWAY_SECS,
 };
+
+/// The `rust` blocks of the docs run as this crate's doctests (`make docs-test` checks that every
+/// page with such a block is listed here).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/token-format.md")]
+pub struct DocsTokenFormat;
