@@ -73,6 +73,7 @@ define wasm_bindgen
 endef
 
 wasm: deps-wasm ## build bindings-wasm/pkg (web, node, web-full)
+	@rm -f $(WASM_PKG)/.built
 	$(call wasm_cargo,,slim)
 	$(call wasm_cargo,--features full,full)
 	$(call wasm_bindgen,slim,web,web)
@@ -82,6 +83,7 @@ wasm: deps-wasm ## build bindings-wasm/pkg (web, node, web-full)
 	cp $(WASM_DIR)/npm/web.package.json $(WASM_PKG)/web/package.json
 	cp $(WASM_DIR)/npm/web.package.json $(WASM_PKG)/web-full/package.json
 	cp $(WASM_DIR)/npm/node.package.json $(WASM_PKG)/node/package.json
+	@touch $(WASM_PKG)/.built
 
 wasm-size: wasm ## the web module's gzipped size against the budget (80 KB)
 	@size=$$(gzip -9 -c $(WASM_PKG)/web/index_bg.wasm | wc -c); \
@@ -108,5 +110,15 @@ bench-wasm: deps-wasm ## verify: wasm vs bare dalek verify_strict in wasm vs @no
 	cp $(WASM_DIR)/npm/node.package.json $(WASM_DIR)/pkg-bench/package.json
 	node benches/wasm/bench.mjs
 
-viewer: wasm ## serve the license viewer on http://127.0.0.1:8088/
-	node $(WASM_DIR)/tests/support/serve.mjs 8088
+# The viewer's default JWKS URL (/.well-known/jwks.json on its own origin) leads to the license
+# server `make run` starts (LISTEN_ADDR, default 127.0.0.1:8080). The package is rebuilt only when
+# a source of it changed (`make wasm` always rebuilds).
+VIEWER_PORT ?= 8088
+VIEWER_JWKS_URL ?= http://$(or $(LISTEN_ADDR),127.0.0.1:8080)/.well-known/jwks.json
+WASM_SOURCES = $(shell find core/src core/catalogs core/Cargo.toml core/build.rs $(WASM_DIR)/src $(WASM_DIR)/js \
+	$(WASM_DIR)/npm $(WASM_DIR)/Cargo.toml -type f 2>/dev/null) Cargo.lock
+$(WASM_PKG)/.built: $(WASM_SOURCES)
+	$(MAKE) wasm
+
+viewer: $(WASM_PKG)/.built ## serve the license viewer on http://127.0.0.1:8088/ (keys from the server of make run)
+	node $(WASM_DIR)/tests/support/serve.mjs $(VIEWER_PORT) $(VIEWER_JWKS_URL)

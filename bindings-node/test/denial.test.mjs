@@ -37,7 +37,7 @@ test('featureDenial: 403 feature_not_enabled for a kill switch and for an unknow
   assert.deepEqual(off.detail, {
     error: 'feature_not_enabled',
     feature: 'audit_log',
-    message: "The feature 'audit_log' is turned off for every organization.",
+    message: "The feature 'audit_log' is turned off by a kill switch.",
   })
   assert.equal(ent.featureDenial('no_such_feature').detail.message, "There is no feature named 'no_such_feature'.")
 })

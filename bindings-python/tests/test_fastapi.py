@@ -173,7 +173,7 @@ def test_feature_not_enabled_is_403_for_a_kill_switch_and_an_override(client: Te
         "detail": {
             "error": "feature_not_enabled",
             "feature": "webhooks",
-            "message": "The feature 'webhooks' is turned off for every organization.",
+            "message": "The feature 'webhooks' is turned off by a kill switch.",
         }
     }
     overridden = client.get("/api", headers=session("org_team"))

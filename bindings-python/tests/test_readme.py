@@ -1,7 +1,9 @@
-"""The README's FastAPI example works as written: its code block is run and served here."""
+"""The FastAPI example of docs/python.md works as written: its code block is run and served here,
+and the denial bodies the page shows are the ones it answers."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Dict, Iterator
@@ -13,15 +15,29 @@ from fastapi.testclient import TestClient
 from dev_health_entitlements import fastapi as dfa
 from helpers import DAY, KID, NOW, ZERO_PUBLIC, zero_key
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "python.md"
+
+
+def fastapi_section() -> str:
+    return README.read_text().split("\n## FastAPI\n", 1)[1]
 
 
 def example_source() -> str:
-    text = README.read_text()
-    section = text.split("\n## Python\n", 1)[1].split("\n### FastAPI\n", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None, "the README's FastAPI section has no python block"
+    match = re.search(r"```python\n(.*?)```", fastapi_section(), re.S)
+    assert match is not None, "the FastAPI section of docs/python.md has no python block"
     return match.group(1)
+
+
+def documented_denials() -> Dict[str, Any]:
+    """The denial bodies the page shows (`STATUS {json}` lines), by error."""
+    match = re.search(r"```json\n(.*?)```", fastapi_section(), re.S)
+    assert match is not None, "the FastAPI section of docs/python.md shows no denial bodies"
+    shown: Dict[str, Any] = {}
+    for line in match.group(1).strip().splitlines():
+        status, body = line.split(" ", 1)
+        parsed = json.loads(body)
+        shown[parsed["detail"]["error"]] = (int(status), parsed)
+    return shown
 
 
 @pytest.fixture
@@ -69,3 +85,18 @@ def test_the_readme_example_serves_and_denies_as_documented(client: TestClient) 
     assert switched_off.status_code == 403
     assert switched_off.json()["detail"]["error"] == "feature_not_enabled"
     assert client.get("/webhooks", headers=auth("org_acme")).status_code == 200
+
+
+def test_the_denial_bodies_the_page_shows_are_the_ones_the_example_answers(client: TestClient) -> None:
+    answers = {
+        "feature_not_licensed": client.get("/reports/forecast?team=a", headers=auth("org_free")),
+        "feature_not_enabled": client.get("/webhooks", headers=auth("org_free")),
+        "limit_exceeded": client.post("/members?email=a@b.c", headers=auth("org_free")),
+        "permission_denied": client.post(
+            "/members?email=a@b.c", headers=auth("org_acme", role="viewer")
+        ),
+    }
+    shown = documented_denials()
+    assert set(shown) == set(answers)
+    for error, response in answers.items():
+        assert (response.status_code, response.json()) == shown[error], error

@@ -27,6 +27,7 @@
 //! ```
 
 mod bitset;
+pub mod calendar;
 pub mod catalog;
 pub mod claims;
 pub mod error;
@@ -45,6 +46,7 @@ pub mod token;
 pub mod verify;
 pub mod web;
 
+pub use calendar::{parse_rfc3339, rfc3339};
 pub use catalog::{Catalog, Feature, LicenseFeatures, LimitDef, LimitDirection, Role, TierInfo};
 pub use claims::{LicenseClaims, LicenseType, LimitValue};
 pub use error::{Error, ErrorCode, ErrorDetail, Result};
@@ -55,8 +57,15 @@ pub use resolve::{
 };
 pub use session::{Session, SessionVerifier};
 pub use tier::Tier;
+pub use token::unverified::UnverifiedToken;
 pub use token::TokenFormat;
 pub use verify::{
     license_token_from_env, License, LicenseStatus, RevocationList, Verifier, DEFAULT_ISSUER,
     DEFAULT_LEEWAY_SECS,
 };
+
+/// The `rust` blocks of the docs run as this crate's doctests (`make docs-test` checks that every
+/// page with such a block is listed here).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/token-format.md")]
+pub struct DocsTokenFormat;

@@ -84,7 +84,7 @@ impl HttpDenial {
 fn not_enabled_message(feature: &str, reason: Reason) -> String {
     match reason {
         Reason::GlobalDisabled => {
-            format!("The feature '{feature}' is turned off for every organization.")
+            format!("The feature '{feature}' is turned off by a kill switch.")
         }
         Reason::OrgOverrideDisabled => {
             format!("The feature '{feature}' is turned off for this organization.")
@@ -253,7 +253,7 @@ mod tests {
         assert_eq!(
             d.detail,
             json!({"error": "feature_not_enabled", "feature": "audit_log",
-                "message": "The feature 'audit_log' is turned off for every organization."})
+                "message": "The feature 'audit_log' is turned off by a kill switch."})
         );
         let overridden = resolve(
             Tier::Enterprise,

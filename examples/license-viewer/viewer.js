@@ -87,7 +87,11 @@ async function loadKeysFromUrl() {
     text = await response.text();
   } catch (e) {
     keyring = null;
-    setKeysStatus(`No keys could be loaded from ${url}: ${e.message}. Paste a JWKS document instead.`, true);
+    setKeysStatus(
+      `No keys could be loaded from ${url}: ${e.message}. Is the license server running (make run)? ` +
+        "Or paste a JWKS document instead.",
+      true,
+    );
     check();
     return;
   }

@@ -36,6 +36,16 @@ enum Command {
     Session(cli::session::Args),
     /// Run the license server: webhooks, entitlements, licenses, JWKS.
     Serve(serve::ServeArgs),
+    /// Reconcile with Stripe (configuration as for `serve`).
+    #[command(subcommand)]
+    Stripe(StripeCommand),
+}
+
+/// `dev-health-license stripe ...`.
+#[derive(Debug, Subcommand)]
+enum StripeCommand {
+    /// Bring every org to the state its Stripe subscriptions imply (what lost webhooks missed).
+    Sync(serve::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +57,7 @@ fn main() -> ExitCode {
         Command::Jwks(args) => cli::jwks::run(args),
         Command::Entitlements(args) => cli::entitlements::run(args),
         Command::Session(args) => cli::session::run(args),
+        Command::Stripe(StripeCommand::Sync(args)) => serve::run_stripe_sync(args),
         Command::Serve(args) => serve::run(args),
     }
 }

@@ -284,6 +284,30 @@ fn an_issued_v2_license_verifies_as_active_with_its_claims() {
     assert_eq!(text.code, 0);
     assert!(text.stdout.contains("yes (active)"), "{}", text.stdout);
     assert!(text.stdout.contains("Acme"));
+    assert!(
+        text.stdout
+            .contains("audience:     any deployment (no aud)\n"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn verify_shows_the_deployments_a_license_is_for() {
+    let dir = TempDir::new();
+    let (seed, public) = keygen(&dir, "k1");
+    let token = issue(
+        &seed,
+        &["--tier", "team", "--aud", "acme-prod", "--aud", "acme-dr"],
+    );
+    let key = format!("k1={public}");
+    let text = cli(&["verify", "--key", &key, "--now", &at(T0), &token]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains("audience:     acme-prod, acme-dr\n"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

@@ -337,3 +337,16 @@ fn billing_hijack_replay_leaves_the_owner_on_enterprise() {
     let (_d, s, double) = billing_server();
     billing::hijack_replay(&s, &double);
 }
+
+#[test]
+fn billing_lost_webhooks_repaired_by_stripe_sync() {
+    let (_d, s, double) = billing_server();
+    billing::lost_webhooks_repaired_by_sync(&s, &double);
+    billing::lost_cancellation_repaired_by_sync(&s, &double);
+}
+
+#[test]
+fn billing_self_hosted_purchase_and_renewal() {
+    let (_d, s, double) = billing_server();
+    billing::self_hosted_purchase(&s, &double);
+}

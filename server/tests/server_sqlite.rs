@@ -606,3 +606,26 @@ fn billing_without_a_secret_key_answers_503_and_a_refused_key_is_never_shown() {
     let s = Server::start(&dir.0, env);
     billing::refused_key(&s);
 }
+
+#[test]
+fn billing_lost_webhooks_repaired_by_stripe_sync() {
+    let (_d, s, double) = billing_server();
+    billing::lost_webhooks_repaired_by_sync(&s, &double);
+    billing::lost_cancellation_repaired_by_sync(&s, &double);
+}
+
+#[test]
+fn billing_self_hosted_purchase_and_renewal() {
+    let (_d, s, double) = billing_server();
+    billing::self_hosted_purchase(&s, &double);
+}
+
+#[test]
+fn billing_periodic_sync_in_serve_repairs_lost_webhooks() {
+    let dir = TempDir::new("sqlite-periodic");
+    let double = billing::double();
+    let mut env = billing::billing_env(base_env(&sqlite_url(&dir.0)), &double);
+    env.push(("STRIPE_SYNC_INTERVAL".into(), "1".into()));
+    let s = Server::start(&dir.0, env);
+    billing::periodic_sync(&s, &double);
+}

@@ -7,7 +7,8 @@ docs/writing-docs.md; this module is their one implementation:
 * ```console``: a terminal session: `$ ` lines are commands, the lines under them the output they
   must print (stdout and stderr together); `...` inside a line matches any text, a line of only
   `...` any number of lines. A command must exit 0 unless the block shows otherwise (`; echo "exit $?"`).
-* ```sh`` / ```bash``: a script that must exit 0; its output is not compared.
+* ```sh`` / ```bash``: a script that must exit 0. When an ```output`` block follows it (nothing
+  but blank lines between), that is what the script prints; otherwise its output is not compared.
 * ```python``: run in one namespace per file (Sybil); blocks starting with `>>>` compare output.
 * ```rust``: run as doctests by `cargo test` (the file must be listed in core/src/lib.rs).
 * Any block preceded by `<!-- docs-test: file=PATH -->` is written to PATH (relative to the
@@ -16,12 +17,17 @@ docs/writing-docs.md; this module is their one implementation:
   everything else the file started when the file is done.
 * `<!-- docs-test: timeout=SECONDS -->`: the deadline of each command of the block (default 120).
 * `<!-- docs-test: needs=TARGET[,TARGET] -->`: `make TARGET` is run first (once per run).
+* `<!-- docs-test: same-as=PATH -->`: the block shows a file of the repository: it must match it
+  (a later command runs the file).
+* `<!-- docs-test: tested-by=PATH -->`: run by the test at PATH (which must name this page).
 * `<!-- docs-test: not-run REASON -->`: not executed; listed with its reason at the end of the run.
 
 All console and sh blocks of one file share one bash session that starts at the repository root,
-as one terminal would. `127.0.0.1:8080` / `localhost:8080` are replaced by a free port chosen per
-file (and `LISTEN_ADDR` set to it), so runs on a shared machine do not collide; the server's SQLite
-database is a fresh file per file (`DATABASE_URL`); `make run` uses the test build (`RUN_PROFILE=dev`).
+as one terminal would. The documented ports (8080 the license server, 8000 uvicorn, 3000 Next.js,
+8088 the license viewer) are replaced by free ports chosen per file, and the variable each server
+reads its port from is set, so runs on a shared machine do not collide; the server's SQLite
+database is a fresh file per file (`DATABASE_URL`); builds reuse the test build (`RUN_PROFILE=dev`,
+`MATURIN_PEP517_ARGS=--profile dev`); `make install` installs into the run's scratch directory.
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ class Block:
     background: bool = False
     timeout: float = DEFAULT_TIMEOUT
     needs: List[str] = field(default_factory=list)
+    tested_by: Optional[str] = None
+    same_as: Optional[str] = None
+    output: Optional[List[str]] = None
     not_run: Optional[str] = None
 
 
@@ -92,6 +101,10 @@ def parse_annotation(body: str, path: str, line: int) -> Dict[str, Any]:
             out["timeout"] = float(value)
         elif key == "needs" and value:
             out["needs"] = [t for t in value.split(",") if t]
+        elif key == "same-as" and value:
+            out["same_as"] = value
+        elif key == "tested-by" and value:
+            out["tested_by"] = value
         else:
             raise ValueError(f"{path}:{line}: unknown docs-test annotation {word!r}")
     return out
@@ -130,29 +143,40 @@ def fenced_blocks(document: Document) -> Iterable[Tuple[int, int, int, Block]]:
         index = end
 
 
+# The ports the pages use, and the variable each server there reads its port or address from.
+PORTS = {8080: "LISTEN_ADDR", 8000: "UVICORN_PORT", 3000: "PORT", 8088: "VIEWER_PORT"}
+
+
 class Session:
     """One bash process per Markdown file: a reader's terminal."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.scratch = Path(tempfile.mkdtemp(prefix="docs-test-"))
-        self.port = free_port()
+        self.ports = {documented: free_port() for documented in PORTS}
+        self.port = self.ports[8080]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
         venv = env.pop("VIRTUAL_ENV", None)
         if venv:
             env["PATH"] = os.pathsep.join(
                 p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv)
             )
+        install_root = self.scratch / "cargo-install"
+        env["PATH"] = os.pathsep.join([str(install_root / "bin"), env.get("PATH", "")])
         env.update(
             {
                 "TERM": "dumb",
                 "NO_COLOR": "1",
-                "LISTEN_ADDR": f"127.0.0.1:{self.port}",
                 "DATABASE_URL": f"sqlite://{self.scratch}/dev-health.db",
                 "RUN_PROFILE": "dev",
+                "MATURIN_PEP517_ARGS": "--profile dev",
+                "CARGO_INSTALL_ROOT": str(install_root),
                 "DOCS_TEST": "1",
             }
         )
+        for documented, variable in PORTS.items():
+            port = self.ports[documented]
+            env[variable] = f"127.0.0.1:{port}" if variable == "LISTEN_ADDR" else str(port)
         self.proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
             cwd=REPO,
@@ -166,8 +190,12 @@ class Session:
         self.background_logs: List[Path] = []
 
     def localize(self, text: str) -> str:
-        """The text with the documented port replaced by this file's."""
-        return re.sub(r"(127\.0\.0\.1|localhost):8080\b", rf"\g<1>:{self.port}", text)
+        """The text with the documented ports replaced by this file's."""
+        return re.sub(
+            r"(127\.0\.0\.1|localhost):(8080|8000|3000|8088)\b",
+            lambda m: f"{m.group(1)}:{self.ports[int(m.group(2))]}",
+            text,
+        )
 
     def run(self, command: str, timeout: float) -> Tuple[int, str]:
         """Runs `command` in the session (stdin from /dev/null); returns its status and output."""
@@ -329,6 +357,14 @@ def run_shell(example: Example, block: Block) -> None:
     status, output = session.run(block.source, block.timeout)
     if status != 0:
         raise AssertionError(f"{example.path}:{block.line}: the block exited {status}:\n{output}{session.logs()}")
+    if block.output is not None:
+        expected = [session.localize(line) for line in block.output]
+        if not output_matches(expected, output):
+            raise AssertionError(
+                f"{example.path}:{block.line}: the block printed something else.\n--- the docs show ---\n"
+                + "\n".join(expected)
+                + f"\n--- it printed ---\n{output}{session.logs()}"
+            )
 
 
 def write_file(example: Example, block: Block) -> None:
@@ -361,6 +397,25 @@ def check_links(example: Example) -> None:
     )
 
 
+def check_tested_by(example: Example, block: Block) -> None:
+    relative = Path(example.path).resolve().relative_to(REPO).as_posix()
+    test = REPO / str(block.tested_by)
+    assert test.is_file(), f"{relative}:{block.line}: tested-by={block.tested_by}: no such file"
+    assert relative in test.read_text(), (
+        f"{relative}:{block.line}: {block.tested_by} does not read {relative}, so it cannot be "
+        "what runs this block"
+    )
+
+
+def check_same_as(example: Example, block: Block) -> None:
+    shown = REPO / str(block.same_as)
+    assert shown.is_file(), f"{example.path}:{block.line}: same-as={block.same_as}: no such file"
+    assert block.source.strip() == shown.read_text().strip(), (
+        f"{example.path}:{block.line}: the block differs from {block.same_as}: copy the file into "
+        "the page (or the page into the file)"
+    )
+
+
 def rust_is_doctested(example: Example, block: Block) -> None:
     relative = Path(example.path).resolve().relative_to(REPO).as_posix()
     lib = (REPO / "core" / "src" / "lib.rs").read_text()
@@ -380,11 +435,29 @@ class BlockParser:
 
     def __call__(self, document: Document) -> Iterable[Region]:
         yield Region(0, 0, None, check_links)
-        for start, end, content_start, block in fenced_blocks(document):
+        blocks = list(fenced_blocks(document))
+        for index, (start, end, content_start, block) in enumerate(blocks):
+            if block.language == "output":
+                continue  # read with the shell block before it
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if following and following[3].language == "output":
+                if block.language not in SHELL_LANGUAGES or block.background or block.not_run:
+                    raise ValueError(
+                        f"{document.path}:{following[3].line}: an output block must follow the "
+                        "sh block whose output it shows"
+                    )
+                if document.text[end : following[0]].strip():
+                    raise ValueError(
+                        f"{document.path}:{following[3].line}: an output block must follow its "
+                        "sh block directly (only blank lines between)"
+                    )
+                block.output = following[3].source.rstrip("\n").split("\n")
+                end = following[1]
             if block.not_run is not None:
                 NOT_RUN.append((os.path.relpath(document.path, REPO), block.line, block.not_run))
                 continue
-            if block.language == "python" and block.file is None:
+            plain = block.file is None and block.tested_by is None and block.same_as is None
+            if block.language == "python" and plain:
                 source = Lexeme(block.source, offset=0, line_offset=0)
                 if block.source.startswith(">>>"):
                     for region in self.doctest(source, document.path):
@@ -400,7 +473,11 @@ class BlockParser:
         __tracebackhide__ = True
         block: Block = example.parsed
         make_needs(block)
-        if block.file is not None:
+        if block.tested_by is not None:
+            check_tested_by(example, block)
+        elif block.same_as is not None:
+            check_same_as(example, block)
+        elif block.file is not None:
             write_file(example, block)
         elif block.language == "console":
             run_console(example, block)

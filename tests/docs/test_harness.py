@@ -4,6 +4,7 @@ a file's session runs commands in one shell and stops what it started."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -73,9 +74,13 @@ def test_a_session_keeps_state_between_commands_and_stops_its_background_jobs() 
         assert session.run('echo "$PWD $X"; echo err >&2', 10) == (0, "/tmp 42\nerr\n")
         assert session.run("false", 10)[0] == 1
         assert session.run("cat", 10) == (0, "")  # stdin is /dev/null: nothing waits for input
-        assert session.localize("curl localhost:8080/x 127.0.0.1:8080") == (
-            f"curl localhost:{session.port}/x 127.0.0.1:{session.port}"
+        assert session.localize("curl localhost:8080/x 127.0.0.1:8000 :8080 127.0.0.1:80801") == (
+            f"curl localhost:{session.ports[8080]}/x 127.0.0.1:{session.ports[8000]} :8080 127.0.0.1:80801"
         )
+        status, env = session.run('echo "$LISTEN_ADDR $UVICORN_PORT $PORT $VIEWER_PORT"', 10)
+        assert env.split() == [f"127.0.0.1:{session.ports[8080]}"] + [
+            str(session.ports[p]) for p in (8000, 3000, 8088)
+        ]
         session.background("sleep 300")
         status, pid = session.run("echo $!", 10)
         assert status == 0
@@ -91,3 +96,34 @@ def test_a_command_past_its_deadline_fails_and_is_stopped() -> None:
         session.run("echo started; sleep 60", 1)
     with pytest.raises(ProcessLookupError):
         os.killpg(session.proc.pid, 0)
+
+
+def test_an_output_block_belongs_to_the_shell_block_right_before_it(tmp_path: Path) -> None:
+    from docs_harness import BlockParser
+
+    page = tmp_path / "page.md"
+    page.write_text("```sh\necho hi\n```\n\n```output\nhi\n```\n")
+    regions = list(BlockParser()(Document(page.read_text(), str(page))))
+    assert [r.parsed.output for r in regions[1:]] == [["hi"]]
+    page.write_text("```sh\necho hi\n```\ntext\n```output\nhi\n```\n")
+    with pytest.raises(ValueError, match="directly"):
+        list(BlockParser()(Document(page.read_text(), str(page))))
+    page.write_text("```console\n$ echo hi\nhi\n```\n```output\nhi\n```\n")
+    with pytest.raises(ValueError, match="must follow the sh block"):
+        list(BlockParser()(Document(page.read_text(), str(page))))
+
+
+def test_the_blocks_not_run_are_the_ones_writing_docs_lists() -> None:
+    """Every page with a `not-run` block is named in docs/writing-docs.md's list, once per block."""
+    from docs_harness import PATTERNS, REPO
+
+    pages = sorted({p for pattern in PATTERNS for p in REPO.glob(pattern)})
+    not_run = sorted(
+        page.relative_to(REPO).as_posix()
+        for page in pages
+        for _, _, _, block in fenced_blocks(Document(page.read_text(), str(page)))
+        if block.not_run is not None
+    )
+    section = (REPO / "docs" / "writing-docs.md").read_text().split("## Not executed", 1)[1]
+    listed = sorted(re.findall(r"^\* `([^`]+)`:", section, re.M))
+    assert not_run == listed, f"blocks not run: {not_run}; docs/writing-docs.md lists {listed}"

@@ -1,6 +1,7 @@
 // A tiny static file server for the browser tests and the viewer, bound to 127.0.0.1.
-// It serves the repository root, plus /.well-known/jwks.json from a file when one is given
-// (what the reference server publishes on the viewer's origin).
+// It serves the repository root, plus /.well-known/jwks.json (the viewer's default JWKS URL)
+// from a file when one is given (what the reference server publishes on the viewer's origin), or
+// as a redirect to a license server's JWKS (`make viewer`: the server `make run` starts).
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -18,11 +19,16 @@ const TYPES = {
 };
 
 /** Starts the server on `port` (0: any free port); resolves to {url, close}. */
-export function serve({ port = 0, jwksFile = null } = {}) {
+export function serve({ port = 0, jwksFile = null, jwksUrl = null } = {}) {
   const server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url, "http://localhost").pathname);
       let file;
+      if (path === "/.well-known/jwks.json" && jwksUrl && !jwksFile) {
+        res.writeHead(307, { location: jwksUrl, "cache-control": "no-store" });
+        res.end();
+        return;
+      }
       if (path === "/.well-known/jwks.json" && jwksFile) {
         file = jwksFile;
       } else {
@@ -47,7 +53,11 @@ export function serve({ port = 0, jwksFile = null } = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // node serve.mjs PORT [JWKS_FILE | JWKS_URL]
   const port = Number(process.argv[2] ?? 8088);
-  const { url } = await serve({ port, jwksFile: process.argv[3] ?? null });
+  const jwks = process.argv[3] ?? null;
+  const remote = jwks !== null && /^https?:\/\//.test(jwks);
+  const { url } = await serve({ port, jwksFile: remote ? null : jwks, jwksUrl: remote ? jwks : null });
   console.log(`serving the repository on ${url}/ — the viewer: ${url}/examples/license-viewer/`);
+  if (remote) console.log(`its default JWKS URL, ${url}/.well-known/jwks.json, leads to ${jwks}`);
 }

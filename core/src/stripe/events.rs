@@ -5,7 +5,8 @@
 //!
 //! The rules, in the order [`apply_event`] applies them:
 //! 1. Only `checkout.session.completed` and `customer.subscription.created|updated|deleted` are
-//!    handled; every other type is ignored as [`IgnoreReason::UnhandledEventType`].
+//!    handled, and `invoice.paid` of a self-hosted subscription (rule 6a); every other type is
+//!    ignored as [`IgnoreReason::UnhandledEventType`].
 //! 2. No org → [`IgnoreReason::UnknownOrg`]; an org with [`ManagedBy::Manual`] →
 //!    [`IgnoreReason::ManualOrg`]. Neither is ever changed.
 //! 3. Checkout links the session's customer to the org, but only a checkout the server made
@@ -32,6 +33,14 @@
 //!    the current tier. `unpaid`, `canceled`, `incomplete`, `incomplete_expired`, `paused` and
 //!    `customer.subscription.deleted` → community. Any other status is
 //!    [`IgnoreReason::UnknownStatus`]: neither an upgrade nor a downgrade on a guess.
+//!    Rule 6a: a subscription for a self-hosted deployment (its metadata has `license_type: self_hosted`
+//!    and a `deployment_id`, as the server's self-hosted checkout sets them) never changes the
+//!    org's own tier: its events are [`IgnoreReason::SelfHostedSubscription`]. Each of its
+//!    `invoice.paid` (the first payment and every renewal), from the org's linked customer, signs
+//!    a `self_hosted` license for that deployment ([`Action::SignDeploymentLicense`]: `aud` the
+//!    deployment, `exp` the end of the paid period plus the tier's grace days, the tier of the
+//!    invoice's price) and revokes the deployment's previous license
+//!    ([`BillingState::event_deployment_license`]). Any other `invoice.paid` is not handled.
 //! 7. A move to team/enterprise, or a renewal of one (`active`/`trialing` with a new period end,
 //!    or an org on a paid tier without a license), signs a new `saas` license expiring at the
 //!    period end plus the tier's grace days and revokes the org's previous license. A move to
@@ -141,17 +150,44 @@ impl StripeEvent {
     pub fn org_ref(&self) -> OrgRef {
         let object = &self.object;
         let org_id = non_empty(object.pointer("/metadata/org_id"))
-            .or_else(|| non_empty(object.get("client_reference_id")));
+            .or_else(|| non_empty(object.get("client_reference_id")))
+            .or_else(|| non_empty(self.subscription_metadata()?.get("org_id")));
         let subscription_id = if self.is_about_a_subscription() {
             non_empty(object.get("id"))
         } else {
             id_of(object.get("subscription"))
+                .or_else(|| id_of(object.pointer("/parent/subscription_details/subscription")))
         };
         OrgRef {
             org_id,
             customer_id: id_of(object.get("customer")),
             subscription_id,
         }
+    }
+
+    /// The metadata of the subscription the event is about: a subscription's own `metadata`, or
+    /// for an invoice its `parent.subscription_details.metadata` (API 2025-03-31 and later) or
+    /// `subscription_details.metadata` (earlier).
+    fn subscription_metadata(&self) -> Option<&Value> {
+        let object = &self.object;
+        if self.is_about_a_subscription() {
+            return object.get("metadata");
+        }
+        object
+            .pointer("/parent/subscription_details/metadata")
+            .filter(|m| m.is_object())
+            .or_else(|| object.pointer("/subscription_details/metadata"))
+            .filter(|m| m.is_object())
+    }
+
+    /// The deployment a self-hosted subscription pays for (its metadata `deployment_id`, when its
+    /// `license_type` is `self_hosted`), for subscription and invoice events (rule 6a).
+    pub fn deployment_id(&self) -> Option<String> {
+        let metadata = self.subscription_metadata()?;
+        if metadata.get("license_type").and_then(Value::as_str) != Some("self_hosted") {
+            return None;
+        }
+        non_empty(metadata.get("deployment_id")).or(Some(String::new()))
     }
 
     /// The checkout session a `checkout.session.*` event is about (its object's `id`).
@@ -325,6 +361,11 @@ pub struct BillingState {
     /// Stripe customers (`cus_...`) the server created for this org (rule 3).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub server_customers: Vec<String>,
+    /// The current (unrevoked) license of the deployment an `invoice.paid` of a self-hosted
+    /// subscription pays for (rule 6a): the host loads it before applying the event. Never part
+    /// of a stored state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_deployment_license: Option<String>,
 }
 
 impl BillingState {
@@ -340,6 +381,7 @@ impl BillingState {
             event_subscription: None,
             server_checkout_sessions: Vec::new(),
             server_customers: Vec::new(),
+            event_deployment_license: None,
         }
     }
 
@@ -354,6 +396,7 @@ impl BillingState {
     fn stored(&self) -> BillingState {
         BillingState {
             event_subscription: None,
+            event_deployment_license: None,
             ..self.clone()
         }
     }
@@ -385,6 +428,16 @@ pub enum Action {
         /// The license's tier.
         tier: Tier,
         /// The license's `exp`: the period end plus the tier's grace days.
+        expires_at: i64,
+    },
+    /// Sign a `self_hosted` license for one of the org's deployments (rule 6a): `sub` the org,
+    /// `aud` the deployment, `grace_days: 0` (the grace is inside `expires_at`).
+    SignDeploymentLicense {
+        /// The deployment (`aud`).
+        deployment_id: String,
+        /// The license's tier.
+        tier: Tier,
+        /// The license's `exp`: the end of the paid period plus the tier's grace days.
         expires_at: i64,
     },
     /// Revoke a license (it goes on the revocation list).
@@ -441,6 +494,9 @@ pub enum IgnoreReason {
     /// Payment Links and pricing tables let anyone name any org in `client_reference_id`, so such
     /// a checkout never links a customer.
     UntrustedCheckout,
+    /// An event about a subscription for a self-hosted deployment: it never changes the org's own
+    /// tier (rule 6a; its `invoice.paid` signs the deployment's license).
+    SelfHostedSubscription,
     /// A subscription event of a customer other than the org's linked one: it never changes the
     /// org (its current subscription stays).
     OtherCustomer {
@@ -460,6 +516,7 @@ impl IgnoreReason {
             IgnoreReason::CustomerConflict => "customer_conflict",
             IgnoreReason::UntrustedCheckout => "untrusted_checkout",
             IgnoreReason::OtherCustomer { .. } => "other_customer",
+            IgnoreReason::SelfHostedSubscription => "self_hosted_subscription",
             IgnoreReason::MissingField { .. } => "missing_field",
             IgnoreReason::UnknownStatus { .. } => "unknown_status",
             IgnoreReason::UnknownPrice { .. } => "unknown_price",
@@ -523,7 +580,7 @@ pub fn apply_event(
     current: Option<&BillingState>,
     config: &BillingConfig,
 ) -> Outcome {
-    let Some(kind) = EventKind::of(&event.event_type) else {
+    let Some(kind) = EventKind::of(event) else {
         let reason = IgnoreReason::UnhandledEventType {
             event_type: event.event_type.clone(),
         };
@@ -539,6 +596,7 @@ pub fn apply_event(
         EventKind::CheckoutCompleted => checkout_completed(event, org),
         EventKind::SubscriptionChanged => subscription_changed(event, org, config, false),
         EventKind::SubscriptionDeleted => subscription_changed(event, org, config, true),
+        EventKind::DeploymentInvoicePaid => deployment_invoice_paid(event, org, config),
     };
     match decided {
         Err(reason) => Outcome::ignore(Some(org), reason),
@@ -556,11 +614,16 @@ enum EventKind {
     CheckoutCompleted,
     SubscriptionChanged,
     SubscriptionDeleted,
+    /// `invoice.paid` of a self-hosted subscription (rule 6a).
+    DeploymentInvoicePaid,
 }
 
 impl EventKind {
-    fn of(event_type: &str) -> Option<EventKind> {
-        match event_type {
+    fn of(event: &StripeEvent) -> Option<EventKind> {
+        match event.event_type.as_str() {
+            "invoice.paid" if event.deployment_id().is_some() => {
+                Some(EventKind::DeploymentInvoicePaid)
+            }
             "checkout.session.completed" => Some(EventKind::CheckoutCompleted),
             "customer.subscription.created" | "customer.subscription.updated" => {
                 Some(EventKind::SubscriptionChanged)
@@ -659,6 +722,9 @@ fn subscription_changed(
         field: field.into(),
     };
     let id = non_empty(object.get("id")).ok_or_else(|| missing("id"))?;
+    if event.deployment_id().is_some() {
+        return Err(IgnoreReason::SelfHostedSubscription);
+    }
     // Rule 3a: only the org's own customer's subscriptions act on it.
     if let (Some(linked), Some(customer)) = (
         org.stripe_customer_id.as_deref(),
@@ -739,6 +805,67 @@ fn subscription_changed(
         actions.push(Action::UpdateSubscription { subscription });
     }
     tier_actions(org, target, renewed, expires_at, &mut actions);
+    Ok(actions)
+}
+
+/// Rule 6a: a paid invoice of a self-hosted subscription signs its deployment's license.
+fn deployment_invoice_paid(
+    event: &StripeEvent,
+    org: &BillingState,
+    config: &BillingConfig,
+) -> Result<Vec<Action>, IgnoreReason> {
+    let object = &event.object;
+    let missing = |field: &str| IgnoreReason::MissingField {
+        field: field.into(),
+    };
+    let customer = id_of(object.get("customer")).ok_or_else(|| missing("customer"))?;
+    // Only the org's own (server-linked) customer pays for its deployments.
+    if org.stripe_customer_id.as_deref() != Some(customer.as_str()) {
+        return Err(IgnoreReason::OtherCustomer {
+            customer_id: customer,
+        });
+    }
+    let deployment_id = event
+        .deployment_id()
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| missing("parent.subscription_details.metadata.deployment_id"))?;
+    let lines: Vec<&Value> = object
+        .pointer("/lines/data")
+        .and_then(Value::as_array)
+        .map(|lines| lines.iter().collect())
+        .unwrap_or_default();
+    // The line's price: `pricing.price_details.price` since API 2025-03-31, `price` before.
+    let prices: Vec<String> = lines
+        .iter()
+        .filter_map(|line| {
+            id_of(line.pointer("/pricing/price_details/price")).or_else(|| id_of(line.get("price")))
+        })
+        .collect();
+    let tier = prices
+        .iter()
+        .find_map(|price| config.price_tiers.get(price))
+        .ok_or_else(|| match prices.first() {
+            Some(price) => IgnoreReason::UnknownPrice {
+                price_id: price.clone(),
+            },
+            None => missing("lines.data[].pricing.price_details.price"),
+        })?;
+    let period_end = lines
+        .iter()
+        .filter_map(|line| line.pointer("/period/end").and_then(Value::as_i64))
+        .max()
+        .ok_or_else(|| missing("lines.data[].period.end"))?;
+    let grace = i64::from(config.grace_days.get(tier)).saturating_mul(DAY_SECS);
+    let mut actions = vec![Action::SignDeploymentLicense {
+        deployment_id,
+        tier,
+        expires_at: period_end.saturating_add(grace),
+    }];
+    if let Some(license_id) = &org.event_deployment_license {
+        actions.push(Action::RevokeLicense {
+            license_id: license_id.clone(),
+        });
+    }
     Ok(actions)
 }
 
@@ -845,7 +972,7 @@ fn state_after(org: &BillingState, actions: &[Action]) -> BillingState {
                 state.subscription = Some(subscription.clone());
             }
             Action::ChangeTier { to, .. } => state.tier = *to,
-            Action::SignLicense { .. } => {}
+            Action::SignLicense { .. } | Action::SignDeploymentLicense { .. } => {}
             Action::RevokeLicense { license_id } => {
                 if state.license_id.as_ref() == Some(license_id) {
                     state.license_id = None;

@@ -242,7 +242,7 @@ describe('a team license', () => {
   })
 })
 
-describe('the README page snippet (app/readme-example, generated from README.md)', () => {
+describe('the docs/node.md page snippet (app/readme-example, generated from docs/node.md)', () => {
   let app
   before(async () => (app = await startApp({ DEV_HEALTH_LICENSE: license('team') })))
   after(() => app?.stop())
@@ -293,6 +293,18 @@ describe('an enterprise license with capacity_forecast switched off by an admini
     const res = await fetch(`${app.url}/api/audit-log`)
     assert.equal(res.status, 200)
     assert.equal((await res.json()).entries[0].actor, 'ada@acme.example')
+  })
+
+  test('route handler: without SESSION_PUBLIC_KEYS the entitlements route says the keys are not configured', async () => {
+    const session = { sub: 'user_1', email: 'ada@acme.example', org_id: 'org_acme', role: 'admin', exp: now + 600 }
+    const res = await fetch(`${app.url}/api/entitlements`, {
+      headers: { authorization: `Bearer ${testing.signJwt(session, sessionKey.seed, 's1')}` },
+    })
+    assert.equal(res.status, 503)
+    assert.deepEqual(await res.json(), {
+      detail: 'Session keys are not configured: set SESSION_PUBLIC_KEYS',
+      code: 'session_keys_not_configured',
+    })
   })
 })
 

@@ -145,6 +145,12 @@ fn report(license: &License) -> Report {
     line(&mut text, "org", org);
     line(&mut text, "tier", license.tier());
     line(&mut text, "type", license.claims.license_type.as_str());
+    let audience = if license.claims.aud.is_empty() {
+        "any deployment (no aud)".to_owned()
+    } else {
+        license.claims.aud.join(", ")
+    };
+    line(&mut text, "audience", audience);
     line(&mut text, "issued", show_time(license.claims.iat));
     line(&mut text, "expires", show_time(license.expires_at()));
     line(

@@ -47,7 +47,14 @@ pub struct CheckoutRequest {
     success_url: Option<String>,
     /// Where Stripe sends the customer who gives up.
     cancel_url: Option<String>,
+    /// `saas` (default: the org's own plan) or `self_hosted` (a license for a deployment).
+    license_type: Option<String>,
+    /// For `self_hosted`: the deployment the license is for (its `aud`).
+    deployment_id: Option<String>,
 }
+
+/// The longest deployment id accepted.
+const MAX_DEPLOYMENT_ID: usize = 128;
 
 /// `POST /api/v1/billing/checkout` → `{id, url}` of a subscription-mode Checkout Session.
 pub async fn checkout(
@@ -57,17 +64,26 @@ pub async fn checkout(
 ) -> ApiResult<Json<Value>> {
     let now = super::now();
     let req = body(payload)?;
-    let (actor, org_id) = require_own_org(
-        &state,
-        &headers,
-        req.org_id.as_deref(),
-        "billing:manage",
-        now,
-    )?;
-    let api = stripe_api(&state)?;
+    let (actor, org_id, api) = billing_caller(&state, &headers, req.org_id.as_deref(), now)?;
     let tier = Tier::parse(&req.tier)
         .filter(|t| *t > Tier::Community)
         .ok_or_else(|| unprocessable("tier must be team or enterprise"))?;
+    let deployment = match (req.license_type.as_deref(), req.deployment_id) {
+        (None | Some("saas"), None) => None,
+        (None | Some("saas"), Some(_)) => {
+            return Err(unprocessable(
+                "deployment_id is for license_type self_hosted only",
+            ))
+        }
+        (Some("self_hosted"), Some(d)) if valid_deployment_id(&d) => Some(d),
+        (Some("self_hosted"), _) => {
+            return Err(unprocessable(format!(
+                "license_type self_hosted needs a deployment_id of 1 to {MAX_DEPLOYMENT_ID} \
+                 letters, digits, '.', '_', ':' or '-'"
+            )))
+        }
+        (Some(_), _) => return Err(unprocessable("license_type must be saas or self_hosted")),
+    };
     let org = load_org(&state, &org_id).await?;
     if org.managed_by == ManagedBy::Manual {
         return Err(ApiError::conflict(
@@ -75,7 +91,8 @@ pub async fn checkout(
              through Stripe",
         ));
     }
-    if org.tier == tier {
+    // A self-hosted purchase never changes the org's own plan, whatever it is.
+    if deployment.is_none() && org.tier == tier {
         return Err(ApiError::conflict(format!(
             "This organization is already on the {} plan",
             tier.as_str()
@@ -91,7 +108,7 @@ pub async fn checkout(
     let price = choose_price(&state, api, tier, req.interval.as_deref()).await?;
     let customer = org_customer(&state, api, &org, &actor, now).await?;
 
-    let form = pairs(&[
+    let mut form = pairs(&[
         ("mode", "subscription"),
         ("customer", &customer),
         ("client_reference_id", &org.id),
@@ -102,6 +119,15 @@ pub async fn checkout(
         ("metadata[org_id]", &org.id),
         ("subscription_data[metadata][org_id]", &org.id),
     ]);
+    // The core's rule 6a reads these on the subscription (and its invoices).
+    if let Some(deployment) = &deployment {
+        form.extend(pairs(&[
+            ("metadata[license_type]", "self_hosted"),
+            ("metadata[deployment_id]", deployment),
+            ("subscription_data[metadata][license_type]", "self_hosted"),
+            ("subscription_data[metadata][deployment_id]", deployment),
+        ]));
+    }
     let key = format!("dhl-checkout-{}", new_license_id());
     let session = api
         .post("/v1/checkout/sessions", &form, &key)
@@ -118,8 +144,13 @@ pub async fn checkout(
         customer_id: customer,
         tier: tier.as_str().to_owned(),
         price_id: price,
-        license_type: "saas".to_owned(),
-        deployment_id: None,
+        license_type: if deployment.is_some() {
+            "self_hosted"
+        } else {
+            "saas"
+        }
+        .to_owned(),
+        deployment_id: deployment,
         created_by: actor.name(),
         created_at: now,
     };
@@ -156,16 +187,8 @@ pub async fn portal(
     headers: HeaderMap,
     payload: Result<Json<PortalRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let now = super::now();
     let req = body(payload)?;
-    let (_, org_id) = require_own_org(
-        &state,
-        &headers,
-        req.org_id.as_deref(),
-        "billing:manage",
-        now,
-    )?;
-    let api = stripe_api(&state)?;
+    let (_, org_id, api) = billing_caller(&state, &headers, req.org_id.as_deref(), super::now())?;
     let org = load_org(&state, &org_id).await?;
     let Some(customer) = org.stripe_customer_id else {
         return Err(ApiError::conflict(
@@ -187,13 +210,30 @@ pub async fn portal(
     Ok(Json(json!({"url": url})))
 }
 
-fn stripe_api(state: &AppState) -> ApiResult<&StripeApi> {
-    state.stripe_api.as_ref().ok_or_else(|| {
+fn valid_deployment_id(id: &str) -> bool {
+    (1..=MAX_DEPLOYMENT_ID).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Who may manage the org's billing (a session with `billing:manage`, or the admin token naming
+/// the org), which org, and the Stripe client: 503 without `STRIPE_SECRET_KEY` (after the caller
+/// is checked, so the configuration is not shown to strangers).
+fn billing_caller<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    org_id: Option<&str>,
+    now: i64,
+) -> ApiResult<(Actor, String, &'a StripeApi)> {
+    let (actor, org_id) = require_own_org(state, headers, org_id, "billing:manage", now)?;
+    let api = state.stripe_api.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "Billing is not configured on this server: STRIPE_SECRET_KEY is not set",
         )
-    })
+    })?;
+    Ok((actor, org_id, api))
 }
 
 fn unprocessable(message: impl Into<String>) -> ApiError {

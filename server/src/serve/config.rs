@@ -97,6 +97,8 @@ pub struct Config {
     /// `PUBLIC_APP_URL`: the web app's origin, for the default return URLs of Checkout and the
     /// Customer Portal (without a trailing slash).
     pub public_app_url: Option<String>,
+    /// `STRIPE_SYNC_INTERVAL`: how often `serve` syncs with Stripe (default 6 h); `None` when 0.
+    pub stripe_sync_interval: Option<std::time::Duration>,
 }
 
 /// How to reach the Stripe API.
@@ -298,6 +300,12 @@ impl Config {
         };
         let http = http_limits(&lookup)?;
         let stripe_api = stripe_api(&lookup)?;
+        let stripe_sync_interval = match lookup("STRIPE_SYNC_INTERVAL") {
+            None => Some(super::sync::DEFAULT_INTERVAL),
+            Some(text) => interval(&text).ok_or_else(|| {
+                err("STRIPE_SYNC_INTERVAL must be a duration such as 6h, 30m or 3600 (seconds), at most 7d; 0 turns the sync off")
+            })?,
+        };
         let public_app_url = match lookup("PUBLIC_APP_URL") {
             Some(text) => Some(http_origin(&text).ok_or_else(|| {
                 err("PUBLIC_APP_URL must be an http:// or https:// URL such as https://app.example.com")
@@ -322,6 +330,7 @@ impl Config {
             http,
             stripe_api,
             public_app_url,
+            stripe_sync_interval,
         })
     }
 
@@ -415,6 +424,25 @@ fn stripe_api(
         api_base,
         timeout,
     }))
+}
+
+/// A duration: whole seconds, or a number with `s`, `m`, `h` or `d`; `Some(None)` for 0 (off); at
+/// most seven days.
+fn interval(text: &str) -> Option<Option<std::time::Duration>> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (i, 's') => (text.get(..i)?, 1),
+        (i, 'm') => (text.get(..i)?, 60),
+        (i, 'h') => (text.get(..i)?, 3600),
+        (i, 'd') => (text.get(..i)?, 86_400),
+        _ => (text, 1),
+    };
+    let seconds = number.trim().parse::<u64>().ok()?.checked_mul(unit)?;
+    match seconds {
+        0 => Some(None),
+        s if s <= 7 * 86_400 => Some(Some(std::time::Duration::from_secs(s))),
+        _ => None,
+    }
 }
 
 /// An absolute http(s) URL without a trailing slash, or `None`.
@@ -838,6 +866,7 @@ mod tests {
         .unwrap();
         let api = c.stripe_api.as_ref().unwrap();
         assert_eq!(api.api_base, "https://api.stripe.com");
+        assert_eq!(c.stripe_sync_interval.unwrap().as_secs(), 6 * 3600);
         assert_eq!(api.timeout.as_secs(), 15);
         assert_eq!(c.public_app_url.as_deref(), Some("https://app.example.com"));
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
@@ -855,11 +884,39 @@ mod tests {
             ("STRIPE_API_BASE", "ftp://x"),
             ("STRIPE_API_TIMEOUT_SECS", "0"),
             ("PUBLIC_APP_URL", "app.example.com"),
+            ("STRIPE_SYNC_INTERVAL", "8d"),
+            ("STRIPE_SYNC_INTERVAL", "-1"),
+            ("STRIPE_SYNC_INTERVAL", "6 hours"),
         ] {
             let vars = [sqlite, key, ("STRIPE_SECRET_KEY", "sk_test_1"), (var, bad)];
             let e = config(&vars).unwrap_err();
             assert!(e.0.starts_with(var), "{}", e.0);
             assert!(!e.0.contains("pk_test_publishable"), "{}", e.0);
+        }
+    }
+
+    #[test]
+    fn the_sync_interval_reads_units_and_0_turns_it_off() {
+        assert_eq!(interval("0"), Some(None));
+        assert_eq!(interval("0h"), Some(None));
+        assert_eq!(
+            interval("90"),
+            Some(Some(std::time::Duration::from_secs(90)))
+        );
+        assert_eq!(
+            interval("30m"),
+            Some(Some(std::time::Duration::from_secs(1800)))
+        );
+        assert_eq!(
+            interval(" 6h "),
+            Some(Some(std::time::Duration::from_secs(21_600)))
+        );
+        assert_eq!(
+            interval("7d"),
+            Some(Some(std::time::Duration::from_secs(604_800)))
+        );
+        for bad in ["", "h", "1.5h", "8d", "x", "-5m"] {
+            assert_eq!(interval(bad), None, "{bad}");
         }
     }
 

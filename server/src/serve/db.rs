@@ -62,6 +62,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_server_made_checkouts.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_license_deployment.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -76,6 +80,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_server_made_checkouts.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_license_deployment.sql"),
     ),
 ];
 
@@ -591,6 +599,10 @@ pub async fn locked_billing_state(
             Some(customer) => made_for(&mut *conn, "stripe_customers", customer, &org.id).await?,
             None => Vec::new(),
         },
+        event_deployment_license: match about.deployment {
+            Some(deployment) => deployment_license(&mut *conn, &org.id, deployment).await?,
+            None => None,
+        },
     };
     Ok(Some((org, state)))
 }
@@ -604,6 +616,8 @@ pub struct EventAbout<'a> {
     pub checkout_session: Option<&'a str>,
     /// The customer.
     pub customer: Option<&'a str>,
+    /// The self-hosted deployment a subscription pays for.
+    pub deployment: Option<&'a str>,
 }
 
 /// `[id]` when the server created `id` (a row of `table`) for `org_id`, else empty.
@@ -823,10 +837,12 @@ pub struct LicenseRow {
     pub grace_ends_at: Option<i64>,
     /// When revoked.
     pub revoked_at: Option<i64>,
+    /// The deployment (`aud`) of a self-hosted license, when it has one.
+    pub deployment_id: Option<String>,
 }
 
-const LICENSE_COLUMNS: &str =
-    "id, org_id, token, tier, license_type, kid, issued_at, expires_at, grace_ends_at, revoked_at";
+const LICENSE_COLUMNS: &str = "id, org_id, token, tier, license_type, kid, issued_at, expires_at, \
+                               grace_ends_at, revoked_at, deployment_id";
 
 /// The grace assumed for a stored token whose claims cannot be read (no verifier accepts it, so
 /// the bound is only cautious): the most a `grace_days` claim may carry.
@@ -844,6 +860,7 @@ fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
         expires_at: row.try_get("expires_at")?,
         grace_ends_at: row.try_get("grace_ends_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        deployment_id: row.try_get("deployment_id")?,
     })
 }
 
@@ -851,7 +868,8 @@ fn license_from_row(row: &AnyRow) -> Result<LicenseRow, sqlx::Error> {
 pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO licenses (id, org_id, token, tier, license_type, kid, issued_at, expires_at, \
-         grace_ends_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         grace_ends_at, revoked_at, deployment_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&l.id)
     .bind(&l.org_id)
@@ -863,6 +881,7 @@ pub async fn insert_license(conn: &mut AnyConnection, l: &LicenseRow) -> Result<
     .bind(l.expires_at)
     .bind(l.grace_ends_at)
     .bind(l.revoked_at)
+    .bind(&l.deployment_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -914,6 +933,44 @@ pub async fn current_license(
         .await?
         .map(|r| license_from_row(&r))
         .transpose()
+}
+
+/// The current (unrevoked, newest) `self_hosted` license of one of the org's deployments.
+pub async fn deployment_license(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    deployment_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id FROM licenses WHERE org_id = $1 AND deployment_id = $2 AND revoked_at IS NULL \
+         AND license_type = 'self_hosted' ORDER BY issued_at DESC, id DESC LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(deployment_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()
+}
+
+/// Every license issued to the org, newest first (at most `limit`).
+pub async fn org_licenses(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    limit: i64,
+) -> Result<Vec<LicenseRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {LICENSE_COLUMNS} FROM licenses WHERE org_id = $1 \
+         ORDER BY issued_at DESC, id DESC LIMIT $2"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(license_from_row)
+        .collect()
 }
 
 /// The org's unrevoked `saas` and `trial` licenses (the ones that can answer for the org),

@@ -17,11 +17,13 @@ mod routes;
 mod state;
 mod stripe;
 mod stripe_api;
+mod sync;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 pub use config::{default_dev_session_key, is_development, Config, KeySource};
+pub use sync::{run as run_stripe_sync, SyncArgs};
 
 /// Arguments of `serve`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -66,7 +68,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
@@ -190,6 +192,13 @@ fn announce(config: &Config) {
         (Some(api), Some(app)) => {
             tracing::info!(api_base = %api.api_base, public_app_url = %app, "Stripe API configured")
         }
+    }
+    match (&config.stripe_api, config.stripe_sync_interval) {
+        (Some(_), Some(every)) => {
+            tracing::info!(interval_secs = every.as_secs(), "periodic Stripe sync on")
+        }
+        (Some(_), None) => tracing::info!("STRIPE_SYNC_INTERVAL=0: periodic Stripe sync off"),
+        (None, _) => {}
     }
     if config.admin_token.is_none() {
         tracing::warn!("ADMIN_TOKEN is not set: the admin endpoints refuse every request");

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dev_health_entitlements::issue::{new_license_id, self_hosted_license};
-use dev_health_entitlements::resolve::rfc3339;
+use dev_health_entitlements::rfc3339;
 use dev_health_entitlements::stripe::ManagedBy;
 use dev_health_entitlements::{Entitlements, LicenseType, ResolveInput, Tier};
 use serde::de::DeserializeOwned;
@@ -54,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/licensing/entitlements/{org_id}", get(entitlements))
         .route("/api/v1/licensing/license/{org_id}", get(org_license))
+        .route("/api/v1/licensing/licenses/{org_id}", get(org_licenses))
         .route("/api/v1/billing/checkout", post(billing::checkout))
         .route("/api/v1/billing/portal", post(billing::portal))
         .route("/api/v1/admin/licenses", post(issue_license))
@@ -299,7 +300,27 @@ fn license_json(row: &LicenseRow) -> Value {
         "issued_at": rfc3339(row.issued_at),
         "expires_at": rfc3339(row.expires_at),
         "revoked_at": row.revoked_at.map(rfc3339),
+        "deployment_id": row.deployment_id,
     })
+}
+
+/// The most licenses `GET /api/v1/licensing/licenses/{org_id}` lists.
+const MAX_LISTED_LICENSES: i64 = 500;
+
+/// `GET /api/v1/licensing/licenses/{org_id}` (owner/admin): every license issued to the org,
+/// newest first, self-hosted ones included, each with its token to download.
+async fn org_licenses(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    ApiPath(org_id): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    require_org(&state, &headers, &org_id, "org:write", super::now())?;
+    let mut conn = state.db.pool().acquire().await?;
+    load_org(&mut conn, &org_id).await?;
+    let rows = db::org_licenses(&mut conn, &org_id, MAX_LISTED_LICENSES).await?;
+    Ok(Json(
+        json!({"licenses": rows.iter().map(license_json).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn org_license(
@@ -424,6 +445,7 @@ async fn issue_license(
         expires_at,
         grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
         revoked_at: None,
+        deployment_id: req.deployment_id.clone(),
     };
     let mut tx = state.db.begin_write().await?;
     db::insert_license(tx.conn(), &row).await?;

@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use dev_health_entitlements::issue::saas_license;
+use dev_health_entitlements::issue::{saas_license, self_hosted_license, ClaimsBuilder};
 use dev_health_entitlements::stripe::{
     apply_event, record_for_other_subscription, verify_signature, Action, BillingState,
     IgnoreReason, StripeEvent, DEFAULT_TOLERANCE_SECS,
@@ -32,8 +32,19 @@ pub enum Delivery {
     Duplicate,
     /// Recorded; changed nothing for this reason.
     Ignored(String),
-    /// Applied.
-    Applied,
+    /// Applied: these actions were carried out.
+    Applied(Vec<Action>),
+}
+
+/// Where an event comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A webhook delivery: recorded in `stripe_events` (each id applied once); the audit actor is
+    /// `stripe:<event id>`.
+    Webhook,
+    /// `stripe sync`: a subscription as the API shows it, applied as an update created when it was
+    /// fetched; not recorded as an event; the audit actor is `stripe:sync`.
+    Sync,
 }
 
 /// The webhook handler.
@@ -80,7 +91,7 @@ pub async fn webhook(
         Delivery::Ignored(reason) => {
             tracing::info!(event_id = %event.id, event_type = %event.event_type, reason = %reason, "event recorded, no change")
         }
-        Delivery::Applied => {
+        Delivery::Applied(_) => {
             tracing::info!(event_id = %event.id, event_type = %event.event_type, "event applied")
         }
     }
@@ -119,7 +130,7 @@ pub async fn process(state: &AppState, event: &StripeEvent) -> Result<Delivery, 
     match state.db.backend() {
         Backend::Postgres => {
             let mut tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
-            let (delivery, stale) = apply_in(state, tx.conn(), event)
+            let (delivery, stale) = apply_in(state, tx.conn(), event, Origin::Webhook)
                 .await
                 .map_err(|e| e.to_string())?;
             if delivery != Delivery::Duplicate {
@@ -206,7 +217,7 @@ async fn apply_batch(
     let mut deliveries = Vec::with_capacity(batch.len());
     let mut stale = Vec::new();
     for job in batch {
-        match apply_in(state, tx.conn(), &job.event).await {
+        match apply_in(state, tx.conn(), &job.event, Origin::Webhook).await {
             Ok((delivery, changed)) => {
                 stale.push(changed);
                 deliveries.push(delivery);
@@ -231,7 +242,7 @@ async fn apply_batch(
 
 /// What the commit of an event makes stale in this instance's caches.
 #[derive(Debug, Default)]
-struct Stale {
+pub(super) struct Stale {
     /// The org whose cached entitlement inputs changed.
     org: Option<String>,
     /// Whether a license was revoked (the cached revocation list).
@@ -240,7 +251,7 @@ struct Stale {
 
 impl Stale {
     /// Drops what is stale; called after the commit.
-    fn forget(self, state: &AppState) {
+    pub(super) fn forget(self, state: &AppState) {
         if let Some(org) = &self.org {
             state.forget_org(org);
         }
@@ -253,13 +264,17 @@ impl Stale {
 /// Applies one event inside the caller's transaction: record its id (a second delivery stops
 /// here), find and lock the org, let the core decide, perform the actions, audit. Returns what
 /// happened and what the commit makes stale in the caches.
-async fn apply_in(
+pub(super) async fn apply_in(
     state: &AppState,
     conn: &mut AnyConnection,
     event: &StripeEvent,
+    origin: Origin,
 ) -> Result<(Delivery, Stale), ProcessError> {
     let now = super::now();
-    if !db::insert_event(&mut *conn, &event.id, &event.event_type, event.created, now).await? {
+    let webhook = origin == Origin::Webhook;
+    if webhook
+        && !db::insert_event(&mut *conn, &event.id, &event.event_type, event.created, now).await?
+    {
         return Ok((Delivery::Duplicate, Stale::default()));
     }
     let org_ref = event.org_ref();
@@ -268,10 +283,12 @@ async fn apply_in(
     // `BillingLedger` (no fall-through to the customer link, which would let a forged org_id act
     // on another org). Without an org_id, by customer or subscription.
     let checkout_session = event.checkout_session_id();
+    let deployment = event.deployment_id();
     let about = db::EventAbout {
         subscription: org_ref.subscription_id.as_deref(),
         checkout_session: checkout_session.as_deref(),
         customer: org_ref.customer_id.as_deref(),
+        deployment: deployment.as_deref(),
     };
     let found = match &org_ref.org_id {
         Some(id) => db::locked_billing_state(&mut *conn, id, backend, &about).await?,
@@ -318,7 +335,8 @@ async fn apply_in(
             )
             .await?;
         }
-        db::finish_event(
+        finish_event(
+            webhook,
             &mut *conn,
             &event.id,
             org_id.as_deref(),
@@ -334,7 +352,8 @@ async fn apply_in(
     }
     let (Some(before), Some(org), Some(mut after)) = (current, org, outcome.state.clone()) else {
         // The engine acts only on known orgs; nothing to store otherwise.
-        db::finish_event(
+        finish_event(
+            webhook,
             &mut *conn,
             &event.id,
             None,
@@ -348,7 +367,10 @@ async fn apply_in(
             Stale::default(),
         ));
     };
-    let actor = format!("stripe:{}", event.id);
+    let actor = match origin {
+        Origin::Webhook => format!("stripe:{}", event.id),
+        Origin::Sync => "stripe:sync".to_owned(),
+    };
     let mut revoked = false;
     let mut audit: Vec<AuditRow> = Vec::new();
     let mut record = |action: &'static str, before: Value, after: Value| {
@@ -390,6 +412,29 @@ async fn apply_in(
                 );
                 after.license_id = Some(row.id);
             }
+            Action::SignDeploymentLicense {
+                deployment_id,
+                tier,
+                expires_at,
+            } => {
+                let row = sign_deployment_license(
+                    state,
+                    &org.id,
+                    &org.name,
+                    deployment_id,
+                    *tier,
+                    *expires_at,
+                    now,
+                )
+                .map_err(ProcessError::Signing)?;
+                db::insert_license(&mut *conn, &row).await?;
+                record(
+                    "license.sign",
+                    Value::Null,
+                    json!({"license_id": row.id, "tier": row.tier, "license_type": row.license_type,
+                           "expires_at": row.expires_at, "deployment_id": deployment_id}),
+                );
+            }
             Action::RevokeLicense { license_id } => {
                 if db::revoke_license(&mut *conn, license_id, now).await? {
                     revoked = true;
@@ -406,7 +451,8 @@ async fn apply_in(
     let customer = customer_of(event, &after);
     db::store_billing_state(&mut *conn, &after, customer.as_deref(), now).await?;
     let detail = serde_json::to_value(&outcome.actions).unwrap_or(Value::Null);
-    db::finish_event(
+    finish_event(
+        webhook,
         &mut *conn,
         &event.id,
         Some(&org.id),
@@ -416,12 +462,28 @@ async fn apply_in(
     )
     .await?;
     Ok((
-        Delivery::Applied,
+        Delivery::Applied(outcome.actions),
         Stale {
             org: Some(org.id),
             revoked,
         },
     ))
+}
+
+/// Records what an event did, for a webhook (a sync's updates are not events).
+async fn finish_event(
+    webhook: bool,
+    conn: &mut AnyConnection,
+    id: &str,
+    org_id: Option<&str>,
+    outcome: &str,
+    detail: &Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if webhook {
+        db::finish_event(conn, id, org_id, outcome, detail, now).await?;
+    }
+    Ok(())
 }
 
 /// The customer a subscription event names (stored on the subscription row).
@@ -442,7 +504,37 @@ pub(super) fn sign_saas_license(
     expires_at: i64,
     now: i64,
 ) -> Result<LicenseRow, String> {
-    let claims = saas_license(org_id, tier, now, expires_at)
+    let claims = saas_license(org_id, tier, now, expires_at);
+    signed_row(state, claims, org_name, None)
+}
+
+/// Signs a `self_hosted` license for one of an org's deployments, paid through Stripe (the core's
+/// rule 6a): `aud` the deployment, `exp` the end of the paid period plus the tier's grace, so
+/// `grace_days: 0` (a verifier must not add the grace a second time).
+fn sign_deployment_license(
+    state: &AppState,
+    org_id: &str,
+    org_name: &str,
+    deployment_id: &str,
+    tier: Tier,
+    expires_at: i64,
+    now: i64,
+) -> Result<LicenseRow, String> {
+    let claims = self_hosted_license(org_id, tier, now, expires_at)
+        .audience(deployment_id)
+        .grace_days(Some(0));
+    signed_row(state, claims, org_name, Some(deployment_id))
+}
+
+/// Builds the claims with the server's issuer and the org's name, signs them, and returns the
+/// license row to store.
+fn signed_row(
+    state: &AppState,
+    claims: ClaimsBuilder,
+    org_name: &str,
+    deployment_id: Option<&str>,
+) -> Result<LicenseRow, String> {
+    let claims = claims
         .issuer(state.issuer.clone())
         .org_name(Some(org_name.to_owned()))
         .build()
@@ -451,13 +543,14 @@ pub(super) fn sign_saas_license(
     Ok(LicenseRow {
         grace_ends_at: Some(claims.grace_ends_at(&state.catalog)),
         id: claims.license_id,
-        org_id: org_id.to_owned(),
+        org_id: claims.sub,
         token,
-        tier: tier.as_str().to_owned(),
+        tier: claims.tier.as_str().to_owned(),
         license_type: claims.license_type.as_str().to_owned(),
         kid: state.key_id.clone(),
-        issued_at: now,
-        expires_at,
+        issued_at: claims.iat,
+        expires_at: claims.exp,
         revoked_at: None,
+        deployment_id: deployment_id.map(str::to_owned),
     })
 }

@@ -201,6 +201,14 @@ pub fn checkout_to_paid(s: &Server, double: &StripeDouble) {
         portal[0].param("return_url"),
         Some("https://app.example.test/org/admin/settings")
     );
+
+    // Canceled in the portal: Stripe's deletion webhook moves the org to community and revokes.
+    double.change_subscription(&paid.subscription, "canceled", None, &s.addr, true);
+    assert_eq!(s.tier(org), "community");
+    let r = s.admin_get(&format!("/api/v1/licensing/license/{org}"));
+    assert_eq!(r.status, 404, "the license is revoked: {}", r.text());
+    let revoked = super::scenarios::revocation_list(s);
+    assert!(revoked.contains(license.license_id()));
 }
 
 /// Who may start a checkout, and what is refused before Stripe is called.
@@ -478,4 +486,340 @@ pub fn not_configured(s: &Server) {
             "Billing is not configured on this server: STRIPE_SECRET_KEY is not set"
         );
     }
+}
+
+/// `dev-health-license stripe sync --json ARGS` with the server's configuration: exit code and
+/// the JSON report.
+pub fn stripe_sync(s: &Server, args: &[&str]) -> (i32, Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dev-health-license"))
+        .args(["stripe", "sync", "--json"])
+        .args(args)
+        .current_dir(&s.dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(s.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stripe sync printed no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// Waits (with a deadline) until the org's tier, as the server answers it, is `tier`: another
+/// process changed the database, and the server caches an org's inputs for a second.
+fn wait_for_tier(s: &Server, org: &str, tier: &str) {
+    let seen = wait_until(std::time::Duration::from_secs(10), || s.tier(org) == tier);
+    assert!(seen, "{org} never became {tier}: {}", s.tier(org));
+}
+
+/// Webhooks lost (an endpoint deleted), then repaired by `stripe sync`: a paid checkout, a
+/// renewal, a cancellation. A dry run changes nothing; a failed API call changes nothing; a
+/// webhook newer than what the sync read is never undone.
+pub fn lost_webhooks_repaired_by_sync(s: &Server, double: &StripeDouble) {
+    let org = "org_lost";
+    s.create_org(org, "stripe");
+    let r = checkout(s, Some(&owner(org)), &json!({"tier": "team"}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let paid = double.complete_checkout(r.json()["id"].as_str().unwrap(), &s.addr, Order::Lost);
+    assert_eq!(s.tier(org), "community", "no webhook arrived");
+
+    // A dry run says what it would do and does nothing.
+    let (code, report) = stripe_sync(s, &["--org", org, "--dry-run"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["dry_run"], true);
+    let sub = &report["orgs"][0]["subscriptions"][0];
+    assert_eq!(sub["id"], paid.subscription.as_str());
+    assert_eq!(sub["applied"], true, "{report}");
+    assert!(
+        sub["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "change_tier" && a["to"] == "team"),
+        "{report}"
+    );
+    assert_eq!(s.tier(org), "community");
+    assert!(s.audit(org).iter().all(|a| a["actor"] != "stripe:sync"));
+
+    // A failed API call changes nothing, and says so with exit 1.
+    double.fail_next(&[500, 500, 500]);
+    let (code, report) = stripe_sync(s, &["--org", org]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["orgs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Stripe answered 500"),
+        "{report}"
+    );
+    assert_eq!(s.tier(org), "community");
+
+    // The sync: team, with a license that verifies, audited as stripe:sync.
+    let (code, report) = stripe_sync(s, &["--org", org]);
+    assert_eq!(code, 0, "{report}");
+    wait_for_tier(s, org, "team");
+    let license = verified_license(s, org);
+    assert_eq!(license.tier(), Tier::Team);
+    let period_end = now() + 30 * DAY;
+    assert!((license.expires_at() - (period_end + 14 * DAY)).abs() < 120);
+    let audit = s.audit(org);
+    assert!(
+        audit
+            .iter()
+            .any(|a| a["actor"] == "stripe:sync" && a["action"] == "org.tier_change"),
+        "{audit:?}"
+    );
+    // Again: only the moment of the read is recorded (so an older webhook arriving late stays
+    // stale); no tier or license change.
+    let (_, report) = stripe_sync(s, &["--org", org]);
+    let actions = report["orgs"][0]["subscriptions"][0]["actions"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        actions.iter().all(|a| a["action"] == "update_subscription"),
+        "{report}"
+    );
+    assert_eq!(verified_license(s, org).license_id(), license.license_id());
+
+    // A renewal whose webhooks are lost: the sync re-signs the license for the new period.
+    let renewed_end = now() + 60 * DAY;
+    double.change_subscription(
+        &paid.subscription,
+        "active",
+        Some(renewed_end),
+        &s.addr,
+        false,
+    );
+    stripe_sync(s, &["--org", org]);
+    let renewed = verified_license(s, org);
+    assert_ne!(renewed.license_id(), license.license_id());
+    assert_eq!(renewed.expires_at(), renewed_end + 14 * DAY);
+
+    // A webhook newer than the sync's read wins: Stripe says canceled, but an (invented) update
+    // created after the sync's moment says active, and is applied first.
+    double.change_subscription(&paid.subscription, "canceled", None, &s.addr, false);
+    let newer = subscription_event(
+        "evt_newer_than_sync",
+        "customer.subscription.updated",
+        now() + 300,
+        &paid.subscription,
+        &paid.customer,
+        Some(org),
+        "active",
+        PRICE_TEAM,
+        renewed_end,
+    );
+    ok(&s.webhook(&newer));
+    let (_, report) = stripe_sync(s, &["--org", org]);
+    assert_eq!(
+        report["orgs"][0]["subscriptions"][0]["reason"], "stale_event",
+        "{report}"
+    );
+    assert_eq!(s.tier(org), "team");
+}
+
+/// The cancellation whose webhook is lost: the sync moves the org to community and revokes.
+pub fn lost_cancellation_repaired_by_sync(s: &Server, double: &StripeDouble) {
+    let org = "org_lost_cancel";
+    s.create_org(org, "stripe");
+    let r = checkout(s, Some(&owner(org)), &json!({"tier": "enterprise"}));
+    let paid = double.complete_checkout(r.json()["id"].as_str().unwrap(), &s.addr, Order::AsStripe);
+    assert_eq!(s.tier(org), "enterprise");
+    double.change_subscription(&paid.subscription, "canceled", None, &s.addr, false);
+    // The text report, as an operator reads it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dev-health-license"))
+        .args(["stripe", "sync"])
+        .current_dir(&s.dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(s.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let line = format!(
+        "{org} {} canceled: applied update_subscription, change_tier, revoke_license",
+        paid.subscription
+    );
+    assert!(text.contains(&line), "{text}");
+    assert!(text.contains("changed\n"), "{text}");
+    wait_for_tier(s, org, "community");
+    let r = s.admin_get(&format!("/api/v1/licensing/license/{org}"));
+    assert_eq!(r.status, 404, "the license is revoked: {}", r.text());
+}
+
+/// `dev-health-license verify --json` of `token` against the server's JWKS for `deployment`.
+fn cli_verify(s: &Server, token: &str, deployment: &str) -> Value {
+    let jwks = s.dir.join("jwks.json");
+    std::fs::write(&jwks, s.get("/.well-known/jwks.json", None).text()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dev-health-license"))
+        .args(["verify", "--json", "--keys"])
+        .arg(&jwks)
+        .args(["--deployment-id", deployment, token])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The org's licenses as its owner lists them.
+fn listed_licenses(s: &Server, org: &str) -> Vec<Value> {
+    let r = s.get(
+        &format!("/api/v1/licensing/licenses/{org}"),
+        Some(&owner(org)),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["licenses"].as_array().unwrap().clone()
+}
+
+/// A self-hosted purchase: paid → a `self_hosted` license for the deployment, listed for the
+/// owner and verified by the CLI against the JWKS; each renewal re-signs and revokes the one it
+/// replaces; the org's own plan never changes.
+pub fn self_hosted_purchase(s: &Server, double: &StripeDouble) {
+    let org = "org_self_hosted";
+    s.create_org(org, "stripe");
+    let token = owner(org);
+    for (body, needle) in [
+        (
+            json!({"tier": "enterprise", "license_type": "self_hosted"}),
+            "needs a deployment_id",
+        ),
+        (
+            json!({"tier": "enterprise", "license_type": "self_hosted", "deployment_id": "a b"}),
+            "needs a deployment_id",
+        ),
+        (
+            json!({"tier": "enterprise", "deployment_id": "dep-1"}),
+            "self_hosted only",
+        ),
+        (
+            json!({"tier": "enterprise", "license_type": "trial"}),
+            "license_type must be",
+        ),
+    ] {
+        let r = checkout(s, Some(&token), &body);
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+        assert!(r.text().contains(needle), "{body}: {}", r.text());
+    }
+    let deployment = "dep-prod-1";
+    let r = checkout(
+        s,
+        Some(&token),
+        &json!({"tier": "enterprise", "license_type": "self_hosted", "deployment_id": deployment}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let call = double.calls_to("/v1/checkout/sessions").pop().unwrap();
+    assert_eq!(
+        call.param("subscription_data[metadata][license_type]"),
+        Some("self_hosted")
+    );
+    assert_eq!(
+        call.param("subscription_data[metadata][deployment_id]"),
+        Some(deployment)
+    );
+    let paid = double.complete_checkout(r.json()["id"].as_str().unwrap(), &s.addr, Order::Reversed);
+    let subscription_event = paid
+        .events
+        .iter()
+        .find(|e| e["type"] == "customer.subscription.created")
+        .unwrap();
+    assert_eq!(
+        s.event_outcome(subscription_event["id"].as_str().unwrap())
+            .as_deref(),
+        Some("self_hosted_subscription")
+    );
+    assert_eq!(
+        s.tier(org),
+        "community",
+        "a self-hosted purchase never changes the org's plan"
+    );
+
+    let licenses = listed_licenses(s, org);
+    assert_eq!(licenses.len(), 1, "{licenses:?}");
+    let first = &licenses[0];
+    assert_eq!(first["license_type"], "self_hosted");
+    assert_eq!(first["deployment_id"], deployment);
+    assert_eq!(first["tier"], "enterprise");
+    let verified = cli_verify(s, first["license"].as_str().unwrap(), deployment);
+    assert_eq!(verified["valid"], true, "{verified}");
+    assert_eq!(verified["tier"], "enterprise", "{verified}");
+    let period_end = double.subscription(&paid.subscription)["items"]["data"][0]
+        ["current_period_end"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        verified["claims"]["exp"],
+        period_end + 30 * DAY,
+        "{verified}"
+    );
+    assert_eq!(verified["claims"]["aud"], json!([deployment]), "{verified}");
+    // Another deployment's verifier refuses it.
+    let elsewhere = cli_verify(s, first["license"].as_str().unwrap(), "dep-other");
+    assert_eq!(
+        elsewhere["error"]["code"], "audience_mismatch",
+        "{elsewhere}"
+    );
+    // Only the owner or an admin of the org lists them.
+    let r = s.get(
+        &format!("/api/v1/licensing/licenses/{org}"),
+        Some(&session(org, "viewer", 3600, false)),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+
+    // A renewal: a new license for the new period, the old one revoked.
+    let renewed_end = period_end + 365 * DAY;
+    double.change_subscription(
+        &paid.subscription,
+        "active",
+        Some(renewed_end),
+        &s.addr,
+        true,
+    );
+    let licenses = listed_licenses(s, org);
+    assert_eq!(licenses.len(), 2, "{licenses:?}");
+    // Both may be issued within one second: told apart by id, not by position.
+    let (old, new): (Vec<&Value>, Vec<&Value>) = licenses
+        .iter()
+        .partition(|l| l["license_id"] == first["license_id"]);
+    let (old, new) = (old[0], new[0]);
+    assert_eq!(new["revoked_at"], Value::Null);
+    assert_eq!(new["deployment_id"], deployment);
+    assert_eq!(
+        new["expires_at"],
+        dev_health_entitlements::resolve::rfc3339(renewed_end + 30 * DAY)
+    );
+    assert_ne!(
+        old["revoked_at"],
+        Value::Null,
+        "the replaced license is revoked"
+    );
+    let revoked = super::scenarios::revocation_list(s);
+    assert!(revoked.contains(first["license_id"].as_str().unwrap()));
+    assert_eq!(s.tier(org), "community");
+}
+
+/// `serve`'s periodic sync (here every second) repairs lost webhooks by itself.
+pub fn periodic_sync(s: &Server, double: &StripeDouble) {
+    let org = "org_periodic";
+    s.create_org(org, "stripe");
+    let r = checkout(s, Some(&owner(org)), &json!({"tier": "team"}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    double.complete_checkout(r.json()["id"].as_str().unwrap(), &s.addr, Order::Lost);
+    wait_for_tier(s, org, "team");
+    assert!(s
+        .audit(org)
+        .iter()
+        .any(|a| a["actor"] == "stripe:sync" && a["action"] == "license.sign"));
 }

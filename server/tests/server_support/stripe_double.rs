@@ -420,6 +420,10 @@ fn invoice_object(id: &str, subscription: &Value, reason: &str, at: i64) -> Valu
     });
     let line = &mut i["lines"]["data"][0];
     line["invoice"] = json!(id);
+    line["pricing"] = json!({
+        "type": "price_details", "unit_amount_decimal": item["price"]["unit_amount_decimal"],
+        "price_details": {"price": item["price"]["id"], "product": item["price"]["product"]},
+    });
     line["period"] =
         json!({"start": item["current_period_start"], "end": item["current_period_end"]});
     line["parent"] = json!({

@@ -60,6 +60,30 @@ fn checkout(id: &str, created: i64, org: &str, customer: &str) -> Value {
     })
 }
 
+/// An `invoice.paid` of a self-hosted subscription for deployment `dep-1`, as API 2025-03-31
+/// shapes it (the subscription's metadata under `parent.subscription_details`).
+fn deployment_invoice(
+    id: &str,
+    created: i64,
+    customer: &str,
+    price: &str,
+    period_end: i64,
+) -> Value {
+    json!({
+        "id": id,
+        "object": "event",
+        "type": "invoice.paid",
+        "created": created,
+        "data": {"object": {
+            "id": format!("in_{id}"), "object": "invoice", "customer": customer, "status": "paid",
+            "parent": {"type": "subscription_details", "subscription_details": {"subscription": "sub_dep",
+                "metadata": {"org_id": ORG, "license_type": "self_hosted", "deployment_id": "dep-1"}}},
+            "lines": {"object": "list", "data": [{"object": "line_item", "period": {"start": created, "end": period_end},
+                "pricing": {"type": "price_details", "price_details": {"price": price, "product": "prod_1"}}}]},
+        }},
+    })
+}
+
 struct Seq {
     name: &'static str,
     description: &'static str,
@@ -99,7 +123,12 @@ pub fn cases() -> Res<Vec<Case>> {
     );
 
     let order = order_seqs(&manual)?;
+    let acme_linked = BillingState {
+        stripe_customer_id: Some("cus_1".into()),
+        ..acme()
+    };
     let mut seqs = vec![
+        Seq { name: "self_hosted_invoices_sign_deployment_licenses", description: "Each paid invoice of a self-hosted subscription (metadata license_type self_hosted, deployment_id dep-1) from the org's customer signs a license for the deployment (lic_1, then lic_2 revoking lic_1 at the renewal); the org's own tier never changes; the same invoice from another customer signs nothing (other_customer).", orgs: vec![acme_linked], events: vec![deployment_invoice("evt_1", T, "cus_1", ENT, PERIOD_END), deployment_invoice("evt_2", T + 30 * DAY, "cus_1", ENT, PERIOD_END + 30 * DAY), deployment_invoice("evt_3", T + 30 * DAY, "cus_evil", ENT, PERIOD_END + 60 * DAY)], ignored: vec![None, None, Some("other_customer")], finals: vec![(ORG, Tier::Community, None)], revoked: vec!["lic_1"] },
         Seq { name: "subscription_created_active_team", description: "An active team subscription moves a community org to team and signs license lic_1.", orgs: vec![acme()], events: vec![team_created.clone()], ignored: vec![None], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },
         Seq { name: "trialing_grants_tier", description: "A trialing subscription grants the tier of its price.", orgs: vec![acme()], events: vec![sub("evt_1", "created", T, "sub_1", "cus_1", "trialing", ENT, PERIOD_END, a)], ignored: vec![None], finals: vec![(ORG, Tier::Enterprise, Some("lic_1"))], revoked: vec![] },
         Seq { name: "duplicate_event_applied_once", description: "The same event id delivered twice is applied once; the second is a duplicate.", orgs: vec![acme()], events: vec![team_created.clone(), team_created.clone()], ignored: vec![None, Some("duplicate")], finals: vec![(ORG, Tier::Team, Some("lic_1"))], revoked: vec![] },

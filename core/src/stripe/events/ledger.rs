@@ -46,6 +46,8 @@ pub struct BillingLedger {
     /// The last recorded state of every subscription seen, current or earlier, by id: an event
     /// about an earlier subscription is checked against it ([`BillingState::event_subscription`]).
     pub subscriptions: BTreeMap<String, SubscriptionState>,
+    /// The current license of each self-hosted deployment, by `org_id/deployment_id` (rule 6a).
+    pub deployment_licenses: BTreeMap<String, String>,
 }
 
 impl Default for BillingLedger {
@@ -56,6 +58,7 @@ impl Default for BillingLedger {
             revoked_license_ids: Vec::new(),
             next_license_number: 1,
             subscriptions: BTreeMap::new(),
+            deployment_licenses: BTreeMap::new(),
         }
     }
 }
@@ -119,8 +122,12 @@ impl BillingLedger {
                 .subscription_id
                 .as_ref()
                 .filter(|id| org.subscription.as_ref().map(|s| &s.id) != Some(*id));
+            let deployment = event.deployment_id().map(|d| format!("{}/{d}", org.org_id));
             BillingState {
                 event_subscription: earlier.and_then(|id| self.subscriptions.get(id)).cloned(),
+                event_deployment_license: deployment
+                    .and_then(|key| self.deployment_licenses.get(&key))
+                    .cloned(),
                 ..org.clone()
             }
         });
@@ -147,6 +154,12 @@ impl BillingLedger {
                     Action::SignLicense { .. } => {
                         state.license_id = Some(format!("lic_{}", self.next_license_number));
                         self.next_license_number = self.next_license_number.saturating_add(1);
+                    }
+                    Action::SignDeploymentLicense { deployment_id, .. } => {
+                        let id = format!("lic_{}", self.next_license_number);
+                        self.next_license_number = self.next_license_number.saturating_add(1);
+                        self.deployment_licenses
+                            .insert(format!("{}/{deployment_id}", state.org_id), id);
                     }
                     Action::RevokeLicense { license_id } => {
                         self.revoked_license_ids.push(license_id.clone());

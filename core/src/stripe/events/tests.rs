@@ -75,6 +75,7 @@ fn org(tier: Tier, status: &str, license: Option<&str>) -> BillingState {
         event_subscription: None,
         server_checkout_sessions: Vec::new(),
         server_customers: Vec::new(),
+        event_deployment_license: None,
     }
 }
 
@@ -1085,4 +1086,154 @@ fn the_ledger_round_trips_through_json_with_optional_fields() {
     );
     let empty: BillingLedger = serde_json::from_str("{}").unwrap();
     assert_eq!(empty, BillingLedger::new());
+}
+
+// --- rule 6a: self-hosted deployments -----------------------------------------------------------
+
+/// The metadata the server's self-hosted checkout puts on the subscription.
+fn self_hosted_metadata() -> serde_json::Value {
+    json!({"org_id": "org_1", "license_type": "self_hosted", "deployment_id": "dep-1"})
+}
+
+/// An `invoice.paid` of the self-hosted subscription, as API 2025-03-31 shapes it.
+fn deployment_invoice(customer: &str, price: &str, period_end: i64) -> StripeEvent {
+    event(
+        "invoice.paid",
+        T0,
+        json!({
+            "id": "in_1", "object": "invoice", "customer": customer, "status": "paid",
+            "parent": {"type": "subscription_details", "subscription_details": {
+                "subscription": "sub_dep", "metadata": self_hosted_metadata()}},
+            "lines": {"data": [{"period": {"start": T0, "end": period_end},
+                "pricing": {"type": "price_details", "price_details": {"price": price, "product": "prod_1"}}}]}
+        }),
+    )
+}
+
+fn linked_org() -> BillingState {
+    BillingState {
+        stripe_customer_id: Some("cus_1".into()),
+        ..fresh_org()
+    }
+}
+
+#[test]
+fn rule_6a_a_paid_deployment_invoice_signs_its_license_and_leaves_the_org_alone() {
+    let e = deployment_invoice("cus_1", "price_team", PERIOD_END);
+    assert_eq!(
+        e.org_ref().subscription_id.as_deref(),
+        Some("sub_dep"),
+        "found through the invoice's parent"
+    );
+    assert_eq!(e.org_ref().org_id.as_deref(), Some("org_1"));
+    let outcome = apply(&e, &linked_org());
+    assert_eq!(
+        outcome.actions,
+        vec![Action::SignDeploymentLicense {
+            deployment_id: "dep-1".into(),
+            tier: Tier::Team,
+            expires_at: TEAM_EXPIRY,
+        }]
+    );
+    let state = outcome.state.unwrap();
+    assert_eq!(
+        state.tier,
+        Tier::Community,
+        "the org's own tier is unchanged"
+    );
+    assert_eq!(state.license_id, None);
+}
+
+#[test]
+fn rule_6a_a_renewal_revokes_the_deployments_previous_license() {
+    let org = BillingState {
+        event_deployment_license: Some("lic_old".into()),
+        ..linked_org()
+    };
+    let outcome = apply(
+        &deployment_invoice("cus_1", "price_team", PERIOD_END + 30 * 86_400),
+        &org,
+    );
+    assert_eq!(
+        outcome.actions.get(1),
+        Some(&Action::RevokeLicense {
+            license_id: "lic_old".into()
+        })
+    );
+    assert_eq!(
+        outcome.state.unwrap().event_deployment_license,
+        None,
+        "never stored"
+    );
+    // Through the ledger: the second invoice revokes the first one's license.
+    let first = deployment_invoice("cus_1", "price_team", PERIOD_END);
+    let mut second = deployment_invoice("cus_1", "price_team", PERIOD_END + 30 * 86_400);
+    second.id = "evt_renewal".into();
+    let (ledger, _) = BillingLedger::replay([linked_org()], &[first, second], &config());
+    assert_eq!(ledger.revoked_license_ids, vec!["lic_1".to_owned()]);
+    assert_eq!(
+        ledger
+            .deployment_licenses
+            .get("org_1/dep-1")
+            .map(String::as_str),
+        Some("lic_2")
+    );
+    assert_eq!(ledger.org("org_1").unwrap().tier, Tier::Community);
+}
+
+#[test]
+fn rule_6a_another_customers_or_an_unmapped_deployment_invoice_signs_nothing() {
+    let stranger = deployment_invoice("cus_other", "price_team", PERIOD_END);
+    assert_eq!(
+        ignored(&stranger, &linked_org()),
+        IgnoreReason::OtherCustomer {
+            customer_id: "cus_other".into()
+        }
+    );
+    // Not linked at all: not the org's customer either.
+    assert!(matches!(
+        ignored(
+            &deployment_invoice("cus_1", "price_team", PERIOD_END),
+            &fresh_org()
+        ),
+        IgnoreReason::OtherCustomer { .. }
+    ));
+    assert_eq!(
+        ignored(
+            &deployment_invoice("cus_1", "price_x", PERIOD_END),
+            &linked_org()
+        ),
+        IgnoreReason::UnknownPrice {
+            price_id: "price_x".into()
+        }
+    );
+}
+
+#[test]
+fn rule_6a_self_hosted_subscription_events_never_change_the_org() {
+    let team = org(Tier::Team, "active", Some("lic_1"));
+    for (kind, status) in [
+        ("customer.subscription.created", "active"),
+        ("customer.subscription.updated", "canceled"),
+        ("customer.subscription.deleted", "canceled"),
+    ] {
+        let mut object = subscription_with_id("sub_dep", status, "price_enterprise");
+        object["metadata"] = self_hosted_metadata();
+        let e = event(kind, T0 + 60, object);
+        assert_eq!(
+            ignored(&e, &team),
+            IgnoreReason::SelfHostedSubscription,
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn rule_6a_an_invoice_of_a_saas_subscription_is_not_handled() {
+    let mut e = deployment_invoice("cus_1", "price_team", PERIOD_END);
+    e.object["parent"]["subscription_details"]["metadata"] = json!({"org_id": "org_1"});
+    assert!(matches!(
+        ignored(&e, &linked_org()),
+        IgnoreReason::UnhandledEventType { .. }
+    ));
 }
