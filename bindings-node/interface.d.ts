@@ -74,9 +74,10 @@ allowed: boolean,
 reason: Reason, 
 /**
  * How a denial is presented: a purchase would unlock it, or an admin turned it off
- * (`null` when allowed).
+ * (`null` when allowed). The Node package leaves it out: its decisions had no `denial` in
+ * its first release, and callers compare them whole (`Reason`'s denial kind is `reason`'s).
  */
-denial: Denial | null, 
+denial?: Denial | null, 
 /**
  * The org's resolved tier.
  */

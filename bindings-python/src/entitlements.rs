@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use dev_health_entitlements as core;
 use dev_health_entitlements::claims::limit_to_json;
+use dev_health_entitlements::interface::CatalogView;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFrozenSet, PyString};
 use serde_json::json;
 
-use crate::convert::{from_py, json_text, limit_to_py, now_or_clock, number_to_py, tier_of, to_py};
+use crate::convert::{
+    from_py, json_text, limit_to_py, now_or_clock, number_to_py, tier_of, to_py, view_to_py,
+};
 use crate::errors::IntoPyResult;
 use crate::license::License;
 
@@ -96,6 +99,31 @@ impl Catalog {
     #[getter]
     fn limit_keys(&self) -> Vec<String> {
         self.inner.limits().iter().map(|l| l.key.clone()).collect()
+    }
+
+    /// The tiers, lowest first: `{"tier", "name", "grace_days"}` each.
+    #[getter]
+    fn tiers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner).tiers)
+    }
+
+    /// The features, in catalog order: `{"key", "name", "category", "min_tier",
+    /// "explicit_purchase", "tier_bound", "description"}` each.
+    #[getter]
+    fn features<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner).features)
+    }
+
+    /// The limits, in catalog order: `{"key", "name", "direction", "values": {"community",
+    /// "team", "enterprise"}}` each (`None` is unlimited).
+    #[getter]
+    fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner).limits)
+    }
+
+    /// The whole catalog view: `{"name", "tiers", "features", "limits", "roles"}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner))
     }
 
     /// The role names, in catalog order.
@@ -307,11 +335,7 @@ impl Entitlements {
             .inner
             .upgrade_gate(feature, tier_of(required_tier)?, upgrade_href);
         Ok(UpgradeGate {
-            state: match gate.state {
-                core::GateState::Allowed => "allowed",
-                core::GateState::Upgrade => "upgrade",
-                core::GateState::Unavailable => "unavailable",
-            },
+            state: gate.state.as_str(),
             feature: gate.feature,
             current_tier: gate.current_tier.as_str(),
             required_tier: gate.required_tier.map(core::Tier::as_str),
@@ -465,15 +489,8 @@ impl LimitDecision {
             current: d.current,
             maximum: d.maximum,
             current_tier: d.current_tier.as_str(),
-            direction: d.direction.map(|dir| match dir {
-                core::LimitDirection::Max => "max",
-                core::LimitDirection::Min => "min",
-            }),
-            reason: match d.reason {
-                core::LimitReason::WithinLimit => "within_limit",
-                core::LimitReason::LimitExceeded => "limit_exceeded",
-                core::LimitReason::LimitNotRegistered => "limit_not_registered",
-            },
+            direction: d.direction.map(core::LimitDirection::as_str),
+            reason: d.reason.as_str(),
         }
     }
 }

@@ -1,6 +1,18 @@
 # Hand-kept stubs of the native module. `mypy --strict` checks the package and the tests against
 # them, and `python -m mypy.stubtest dev_health_entitlements._native` checks them against the module.
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypedDict,
+    Union,
+    final,
+)
 
 __all__ = [
     "BillingLedger",
@@ -32,6 +44,39 @@ DEFAULT_ISSUER: str
 DEFAULT_LEEWAY: int
 
 _Number = Union[int, float]
+
+# The catalog view (core `interface::CatalogView`, keys in snake_case).
+class _CatalogTier(TypedDict):
+    tier: str
+    name: str
+    grace_days: int
+
+class _CatalogFeature(TypedDict):
+    key: str
+    name: str
+    category: str
+    min_tier: str
+    explicit_purchase: bool
+    tier_bound: bool
+    description: str
+
+class _TierLimits(TypedDict):
+    community: Optional[_Number]
+    team: Optional[_Number]
+    enterprise: Optional[_Number]
+
+class _CatalogLimit(TypedDict):
+    key: str
+    name: str
+    direction: str
+    values: _TierLimits
+
+class _CatalogDict(TypedDict):
+    name: str
+    tiers: List[_CatalogTier]
+    features: List[_CatalogFeature]
+    limits: List[_CatalogLimit]
+    roles: List[str]
 
 @final
 class Keyring:
@@ -146,6 +191,13 @@ class Catalog:
     def feature_keys(self) -> List[str]: ...
     @property
     def limit_keys(self) -> List[str]: ...
+    @property
+    def tiers(self) -> List[_CatalogTier]: ...
+    @property
+    def features(self) -> List[_CatalogFeature]: ...
+    @property
+    def limits(self) -> List[_CatalogLimit]: ...
+    def to_dict(self) -> _CatalogDict: ...
     @property
     def roles(self) -> List[str]: ...
     def feature(self, key: str) -> Optional[Dict[str, Any]]: ...
