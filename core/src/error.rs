@@ -127,8 +127,9 @@ impl fmt::Display for ErrorCode {
 
 /// An engine error: a stable [`ErrorCode`] and a human message that says what was wrong.
 ///
-/// Messages never contain key material or whole tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Messages never contain key material or whole tokens. Shown as `code: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct Error {
     code: ErrorCode,
     message: String,
@@ -172,14 +173,6 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -196,6 +189,20 @@ pub(crate) fn shown<'a>(value: &'a str, max: usize, long: &'a str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_shows_its_code_then_its_message() {
+        let err = Error::new(
+            ErrorCode::Revoked,
+            "license lic_1 is on the revocation list",
+        );
+        assert_eq!(
+            err.to_string(),
+            "revoked: license lic_1 is on the revocation list"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(err);
+        assert!(boxed.source().is_none());
+    }
 
     #[test]
     fn every_code_round_trips_through_its_string() {
