@@ -15,7 +15,9 @@ include $(sort $(wildcard mk/*.mk))
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-test: lint test-rust $(TEST_TARGETS) ## install what is needed and run every check
+# docs-test last: its blocks build the server, the packages and the examples, which the other
+# targets have built by then.
+test: lint test-rust $(TEST_TARGETS) docs-test ## install what is needed and run every check
 	@echo "make test: all checks passed"
 
 bench: $(BENCH_TARGETS) ## run every benchmark against its peer

@@ -10,6 +10,7 @@ export const {
   Catalog,
   Entitlements,
   FlagEvaluator,
+  EntitlementsError,
   Keyring,
   License,
   LicenseError,

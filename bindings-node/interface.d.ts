@@ -19,7 +19,7 @@ export type TokenFormat = "v1" | "v2";
 /**
  * Why a feature is allowed or denied: the rule of SPEC §3 that decided it.
  */
-export type Reason = "feature_not_registered" | "global_disabled" | "org_override_disabled" | "enabled_by_org_override" | "license_override_disabled" | "enabled_by_license_override" | "explicit_purchase_required" | "enabled_by_tier" | "tier_required";
+export type Reason = "feature_not_registered" | "global_disabled" | "org_override_disabled" | "enabled_by_org_override" | "license_override_disabled" | "enabled_by_license_override" | "explicit_purchase_required" | "enabled_by_tier" | "tier_required" | "not_in_license";
 /**
  * The two kinds of denial the bindings present differently.
  */
@@ -74,9 +74,10 @@ allowed: boolean,
 reason: Reason, 
 /**
  * How a denial is presented: a purchase would unlock it, or an admin turned it off
- * (`null` when allowed).
+ * (`null` when allowed). The Node package leaves it out: its decisions had no `denial` in
+ * its first release, and callers compare them whole (`Reason`'s denial kind is `reason`'s).
  */
-denial: Denial | null, 
+denial?: Denial | null, 
 /**
  * The org's resolved tier.
  */

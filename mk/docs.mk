@@ -3,9 +3,8 @@
 # It runs in the Python venv of mk/python.mk, with the native module built into it for the
 # Python blocks; shell blocks build what they need through make targets, which reuse what the
 # other targets of `make test` build.
+# `make test` runs it last (see the Makefile), when what its blocks build is already built.
 .PHONY: docs-test
-
-TEST_TARGETS += docs-test
 
 DOCS_STAMP := $(CURDIR)/.venv/.dhe-docs-requirements-installed
 # The pages checked; `make docs-test DOCS=docs/cli.md` checks one.

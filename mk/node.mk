@@ -34,10 +34,12 @@ $(NEXT_DIR)/node_modules/.package-lock.json: $(NEXT_DIR)/package-lock.json
 # (prebuild), which builds bindings-node and packages/entitlements-react with their own npm scripts
 # and replaces their copies in node_modules (.npmrc install-links=true: Next.js must see them
 # inside node_modules to keep the native addon external) with the files `npm pack` would ship.
+# test/billing.test.mjs runs the license server's debug binary (the one test-server-e2e builds).
 test-node-nextjs: node-build $(NEXT_DIR)/node_modules/.package-lock.json
 	@$(MAKE) -s deps-chromium
+	cargo build -p dev-health-license-server
 	cd $(NEXT_DIR) && node scripts/readme-page.mjs && npm run build
-	cd $(NEXT_DIR) && node --test test/
+	cd $(NEXT_DIR) && DHL_BIN=$(SERVER_BIN) node --test test/
 
 test-node: test-node-unit test-node-nextjs ## Node binding: d.ts check, vectors, jose interop, Next.js app in Chromium
 

@@ -1,6 +1,6 @@
 # The Python binding (bindings-python/): a venv at .venv with the pinned tools, the native module
 # built into it by maturin, then mypy --strict and pytest. Benchmarks use a release build.
-.PHONY: python-venv python-develop python-develop-release test-python bench-python
+.PHONY: python-venv python-develop python-develop-release test-python bench-python bench-python-compat
 
 PY_DIR := bindings-python
 VENV := $(CURDIR)/.venv
@@ -29,5 +29,8 @@ test-python: python-develop ## mypy --strict and stubtest on the package and stu
 bench-python: python-develop-release ## Python binding vs PyJWT, cryptography, frozenset, bare FastAPI
 	$(PY_ENV) python benches/python/bench.py
 
+bench-python-compat: python-develop-release ## dev-health-ops' validator (PyNaCl + pydantic) vs the compat validator
+	$(PY_ENV) python benches/python/compat_bench.py
+
 TEST_TARGETS += test-python
-BENCH_TARGETS += bench-python
+BENCH_TARGETS += bench-python bench-python-compat

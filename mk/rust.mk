@@ -15,11 +15,12 @@ test-rust: ## every Rust test (unit, integration, doc, conformance)
 
 # The core as the size-budgeted wasm build compiles it: without its default `fast-json` (typed
 # serde readers tried before the general ones) and `fast-tables`; `issue` only because the tests
-# sign. test-rust builds everything with all features: without this target the general readers,
+# sign, `ops-compat` (dev-health-ops compatibility) because the vectors exercise it (the wasm runs
+# of the vectors use the `full` build, which has it; only the web module leaves it out). test-rust builds everything with all features: without this target the general readers,
 # which the wasm build uses for every token, would be exercised only by the wasm runs. Compiles
 # the core alone.
 test-core-slim: ## the core's tests without its default features (fast-json and fast-tables off)
-	cargo test -p dev-health-entitlements --no-default-features --features issue
+	cargo test -p dev-health-entitlements --no-default-features --features issue,ops-compat
 
 TEST_TARGETS += test-core-slim
 

@@ -3,16 +3,24 @@
 use std::sync::Arc;
 
 use dev_health_entitlements as core;
+use dev_health_entitlements::interface::CatalogView;
 use napi::Env;
 use napi_derive::napi;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::errors::{json_text, OrThrow};
+use crate::view;
 
 /// A catalog of tiers, features, limits and roles.
 #[napi]
 pub struct Catalog {
     pub(crate) inner: Arc<core::Catalog>,
+}
+
+impl Catalog {
+    fn view(&self) -> CatalogView {
+        CatalogView::from(&*self.inner)
+    }
 }
 
 #[napi]
@@ -55,62 +63,28 @@ impl Catalog {
         self.inner.name().to_owned()
     }
 
-    /// The tiers, lowest first: `{tier, name, graceDays}`.
-    #[napi(
-        getter,
-        ts_return_type = "Array<{ tier: Tier; name: string; graceDays: number }>"
-    )]
+    /// The tiers, lowest first, with their default grace days.
+    #[napi(getter, ts_return_type = "Array<CatalogTier>")]
     pub fn tiers(&self) -> Value {
-        self.inner
-            .tiers()
-            .iter()
-            .map(|t| json!({"tier": t.tier.as_str(), "name": t.name, "graceDays": t.grace_days}))
-            .collect()
+        view(&self.view().tiers)
     }
 
-    /// The features: `{key, name, category, minTier, explicitPurchase, tierBound, description}`.
+    /// The features, with their categories and minimum tiers.
     #[napi(getter, ts_return_type = "Array<CatalogFeature>")]
     pub fn features(&self) -> Value {
-        self.inner
-            .features()
-            .iter()
-            .map(|f| {
-                json!({
-                    "key": f.key,
-                    "name": f.name,
-                    "category": f.category,
-                    "minTier": f.min_tier.as_str(),
-                    "explicitPurchase": f.explicit_purchase,
-                    "tierBound": f.tier_bound,
-                    "description": f.description,
-                })
-            })
-            .collect()
+        view(&self.view().features)
     }
 
-    /// The limits: `{key, name, direction, values: {community, team, enterprise}}` (`null` is
-    /// unlimited).
+    /// The limits, with their bound on each tier (`null` is unlimited).
     #[napi(getter, ts_return_type = "Array<CatalogLimit>")]
     pub fn limits(&self) -> Value {
-        self.inner
-            .limits()
-            .iter()
-            .map(|l| {
-                let values: serde_json::Map<String, Value> = core::Tier::ALL
-                    .iter()
-                    .map(|t| (t.as_str().to_owned(), json!(l.values.get(*t))))
-                    .collect();
-                json!({
-                    "key": l.key,
-                    "name": l.name,
-                    "direction": match l.direction {
-                        core::LimitDirection::Max => "max",
-                        core::LimitDirection::Min => "min",
-                    },
-                    "values": values,
-                })
-            })
-            .collect()
+        view(&self.view().limits)
+    }
+
+    /// The whole catalog view: name, tiers, features, limits and roles.
+    #[napi(js_name = "toJSON", ts_return_type = "CatalogJSON")]
+    pub fn to_json(&self) -> Value {
+        view(&self.view())
     }
 
     /// The role names, lowest first.

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use dev_health_entitlements as core;
+use dev_health_entitlements::interface;
 use napi::bindgen_prelude::{
     ClassInstance, Either, Either3, JavaScriptClassExt, Null, Object, Undefined,
 };
@@ -14,6 +15,7 @@ use serde_json::Value;
 use crate::catalog::Catalog;
 use crate::errors::{check_keys, json_arg, nullable, parse_tier, strict_options, OrThrow};
 use crate::verify::License;
+use crate::view;
 
 /// A per-org feature override (SPEC §3 rule 3); in force while `expiresAt > now`.
 #[napi(object, object_to_js = false)]
@@ -51,67 +53,6 @@ pub struct ResolveOptions {
     /// The moment of resolution (Unix seconds; default now).
     #[napi(ts_type = "number | null")]
     pub now: Option<Either<f64, Null>>,
-}
-
-/// A feature decision (SPEC §3).
-#[napi(object, use_nullable = true)]
-pub struct Decision {
-    /// The feature asked about.
-    pub feature: String,
-    /// Whether it is allowed.
-    pub allowed: bool,
-    /// The rule that decided.
-    #[napi(ts_type = "Reason")]
-    pub reason: String,
-    /// The org's resolved tier.
-    #[napi(ts_type = "Tier")]
-    pub current_tier: String,
-    /// The feature's minimum tier (`null` for an unknown feature).
-    #[napi(ts_type = "Tier")]
-    pub required_tier: Option<String>,
-    /// When the decision's source lapses (an override's or the license's expiry), or `null`.
-    pub expires_at: Option<i64>,
-}
-
-/// A limit decision (SPEC §3). For a floor (`direction: "min"`), `maximum` holds the floor.
-#[napi(object, use_nullable = true)]
-pub struct LimitDecision {
-    /// The limit asked about.
-    pub limit: String,
-    /// Whether `current` is within it.
-    pub allowed: bool,
-    /// The value checked.
-    pub current: f64,
-    /// The bound in force; `null` is unlimited (or an unknown limit).
-    pub maximum: Option<f64>,
-    /// The org's resolved tier.
-    #[napi(ts_type = "Tier")]
-    pub current_tier: String,
-    /// `max` (ceiling) or `min` (floor); `null` for an unknown limit.
-    #[napi(ts_type = "'max' | 'min'")]
-    pub direction: Option<String>,
-    /// `within_limit`, `limit_exceeded` or `limit_not_registered`.
-    #[napi(ts_type = "'within_limit' | 'limit_exceeded' | 'limit_not_registered'")]
-    pub reason: String,
-}
-
-/// What an UpgradeGate shows for one feature (SPEC §4).
-#[napi(object, use_nullable = true)]
-pub struct UpgradeGate {
-    /// `allowed`: the content; `upgrade`: an overlay naming the required plan with a link;
-    /// `unavailable`: "Feature unavailable", without a link.
-    #[napi(ts_type = "GateState")]
-    pub state: String,
-    /// The feature.
-    pub feature: String,
-    /// The org's tier.
-    #[napi(ts_type = "Tier")]
-    pub current_tier: String,
-    /// The tier that unlocks it, where one does.
-    #[napi(ts_type = "Tier")]
-    pub required_tier: Option<String>,
-    /// Where the upgrade link goes (only for `upgrade`; default `/org/admin/settings`).
-    pub upgrade_href: Option<String>,
 }
 
 /// Options of [`Entitlements::upgrade_gate`].
@@ -196,10 +137,6 @@ pub struct Entitlements {
     inner: Arc<core::Entitlements>,
 }
 
-fn tier_name(tier: Option<core::Tier>) -> Option<String> {
-    tier.map(|t| t.as_str().to_owned())
-}
-
 impl Entitlements {
     /// Wraps resolved entitlements in a JS object with its fast `has` and `can` (see `fast`).
     fn into_js(env: &Env, inner: core::Entitlements) -> napi::Result<Object<'_>> {
@@ -219,21 +156,10 @@ impl Entitlements {
         feature: &str,
         required_tier: Option<&str>,
         upgrade_href: Option<&str>,
-    ) -> napi::Result<UpgradeGate> {
+    ) -> napi::Result<Value> {
         let required = required_tier.map(|t| parse_tier(env, t)).transpose()?;
         let gate = self.inner.upgrade_gate(feature, required, upgrade_href);
-        Ok(UpgradeGate {
-            state: match gate.state {
-                core::GateState::Allowed => "allowed",
-                core::GateState::Upgrade => "upgrade",
-                core::GateState::Unavailable => "unavailable",
-            }
-            .to_owned(),
-            feature: gate.feature,
-            current_tier: gate.current_tier.as_str().to_owned(),
-            required_tier: tier_name(gate.required_tier),
-            upgrade_href: gate.upgrade_href,
-        })
+        Ok(view(&interface::UpgradeGateView::from(&gate)))
     }
 }
 
@@ -351,7 +277,7 @@ impl Entitlements {
     #[napi(
         js_name = "fromJSON",
         ts_return_type = "Entitlements",
-        ts_args_type = "json: string | EntitlementsJson, catalog?: Catalog | undefined | null"
+        ts_args_type = "json: string | EntitlementsJSON, catalog?: Catalog | undefined | null"
     )]
     pub fn from_json<'env>(
         env: &'env Env,
@@ -398,44 +324,23 @@ impl Entitlements {
     }
 
     /// The full decision for a feature. A lookup.
-    #[napi]
-    pub fn check(&self, feature: String) -> Decision {
-        let d = self.inner.check(&feature);
-        Decision {
-            allowed: d.allowed,
-            reason: d.reason.as_str().to_owned(),
-            current_tier: d.current_tier.as_str().to_owned(),
-            required_tier: tier_name(d.required_tier),
-            expires_at: d.expires_at,
-            feature,
+    #[napi(ts_return_type = "Decision")]
+    pub fn check(&self, feature: String) -> Value {
+        let mut decision = view(&interface::DecisionView::from(&self.inner.check(&feature)));
+        // This package's decisions never had `denial` (see `DecisionView::denial`).
+        if let Some(fields) = decision.as_object_mut() {
+            fields.remove("denial");
         }
+        decision
     }
 
     /// Checks `current` against a limit: `current <= maximum` for a ceiling, `current >= minimum`
     /// for a floor; unlimited always passes; an unknown limit is denied.
-    #[napi]
-    pub fn check_limit(&self, limit: String, current: f64) -> LimitDecision {
-        let d = self.inner.check_limit(&limit, current);
-        LimitDecision {
-            allowed: d.allowed,
-            current: d.current,
-            maximum: d.maximum,
-            current_tier: d.current_tier.as_str().to_owned(),
-            direction: d.direction.map(|dir| {
-                match dir {
-                    core::LimitDirection::Max => "max",
-                    core::LimitDirection::Min => "min",
-                }
-                .to_owned()
-            }),
-            reason: match d.reason {
-                core::LimitReason::WithinLimit => "within_limit",
-                core::LimitReason::LimitExceeded => "limit_exceeded",
-                core::LimitReason::LimitNotRegistered => "limit_not_registered",
-            }
-            .to_owned(),
-            limit,
-        }
+    #[napi(ts_return_type = "LimitDecision")]
+    pub fn check_limit(&self, limit: String, current: f64) -> Value {
+        view(&interface::LimitDecisionView::from(
+            &self.inner.check_limit(&limit, current),
+        ))
     }
 
     /// The bound of a limit in force: a number, `null` for unlimited, `undefined` for an
@@ -456,13 +361,16 @@ impl Entitlements {
     }
 
     /// The UpgradeGate decision for a feature (core `Entitlements::upgrade_gate`).
-    #[napi(ts_args_type = "feature: string, options?: GateOptions | undefined | null")]
+    #[napi(
+        ts_args_type = "feature: string, options?: GateOptions | undefined | null",
+        ts_return_type = "UpgradeGate"
+    )]
     pub fn upgrade_gate(
         &self,
         env: Env,
         feature: String,
         options: Option<Object<'_>>,
-    ) -> napi::Result<UpgradeGate> {
+    ) -> napi::Result<Value> {
         let options: Option<GateOptions> = strict_options(
             &env,
             options,
@@ -510,7 +418,7 @@ impl Entitlements {
     /// The JSON dev-health-web reads (SPEC §3), snake_case keys: `{org_id, tier, licensed_users,
     /// licensed_repos, features, features_override, limits_override, expires_at, is_valid,
     /// limits, status, in_grace_period, grace_ends_at, license_id}`.
-    #[napi(js_name = "toJSON", ts_return_type = "EntitlementsJson")]
+    #[napi(js_name = "toJSON", ts_return_type = "EntitlementsJSON")]
     pub fn to_json(&self) -> Value {
         self.inner.to_json()
     }
@@ -519,8 +427,11 @@ impl Entitlements {
 /// The UpgradeGate decision (SPEC §4): `allowed` when the feature is on; `upgrade` when the
 /// current tier is below the required one; `unavailable` (turned off by an admin; no link)
 /// otherwise. Decided by core `Entitlements::upgrade_gate`.
-#[napi(ts_args_type = "input: UpgradeGateInput")]
-pub fn upgrade_gate(env: Env, input: Object<'_>) -> napi::Result<UpgradeGate> {
+#[napi(
+    ts_args_type = "input: UpgradeGateInput",
+    ts_return_type = "UpgradeGate"
+)]
+pub fn upgrade_gate(env: Env, input: Object<'_>) -> napi::Result<Value> {
     // Read strictly and field by field: napi-rs converts the class reference (`entitlements`)
     // only while it converts a callback's own arguments.
     check_keys(

@@ -31,11 +31,13 @@ const ERROR_CLASS_SOURCE: &str = r#"(function () {
   return LicenseError;
 })()"#;
 
-/// Defines `LicenseError` and exports it.
+/// Defines `LicenseError` and exports it (also as the deprecated alias `EntitlementsError`).
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> napi::Result<()> {
     let class: Function<ErrorArgs, ()> = env.run_script(ERROR_CLASS_SOURCE)?;
     let reference = class.create_ref()?;
+    // The wasm package's earlier name for the same class (deprecated alias).
+    exports.set_named_property("EntitlementsError", reference.borrow_back(&env)?)?;
     ERROR_CLASS.with(|slot| *slot.borrow_mut() = Some(reference));
     exports.set_named_property("LicenseError", class)?;
     Ok(())

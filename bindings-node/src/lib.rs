@@ -51,3 +51,9 @@ pub(crate) fn seconds(env: &Env, seconds: f64, what: &str) -> napi::Result<i64> 
     // Finite and within 2^53, so the floored value converts exactly.
     Ok(seconds.floor() as i64)
 }
+
+/// A value of the core's interface layer as the JS object its generated declaration
+/// (`interface.d.ts`) describes.
+pub(crate) fn view<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

@@ -256,7 +256,7 @@ impl License {
 
     /// `{valid, status, format, kid, license_id, tier, sub, claims, expires_at, grace_ends_at,
     /// grace_days_left}`, the shape of `dev-health-license verify --json`.
-    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
+    #[napi(js_name = "toJSON", ts_return_type = "LicenseJSON")]
     pub fn to_json(&self) -> Value {
         self.inner.to_json()
     }

@@ -41,6 +41,39 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
+/// A value of the core's interface layer (`dev_health_entitlements::interface`) as Python data:
+/// its JSON with every object key in snake_case. The interface spells field names once, in the
+/// camelCase SPEC §4 gives JS; Python's spelling of the same names is snake_case.
+pub fn view_to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    view: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    fn snake(value: Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let mut key = String::with_capacity(k.len() + 4);
+                        for c in k.chars() {
+                            if c.is_ascii_uppercase() {
+                                key.push('_');
+                            }
+                            key.push(c.to_ascii_lowercase());
+                        }
+                        (key, snake(v))
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(snake).collect()),
+            other => other,
+        }
+    }
+    to_py(
+        py,
+        &snake(serde_json::to_value(view).unwrap_or(Value::Null)),
+    )
+}
+
 /// A Python value (dict with str keys, list, tuple, str, int, float, bool, None) as JSON.
 pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if obj.is_none() {

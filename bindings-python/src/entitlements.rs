@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use dev_health_entitlements as core;
 use dev_health_entitlements::claims::limit_to_json;
+use dev_health_entitlements::interface::CatalogView;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFrozenSet, PyString};
 use serde_json::json;
 
-use crate::convert::{from_py, json_text, limit_to_py, now_or_clock, number_to_py, tier_of, to_py};
+use crate::convert::{
+    from_py, json_text, limit_to_py, now_or_clock, number_to_py, tier_of, to_py, view_to_py,
+};
 use crate::errors::IntoPyResult;
 use crate::license::License;
 
@@ -98,6 +101,31 @@ impl Catalog {
         self.inner.limits().iter().map(|l| l.key.clone()).collect()
     }
 
+    /// The tiers, lowest first: `{"tier", "name", "grace_days"}` each.
+    #[getter]
+    fn tiers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner).tiers)
+    }
+
+    /// The features, in catalog order: `{"key", "name", "category", "min_tier",
+    /// "explicit_purchase", "tier_bound", "description"}` each.
+    #[getter]
+    fn features<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner).features)
+    }
+
+    /// The limits, in catalog order: `{"key", "name", "direction", "values": {"community",
+    /// "team", "enterprise"}}` each (`None` is unlimited).
+    #[getter]
+    fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner).limits)
+    }
+
+    /// The whole catalog view: `{"name", "tiers", "features", "limits", "roles"}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        view_to_py(py, &CatalogView::from(&*self.inner))
+    }
+
     /// The role names, in catalog order.
     #[getter]
     fn roles(&self) -> Vec<String> {
@@ -145,13 +173,7 @@ pub struct Entitlements {
 
 impl Entitlements {
     fn wrap(py: Python<'_>, inner: core::Entitlements) -> PyResult<Entitlements> {
-        let allowed = inner
-            .catalog()
-            .features()
-            .iter()
-            .map(|f| f.key.as_str())
-            .filter(|key| inner.has(key));
-        let allowed = PyFrozenSet::new(py, allowed)?.unbind();
+        let allowed = PyFrozenSet::new(py, inner.allowed_features())?.unbind();
         Ok(Entitlements { inner, allowed })
     }
 }
@@ -160,10 +182,14 @@ impl Entitlements {
 impl Entitlements {
     /// Resolves an org's entitlements (SPEC §3). `overrides` are `{"feature", "enabled",
     /// "expires_at"?}` mappings; `kill_switches` maps feature → enabled; `now=None` reads
-    /// `time.time()`.
+    /// `time.time()`. `org_license` is the host's trusted record for the org (`{"tier"?,
+    /// "features"?, "limits"?, "expires_at"?}`), standing where a signed license would when
+    /// none is valid; `license_features` (`"grants"` or `"exclusive"`) overrides the catalog's
+    /// reading of a license's feature map.
     #[staticmethod]
     #[pyo3(signature = (catalog = None, license = None, org_id = None, org_tier = None,
-        overrides = None, kill_switches = None, now = None))]
+        overrides = None, kill_switches = None, now = None, *, org_license = None,
+        license_features = None))]
     #[allow(clippy::too_many_arguments)]
     fn resolve(
         py: Python<'_>,
@@ -174,6 +200,8 @@ impl Entitlements {
         overrides: Option<&Bound<'_, PyAny>>,
         kill_switches: Option<BTreeMap<String, bool>>,
         now: Option<i64>,
+        org_license: Option<&Bound<'_, PyAny>>,
+        license_features: Option<&str>,
     ) -> PyResult<Entitlements> {
         let catalog = match catalog {
             Some(c) => c.inner.clone(),
@@ -196,7 +224,15 @@ impl Entitlements {
             kill_switches: kill_switches.as_ref(),
             now: now_or_clock(py, now)?,
         };
-        Entitlements::wrap(py, core::Entitlements::resolve(catalog, &input))
+        let org_license = crate::compat::org_license(org_license)?;
+        let options = core::ResolveOptions {
+            license_features: crate::compat::license_features(license_features)?,
+            org_license: org_license.as_ref(),
+        };
+        Entitlements::wrap(
+            py,
+            core::Entitlements::resolve_with(catalog, &input, &options),
+        )
     }
 
     /// Rebuilds entitlements from the `to_dict()` JSON (for example what the entitlements API
@@ -307,11 +343,7 @@ impl Entitlements {
             .inner
             .upgrade_gate(feature, tier_of(required_tier)?, upgrade_href);
         Ok(UpgradeGate {
-            state: match gate.state {
-                core::GateState::Allowed => "allowed",
-                core::GateState::Upgrade => "upgrade",
-                core::GateState::Unavailable => "unavailable",
-            },
+            state: gate.state.as_str(),
             feature: gate.feature,
             current_tier: gate.current_tier.as_str(),
             required_tier: gate.required_tier.map(core::Tier::as_str),
@@ -465,15 +497,8 @@ impl LimitDecision {
             current: d.current,
             maximum: d.maximum,
             current_tier: d.current_tier.as_str(),
-            direction: d.direction.map(|dir| match dir {
-                core::LimitDirection::Max => "max",
-                core::LimitDirection::Min => "min",
-            }),
-            reason: match d.reason {
-                core::LimitReason::WithinLimit => "within_limit",
-                core::LimitReason::LimitExceeded => "limit_exceeded",
-                core::LimitReason::LimitNotRegistered => "limit_not_registered",
-            },
+            direction: d.direction.map(core::LimitDirection::as_str),
+            reason: d.reason.as_str(),
         }
     }
 }

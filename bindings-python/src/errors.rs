@@ -7,15 +7,20 @@ use pyo3::types::PyType;
 
 static LICENSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-/// The Python exception for a core error: `LicenseError(code, message)`, the class being defined
-/// in pure Python (`dev_health_entitlements._errors`) so that it carries `.code` and `.message`.
+/// The Python exception for a core error: `LicenseError(code, message, reason)`, the class being
+/// defined in pure Python (`dev_health_entitlements._errors`) so that it carries `.code`,
+/// `.message` and `.reason` (the core's `ErrorDetail`, a machine-readable refinement, or `None`).
 pub fn to_py_err(error: Error) -> PyErr {
     Python::attach(|py| {
         let class = LICENSE_ERROR.import(py, "dev_health_entitlements._errors", "LicenseError");
         match class {
             Ok(class) => PyErr::from_type(
                 class.clone(),
-                (error.code().as_str(), error.message().to_owned()),
+                (
+                    error.code().as_str(),
+                    error.message().to_owned(),
+                    error.detail().map(|d| d.as_str()),
+                ),
             ),
             Err(import_error) => import_error,
         }

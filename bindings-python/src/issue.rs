@@ -75,11 +75,27 @@ impl SigningKey {
         issue::sign_v2(&claims, &self.inner, kid).py()
     }
 
-    /// Signs a v1 legacy license the dev-health-ops way (claims with `license_id`).
+    /// Signs a v1 legacy license the dev-health-ops way. `license_id` may be absent or `None`
+    /// (written as `null`); a `features` dict is written in its own order, as dev-health-ops
+    /// writes it.
     fn sign_license_v1(&self, claims: &Bound<'_, PyAny>) -> PyResult<String> {
+        let features = crate::compat::ordered_features(claims)?;
         let claims =
             core::LicenseClaims::from_json(claims_map(claims)?, core::TokenFormat::V1).py()?;
-        issue::sign_v1(&claims, &self.inner).py()
+        match features {
+            Some(features) => issue::sign_v1_with_features(&claims, &features, &self.inner).py(),
+            None => issue::sign_v1(&claims, &self.inner).py(),
+        }
+    }
+
+    /// The 32-byte seed (dev-health-ops' `LICENSE_PRIVATE_KEY` is its base64).
+    fn seed<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        pyo3::types::PyBytes::new(py, self.inner.seed().as_ref())
+    }
+
+    /// Base64 of the 32-byte seed.
+    fn seed_base64(&self) -> String {
+        self.inner.seed_base64().to_string()
     }
 
     /// Signs any claims as an EdDSA JWT (no checks; for session tokens and tests).

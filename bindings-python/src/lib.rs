@@ -6,6 +6,7 @@
 //! tens of microseconds (a signature verification), less than what releasing and re-taking the GIL
 //! costs under contention (see the README's "Why the GIL is kept").
 
+mod compat;
 mod convert;
 mod entitlements;
 mod errors;
@@ -20,6 +21,8 @@ use pyo3::prelude::*;
 /// The native half of `dev_health_entitlements`; import the package, not this module.
 #[pymodule]
 mod _native {
+    #[pymodule_export]
+    use crate::compat::{catalog_grace_days, license_status, v1_payload_fields};
     #[pymodule_export]
     use crate::entitlements::{
         permission_denial, Catalog, Decision, Entitlements, LimitDecision, UpgradeGate,
@@ -42,4 +45,6 @@ mod _native {
     const DEFAULT_ISSUER: &str = dev_health_entitlements::DEFAULT_ISSUER;
     #[pymodule_export]
     const DEFAULT_LEEWAY: i64 = dev_health_entitlements::DEFAULT_LEEWAY_SECS;
+    #[pymodule_export]
+    const UNLIMITED: i64 = dev_health_entitlements::claims::UNLIMITED_MARKER;
 }

@@ -199,6 +199,25 @@ def test_catalogs() -> None:
         dhe.Catalog.from_json("{}")
 
 
+def test_the_catalog_view_has_tiers_with_grace_limits_per_tier_and_categories() -> None:
+    ops = dhe.Catalog.dev_health_ops()
+    assert [(t["tier"], t["grace_days"]) for t in ops.tiers] == [
+        ("community", 0),
+        ("team", 14),
+        ("enterprise", 30),
+    ]
+    users = next(limit for limit in ops.limits if limit["key"] == "max_users")
+    assert users["direction"] == "max"
+    assert users["values"] == {"community": 5, "team": 20, "enterprise": None}
+    interval = next(limit for limit in ops.limits if limit["key"] == "min_sync_interval_hours")
+    assert interval["direction"] == "min" and interval["values"]["enterprise"] == 0.25
+    byo = next(f for f in ops.features if f["key"] == "byo_llm")
+    assert byo["min_tier"] == "team" and byo["tier_bound"] and byo["category"]
+    whole = ops.to_dict()
+    assert whole["name"] == ops.name and whole["roles"] == ops.roles
+    assert [f["key"] for f in whole["features"]] == ops.feature_keys
+
+
 def test_resolution_and_every_check() -> None:
     lic = verifier().verify(license_token(tier="team"), now=NOW)
     ent = dhe.Entitlements.resolve(

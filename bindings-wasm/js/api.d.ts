@@ -349,7 +349,7 @@ export class Verifier {
     useRevocationList(list: RevocationList): void;
     /**
      * Verifies `token` at `now` (Unix seconds; the JS clock when left out). Throws an
-     * `EntitlementsError` whose `code` says what was wrong; returns the license with its status.
+     * `LicenseError` whose `code` says what was wrong; returns the license with its status.
      */
     verify(token: string, now?: number | null): License;
     /**

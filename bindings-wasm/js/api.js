@@ -5,21 +5,25 @@
 // "\x01code\x01message". This file builds the classes, getters, option bags and the error type on
 // top. It makes no decision: every answer comes from the core. It checks arguments the way a JS
 // API should (types, unknown option keys, finite numbers) so that a mistake is an
-// `EntitlementsError` with code `invalid_input` and a message naming the argument.
+// `LicenseError` with code `invalid_input` and a message naming the argument.
 //
 // `make wasm` wraps this function for each build (js/build.mjs): an ES module for the web, a
 // CommonJS module for Node. `w` is the wasm-bindgen glue of that build.
 // eslint-disable-next-line no-unused-vars
 function entitlementsApi(w) {
   "use strict";
+  // The error class both JS packages declare (interface.d.ts): `LicenseError`. Its instances keep
+  // the `name` "EntitlementsError" of this package's earlier releases (deprecated alias).
   const ERROR_NAME = "EntitlementsError";
+  class LicenseError extends Error {
+    constructor(code, message) {
+      super(message);
+      this.name = ERROR_NAME;
+      this.code = code;
+    }
+  }
 
-  const err = (code, message) => {
-    const e = new Error(message);
-    e.name = ERROR_NAME;
-    e.code = code;
-    return e;
-  };
+  const err = (code, message) => new LicenseError(code, message);
   const bad = (message) => err("invalid_input", message);
   // A module result: the text itself, or the error it carries thrown.
   const ok = (result) => {
@@ -419,6 +423,8 @@ function entitlementsApi(w) {
     upgradeGate,
     inspectToken,
     isEntitlementsError,
+    LicenseError,
+    EntitlementsError: LicenseError,
     version: () => w.version(),
   };
 

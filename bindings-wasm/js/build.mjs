@@ -3,7 +3,8 @@
 // <dir> holds wasm-bindgen's output for that target (`--out-name index`). Its glue moves to
 // glue.js, and index.js becomes js/api.js over it: an ES module for `web`, a CommonJS module
 // with static named exports for `nodejs` (so that Node's `import { Catalog }` finds them). The
-// declarations index.d.ts are js/types.d.ts + js/api.d.ts, plus js/full.d.ts for the `full`
+// declarations index.d.ts are js/interface.d.ts (generated from the core's interface layer) +
+// js/types.d.ts + js/api.d.ts, plus js/full.d.ts for the `full`
 // build and js/init.d.ts (the loader) for the web one.
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ const full = variant === "full";
 const js = (name) => readFileSync(fileURLToPath(new URL(name, import.meta.url)), "utf8");
 
 const names = ["Keyring", "Verifier", "License", "RevocationList", "Catalog", "Entitlements"]
-  .concat(["upgradeGate", "inspectToken", "isEntitlementsError", "version"])
+  .concat(["upgradeGate", "inspectToken", "isEntitlementsError", "LicenseError", "EntitlementsError", "version"])
   .concat(full ? ["SessionVerifier", "verifyStripeSignature", "replayStripeEvents"] : [])
   .concat(variant === "bench" ? ["BenchStrictVerifier"] : []);
 
@@ -46,7 +47,7 @@ ${names.map((n) => `exports.${n} = api.${n};`).join("\n")}
 `;
 }
 writeFileSync(join(dir, "index.js"), index);
-const types = [js("types.d.ts"), js("api.d.ts")]
+const types = [js("interface.d.ts"), js("types.d.ts"), js("api.d.ts")]
   .concat(full ? [js("full.d.ts")] : [])
   .concat(target === "web" ? [js("init.d.ts")] : []);
 writeFileSync(join(dir, "index.d.ts"), types.join("\n"));

@@ -1,42 +1,16 @@
-/** A product tier, lowest first: community < team < enterprise. */
-export type Tier = "community" | "team" | "enterprise";
+// The engine's values (tiers, statuses, reasons, decisions, the catalog view, the JSON documents
+// and the error class) are declared in js/interface.d.ts, generated from the core's interface
+// layer and shared with the Node package; js/build.mjs puts it first in index.d.ts. What follows
+// is this package's own: option bags and the shapes only its API has.
 
-/** Where a verified license stands: `active` (now <= exp), `grace`, `expired`. */
-export type LicenseStatus = "active" | "grace" | "expired";
-
-/** How a license was sold. */
-export type LicenseType = "saas" | "self_hosted" | "trial" | "evaluation";
-
-/** The stable error codes (SPEC §1.4 and the engine's other inputs). */
-export type ErrorCode =
-  | "token_too_large"
-  | "malformed_token"
-  | "unsupported_algorithm"
-  | "unknown_key_id"
-  | "key_not_valid_now"
-  | "invalid_signature"
-  | "invalid_claims"
-  | "issuer_mismatch"
-  | "audience_mismatch"
-  | "issued_in_future"
-  | "not_yet_valid"
-  | "revoked"
-  | "clock_rollback"
-  | "invalid_key"
-  | "invalid_catalog"
-  | "invalid_input"
-  | "license_not_found"
-  | "session_expired"
-  | "stripe_signature_malformed"
-  | "stripe_signature_mismatch"
-  | "stripe_timestamp_out_of_tolerance"
-  | "invalid_stripe_event";
-
-/** The one error type this package throws: a JS `Error` with a stable `code`. */
-export interface EntitlementsError extends Error {
-  name: "EntitlementsError";
-  code: ErrorCode;
-}
+/**
+ * @deprecated The same class as `LicenseError` (the name both JS packages share). Errors of this
+ * package keep the `name` "EntitlementsError" for this release, so that code testing `e.name`
+ * keeps working.
+ */
+export type EntitlementsError = LicenseError;
+/** @deprecated The same class as `LicenseError`. */
+export declare const EntitlementsError: typeof LicenseError;
 
 /** One OKP public key of a JWKS document (RFC 8037), with an optional validity window. */
 export interface Jwk {
@@ -71,54 +45,12 @@ export interface VerifierOptions {
   highWaterMark?: number | null;
 }
 
-/** `License.toJSON()`: the shape of `dev-health-license verify --json`. */
-export interface LicenseJSON {
-  /** Whether the license grants its tier (active or grace). */
-  valid: boolean;
-  status: LicenseStatus;
-  format: "v1" | "v2";
-  kid: string;
-  license_id: string;
-  tier: Tier;
-  sub: string;
-  claims: Record<string, unknown>;
-  expires_at: number;
-  grace_ends_at: number;
-  grace_days_left: number | null;
-}
-
 /** `inspectToken(token)`: what a token claims, NOT verified. */
 export interface InspectedToken {
   format: "v1" | "v2";
   header: Record<string, unknown> | null;
   claims: Record<string, unknown>;
   signatureLength: number;
-}
-
-/** A tier of the catalog. */
-export interface CatalogTier {
-  tier: Tier;
-  name: string;
-  graceDays: number;
-}
-
-/** A feature of the catalog. */
-export interface CatalogFeature {
-  key: string;
-  name: string;
-  category: string;
-  minTier: Tier;
-  explicitPurchase: boolean;
-  tierBound: boolean;
-  description: string;
-}
-
-/** A limit of the catalog: a ceiling (`max`) or a floor (`min`), per tier (`null` unlimited). */
-export interface CatalogLimit {
-  key: string;
-  name: string;
-  direction: "max" | "min";
-  values: Record<Tier, number | null>;
 }
 
 /** A per-org feature override, in force while `expiresAt > now`. */
@@ -147,51 +79,6 @@ export interface ResolveInput extends ResolveOptions {
   catalog?: Catalog | null;
   /** A verified license, or none. */
   license?: License | null;
-}
-
-/** Why a feature is allowed or denied: the rule of SPEC §3 that decided. */
-export type Reason =
-  | "feature_not_registered"
-  | "global_disabled"
-  | "org_override_disabled"
-  | "enabled_by_org_override"
-  | "license_override_disabled"
-  | "enabled_by_license_override"
-  | "explicit_purchase_required"
-  | "enabled_by_tier"
-  | "tier_required";
-
-/** A feature decision. */
-export interface Decision {
-  feature: string;
-  allowed: boolean;
-  reason: Reason;
-  /** How a denial is presented: a purchase would unlock it, or an admin turned it off. */
-  denial: "not_licensed" | "not_enabled" | null;
-  currentTier: Tier;
-  requiredTier: Tier | null;
-  expiresAt: number | null;
-}
-
-/** A limit decision. For a `min` limit, `maximum` holds the floor. */
-export interface LimitDecision {
-  limit: string;
-  allowed: boolean;
-  /** `null` when the given `current` was not a finite number (then never allowed). */
-  current: number | null;
-  maximum: number | null;
-  currentTier: Tier;
-  direction: "max" | "min" | null;
-  reason: "within_limit" | "limit_exceeded" | "limit_not_registered";
-}
-
-/** The UpgradeGate decision. */
-export interface UpgradeGate {
-  state: "allowed" | "upgrade" | "unavailable";
-  feature: string;
-  currentTier: Tier;
-  requiredTier: Tier | null;
-  upgradeHref: string | null;
 }
 
 /** `upgradeGate(input)` (SPEC §4, as in the Node package). */
@@ -229,26 +116,6 @@ export interface UpgradeGateOptions {
   requiredTier?: Tier | null;
   /** Default `/org/admin/settings`. */
   upgradeHref?: string | null;
-}
-
-/** `Entitlements.toJSON()`: the JSON dev-health-web reads (SPEC §3). Times are RFC 3339. */
-export interface EntitlementsJSON {
-  org_id: string | null;
-  tier: Tier;
-  licensed_users: number | null;
-  licensed_repos: number | null;
-  features: Record<string, boolean>;
-  features_override: Record<string, boolean>;
-  limits_override: Record<string, number | null>;
-  expires_at: string | null;
-  is_valid: boolean;
-  limits: Record<string, number | null>;
-  /** Why each feature is on or off (the rule of SPEC §3 that decided). */
-  reasons: Record<string, Reason>;
-  status: LicenseStatus | null;
-  in_grace_period: boolean;
-  grace_ends_at: string | null;
-  license_id: string | null;
 }
 
 /** Options of `new SessionVerifier(keyring, options)`. */

@@ -75,7 +75,7 @@ pub fn catalog_info(handle: Handle) -> String {
                 list![
                     l.key.as_str(),
                     l.name.as_str(),
-                    direction(l.direction),
+                    l.direction.as_str(),
                     values
                 ]
             })
@@ -84,13 +84,6 @@ pub fn catalog_info(handle: Handle) -> String {
         text(&list![c.name(), tiers, features, limits, roles])
     })
     .unwrap_or_else(stale)
-}
-
-fn direction(d: core::LimitDirection) -> &'static str {
-    match d {
-        core::LimitDirection::Max => "max",
-        core::LimitDirection::Min => "min",
-    }
 }
 
 /// A tier's display name in a catalog (e.g. `Enterprise`) as JSON text, or the error for an unknown
@@ -274,16 +267,11 @@ pub fn query(handle: Handle, op: u32, key: &str) -> String {
 pub fn check_limit(handle: Handle, limit: &str, current: f64) -> String {
     get!(handle, Entitlements, |e| {
         let d = e.check_limit(limit, current);
-        let reason = match d.reason {
-            core::LimitReason::WithinLimit => "within_limit",
-            core::LimitReason::LimitExceeded => "limit_exceeded",
-            core::LimitReason::LimitNotRegistered => "limit_not_registered",
-        };
         text(&list![
             d.allowed,
             d.maximum,
-            d.direction.map(direction),
-            reason
+            d.direction.map(core::LimitDirection::as_str),
+            d.reason.as_str()
         ])
     })
     .unwrap_or_else(stale)
@@ -305,12 +293,11 @@ pub fn gate(
     };
     get!(handle, Entitlements, |e| {
         let g = e.upgrade_gate(feature, required, upgrade_href.as_deref());
-        let state = match g.state {
-            core::GateState::Allowed => "allowed",
-            core::GateState::Upgrade => "upgrade",
-            core::GateState::Unavailable => "unavailable",
-        };
-        text(&list![state, tier_or_null(g.required_tier), g.upgrade_href])
+        text(&list![
+            g.state.as_str(),
+            tier_or_null(g.required_tier),
+            g.upgrade_href
+        ])
     })
     .unwrap_or_else(stale)
 }

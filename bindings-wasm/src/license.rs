@@ -2,7 +2,7 @@
 //! over handles and JSON text for `js/api.js`.
 
 use dev_health_entitlements as core;
-use dev_health_entitlements::token::unverified::UnverifiedToken;
+use dev_health_entitlements::UnverifiedToken;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::table::{

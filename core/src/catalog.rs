@@ -91,6 +91,46 @@ pub struct TierInfo {
     pub grace_days: u32,
 }
 
+/// What a valid license's `features` map means (SPEC §3 rule 4, and the mode dev-health-ops'
+/// instance license uses). A catalog names its mode (`"license_features"`, default `grants`);
+/// a caller may choose another for one resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseFeatures {
+    /// SPEC §3: the map grants (true) and removes (false) features on top of the tier; features
+    /// it does not name follow rules 5 and 6.
+    #[default]
+    Grants,
+    /// The map is the whole answer, as dev-health-ops' `LicenseManager` reads its instance
+    /// license: a feature it names is on or off as named (rules 2 and 3 and the tier-bound floor
+    /// still apply first), even a key the catalog lacks; every other feature is off
+    /// (`not_in_license`). Applies only while a signed license is valid; without one, the tier
+    /// decides as in `grants`.
+    Exclusive,
+}
+
+impl LicenseFeatures {
+    /// `"grants"` or `"exclusive"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LicenseFeatures::Grants => "grants",
+            LicenseFeatures::Exclusive => "exclusive",
+        }
+    }
+
+    /// Parses `"grants"` or `"exclusive"`.
+    pub fn parse(name: &str) -> Option<LicenseFeatures> {
+        match name {
+            "grants" => Some(LicenseFeatures::Grants),
+            "exclusive" => Some(LicenseFeatures::Exclusive),
+            _ => None,
+        }
+    }
+}
+
+/// The name of the shipped dev-health-ops catalog read in [`LicenseFeatures::Exclusive`] mode.
+pub const DEV_HEALTH_OPS_EXCLUSIVE: &str = "dev-health-ops-exclusive";
+
 /// A role and the permissions it adds to the role it inherits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
@@ -106,6 +146,7 @@ pub struct Role {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     name: String,
+    license_features: LicenseFeatures,
     tiers: Vec<TierInfo>,
     features: Vec<Feature>,
     feature_index: KeyIndex,
@@ -299,12 +340,33 @@ impl Catalog {
         let root = Members::new(
             value,
             At::Root,
-            &["name", "tiers", "features", "limits", "roles"],
+            &[
+                "name",
+                "tiers",
+                "features",
+                "limits",
+                "roles",
+                "license_features",
+            ],
         )?;
         let name = root.string("name")?;
         if name.is_empty() {
             return Err(invalid("the catalog needs a name".into()));
         }
+        // Without `ops-compat` (the web module) there is no other mode: the member is accepted
+        // and every catalog grants.
+        #[cfg(not(feature = "ops-compat"))]
+        let license_features = LicenseFeatures::Grants;
+        #[cfg(feature = "ops-compat")]
+        let license_features = match root.map.get("license_features") {
+            None => LicenseFeatures::default(),
+            Some(Value::String(mode)) => LicenseFeatures::parse(mode).ok_or_else(|| {
+                root.wrong_type("license_features", "\"grants\" or \"exclusive\"")
+            })?,
+            Some(_) => {
+                return Err(root.wrong_type("license_features", "\"grants\" or \"exclusive\""))
+            }
+        };
 
         let tier_values = root.array("tiers")?;
         let mut tiers = Vec::with_capacity(3);
@@ -499,6 +561,7 @@ impl Catalog {
 
         Ok(Catalog {
             name,
+            license_features,
             tiers,
             features,
             feature_index,
@@ -535,15 +598,42 @@ impl Catalog {
             .clone()
     }
 
-    /// A shipped catalog by name: `default` or `dev-health-ops`.
+    /// The `dev-health-ops` catalog read as dev-health-ops reads its instance license: a valid
+    /// license's feature map is the whole answer ([`LicenseFeatures::Exclusive`]). Named
+    /// `dev-health-ops-exclusive`. Built once. (Cargo feature `ops-compat`, on by default.)
+    #[cfg(feature = "ops-compat")]
+    pub fn dev_health_ops_exclusive() -> Result<Arc<Catalog>> {
+        static CELL: OnceLock<Result<Arc<Catalog>>> = OnceLock::new();
+        CELL.get_or_init(|| {
+            // Parsed again rather than cloned: a `Catalog` clone would add its code to the
+            // size-budgeted web module.
+            let mut catalog = Catalog::from_json(DEV_HEALTH_OPS_JSON)?;
+            catalog.name = DEV_HEALTH_OPS_EXCLUSIVE.to_owned();
+            catalog.license_features = LicenseFeatures::Exclusive;
+            Ok(Arc::new(catalog))
+        })
+        .clone()
+    }
+
+    /// A shipped catalog by name: `default`, `dev-health-ops` or `dev-health-ops-exclusive`.
     pub fn builtin(name: &str) -> Result<Arc<Catalog>> {
         match name {
             "default" => Catalog::default_catalog(),
             "dev-health-ops" | "dev_health_ops" => Catalog::dev_health_ops(),
+            #[cfg(feature = "ops-compat")]
+            DEV_HEALTH_OPS_EXCLUSIVE | "dev_health_ops_exclusive" => {
+                Catalog::dev_health_ops_exclusive()
+            }
             other => Err(Error::input(format!(
-                "no shipped catalog is named {other:?} (expected default or dev-health-ops)"
+                "no shipped catalog is named {other:?} (expected default, dev-health-ops or \
+                 {DEV_HEALTH_OPS_EXCLUSIVE})"
             ))),
         }
+    }
+
+    /// What a valid license's `features` map means under this catalog.
+    pub fn license_features(&self) -> LicenseFeatures {
+        self.license_features
     }
 
     /// The catalog's name.
@@ -640,9 +730,29 @@ impl Catalog {
         self.feature_index.get(key)
     }
 
+    /// A limit's position by its catalog name or by the name license tokens use for it
+    /// (`users`, `repos`, `api_rate`: SPEC §2), so that a host may ask by either.
     #[inline]
     pub(crate) fn limit_position(&self, key: &str) -> Option<usize> {
-        self.limit_index.get(key)
+        self.limit_index
+            .get(key)
+            .or_else(|| self.limit_position_by_token_name(key))
+    }
+
+    /// The limit a token name (`users`, ...) stands for. Out of line: the lookup above is
+    /// inlined at every call site of the size-budgeted web module.
+    #[cold]
+    #[inline(never)]
+    fn limit_position_by_token_name(&self, key: &str) -> Option<usize> {
+        if !cfg!(feature = "ops-compat") {
+            return None;
+        }
+        let catalog_name = crate::claims::catalog_limit_name(key);
+        if catalog_name == key {
+            None
+        } else {
+            self.limit_index.get(catalog_name)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorDetail, Result};
 use crate::keys::describe;
 use crate::tier::Tier;
 use crate::token::TokenFormat;
@@ -57,7 +57,12 @@ impl LicenseType {
     }
 }
 
-/// Maps a license-token limit name to its catalog name (`users` → `max_users`, ...).
+/// How license tokens (and dev-health-ops' `LicenseLimits`) write "unlimited" for a limit; the
+/// engine itself answers `None` (JSON `null`).
+pub const UNLIMITED_MARKER: i64 = -1;
+
+/// Maps a license-token limit name to its catalog name (`users` → `max_users`, ...). Catalog
+/// lookups accept either name.
 pub fn catalog_limit_name(token_name: &str) -> &str {
     match token_name {
         "users" => "max_users",
@@ -175,8 +180,14 @@ impl LicenseClaims {
         let org_name = optional_string(take(Claim::OrgName), "org_name")?;
         let contact_email = optional_string(take(Claim::ContactEmail), "contact_email")?;
         let (license_id, nbf, aud, license_type) = match format {
+            // dev-health-ops' payload model makes `license_id` optional (its helpers sign
+            // `null`): absent, it is left empty here and the verifier derives a stable id from
+            // the token (`token::v1::derived_license_id`), so that revocation still works.
             TokenFormat::V1 => (
-                required_string(take(Claim::LicenseId), "license_id")?,
+                match take(Claim::LicenseId) {
+                    None => String::new(),
+                    id => required_string(id, "license_id")?,
+                },
                 None,
                 Vec::new(),
                 LicenseType::SelfHosted,
@@ -380,10 +391,13 @@ fn tier(value: Option<Value>) -> Result<Tier> {
         None => None,
     }
     .ok_or_else(|| {
-        Error::claims(format!(
-            "claim `tier` must be \"community\", \"team\" or \"enterprise\", found {}",
-            describe(value.as_ref())
-        ))
+        claim_error(
+            value.as_ref(),
+            format!(
+                "claim `tier` must be \"community\", \"team\" or \"enterprise\", found {}",
+                describe(value.as_ref())
+            ),
+        )
     })
 }
 
@@ -430,7 +444,7 @@ pub fn limit_from_json(value: &Value) -> Option<LimitValue> {
         Value::Null => Some(None),
         Value::Number(n) => {
             let v = n.as_f64()?;
-            if v == -1.0 {
+            if v == UNLIMITED_MARKER as f64 {
                 Some(None)
             } else if v.is_finite() && v >= 0.0 {
                 Some(Some(v))
@@ -442,13 +456,26 @@ pub fn limit_from_json(value: &Value) -> Option<LimitValue> {
     }
 }
 
+/// An `invalid_claims` error about a claim: `missing_claim` when it is absent, else
+/// `invalid_claim`.
+fn claim_error(value: Option<&Value>, message: String) -> Error {
+    let error = Error::claims(message);
+    match value {
+        None => error.with_detail(ErrorDetail::MissingClaim),
+        Some(_) => error,
+    }
+}
+
 fn required_string(value: Option<Value>, name: &str) -> Result<String> {
     match value {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        other => Err(Error::claims(format!(
-            "claim `{name}` must be a non-empty string, found {}",
-            describe(other.as_ref())
-        ))),
+        other => Err(claim_error(
+            other.as_ref(),
+            format!(
+                "claim `{name}` must be a non-empty string, found {}",
+                describe(other.as_ref())
+            ),
+        )),
     }
 }
 
@@ -465,10 +492,13 @@ fn optional_string(value: Option<Value>, name: &str) -> Result<Option<String>> {
 
 fn required_int(value: Option<Value>, name: &str) -> Result<i64> {
     value.as_ref().and_then(Value::as_i64).ok_or_else(|| {
-        Error::claims(format!(
-            "claim `{name}` must be an integer (Unix seconds), found {}",
-            describe(value.as_ref())
-        ))
+        claim_error(
+            value.as_ref(),
+            format!(
+                "claim `{name}` must be an integer (Unix seconds), found {}",
+                describe(value.as_ref())
+            ),
+        )
     })
 }
 

@@ -125,13 +125,63 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// An engine error: a stable [`ErrorCode`] and a human message that says what was wrong.
+/// A machine-readable refinement of an [`ErrorCode`]: which kind of `malformed_token`,
+/// `invalid_claims` or `invalid_signature` it is, for hosts that word each differently (the
+/// dev-health-ops compatibility layer says "Invalid base64 encoding" for one and "Invalid license
+/// format" for another). The codes stay the stable contract; a detail only refines one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorDetail {
+    /// `malformed_token`: the token is empty.
+    Empty,
+    /// `malformed_token`: the token has the wrong number of dot-separated parts.
+    WrongPartCount,
+    /// `malformed_token`: a part is not base64 of the format's alphabet and padding.
+    InvalidBase64,
+    /// `malformed_token`: the v2 header is not a JSON object with the members a JWS needs.
+    InvalidHeader,
+    /// `invalid_claims`: the signed payload is not JSON.
+    InvalidJson,
+    /// `invalid_claims`: the signed payload is JSON but not an object.
+    NotAnObject,
+    /// `invalid_claims`: a required claim is absent (the message names it).
+    MissingClaim,
+    /// `invalid_claims`: a claim has the wrong type or value (the message names it).
+    InvalidClaim,
+    /// `invalid_signature`: the signature is not 64 bytes.
+    SignatureLength,
+    /// `invalid_signature`: the signature does not verify under the trusted key(s).
+    SignatureMismatch,
+}
+
+impl ErrorDetail {
+    /// The detail as its stable string, e.g. `"invalid_base64"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorDetail::Empty => "empty",
+            ErrorDetail::WrongPartCount => "wrong_part_count",
+            ErrorDetail::InvalidBase64 => "invalid_base64",
+            ErrorDetail::InvalidHeader => "invalid_header",
+            ErrorDetail::InvalidJson => "invalid_json",
+            ErrorDetail::NotAnObject => "not_an_object",
+            ErrorDetail::MissingClaim => "missing_claim",
+            ErrorDetail::InvalidClaim => "invalid_claim",
+            ErrorDetail::SignatureLength => "signature_length",
+            ErrorDetail::SignatureMismatch => "signature_mismatch",
+        }
+    }
+}
+
+/// An engine error: a stable [`ErrorCode`], a human message that says what was wrong, and for
+/// some codes a machine-readable [`ErrorDetail`].
 ///
-/// Messages never contain key material or whole tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Messages never contain key material or whole tokens. Shown as `code: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct Error {
     code: ErrorCode,
     message: String,
+    detail: Option<ErrorDetail>,
 }
 
 impl Error {
@@ -140,7 +190,23 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    /// The same error with this detail (cargo feature `ops-compat`, on by default; without it
+    /// errors carry no detail).
+    #[inline]
+    pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
+        if cfg!(feature = "ops-compat") {
+            self.detail = Some(detail);
+        }
+        self
+    }
+
+    /// The machine-readable detail, where the engine gives one.
+    pub fn detail(&self) -> Option<ErrorDetail> {
+        self.detail
     }
 
     /// The stable code.
@@ -158,7 +224,7 @@ impl Error {
     }
 
     pub(crate) fn claims(message: impl Into<String>) -> Self {
-        Error::new(ErrorCode::InvalidClaims, message)
+        Error::new(ErrorCode::InvalidClaims, message).with_detail(ErrorDetail::InvalidClaim)
     }
 
     pub(crate) fn key(message: impl Into<String>) -> Self {
@@ -171,14 +237,6 @@ impl Error {
         Error::new(ErrorCode::InvalidInput, message)
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for Error {}
 
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -196,6 +254,20 @@ pub(crate) fn shown<'a>(value: &'a str, max: usize, long: &'a str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_shows_its_code_then_its_message() {
+        let err = Error::new(
+            ErrorCode::Revoked,
+            "license lic_1 is on the revocation list",
+        );
+        assert_eq!(
+            err.to_string(),
+            "revoked: license lic_1 is on the revocation list"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(err);
+        assert!(boxed.source().is_none());
+    }
 
     #[test]
     fn every_code_round_trips_through_its_string() {

@@ -68,7 +68,9 @@ pub struct DecisionView {
     /// The rule of SPEC §3 that decided.
     pub reason: Reason,
     /// How a denial is presented: a purchase would unlock it, or an admin turned it off
-    /// (`null` when allowed).
+    /// (`null` when allowed). The Node package leaves it out: its decisions had no `denial` in
+    /// its first release, and callers compare them whole (`Reason`'s denial kind is `reason`'s).
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub denial: Option<Denial>,
     /// The org's resolved tier.
     pub current_tier: Tier,
@@ -470,6 +472,7 @@ mod tests {
             "explicit_purchase_required",
             "enabled_by_tier",
             "tier_required",
+            "not_in_license",
         ] {
             same(Reason::parse(r).unwrap(), r);
         }

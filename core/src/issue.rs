@@ -81,6 +81,11 @@ impl SigningKey {
         Zeroizing::new(STANDARD.encode(self.0.to_bytes()))
     }
 
+    /// The 32-byte seed (the private key as dev-health-ops and libsodium keep it).
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+
     /// The key as PKCS#8 PEM.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
         self.0
@@ -336,6 +341,20 @@ struct V1Limits {
     backfill_days: Option<i64>,
 }
 
+/// A feature map written in the order given (dev-health-ops writes its dict's insertion order).
+struct OrderedFeatures<'a>(&'a [(String, bool)]);
+
+impl Serialize for OrderedFeatures<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, enabled) in self.0 {
+            map.serialize_entry(key, enabled)?;
+        }
+        map.end()
+    }
+}
+
 /// The v1 payload in dev-health-ops' field order.
 #[derive(Serialize)]
 struct V1Payload<'a> {
@@ -344,12 +363,13 @@ struct V1Payload<'a> {
     iat: i64,
     exp: i64,
     tier: &'a str,
-    features: Option<&'a std::collections::BTreeMap<String, bool>>,
+    features: Option<OrderedFeatures<'a>>,
     limits: V1Limits,
     grace_days: u32,
     org_name: Option<&'a str>,
     contact_email: Option<&'a str>,
-    license_id: &'a str,
+    /// `null` when the claims have none (dev-health-ops' model allows it).
+    license_id: Option<&'a str>,
 }
 
 /// dev-health-ops' signing defaults per tier: users, repos, api rate, backfill days, grace.
@@ -363,8 +383,44 @@ fn v1_defaults(tier: Tier) -> (i64, i64, i64, Option<i64>, u32) {
 
 /// Signs a v1 legacy license the way dev-health-ops does: compact JSON payload in its field
 /// order, `base64(payload).base64(signature)`. Limits the claims leave out take dev-health-ops'
-/// defaults for the tier.
+/// defaults for the tier. The feature map is written in key order, `null` when empty; to write
+/// it in another order (as dev-health-ops writes its dict), use [`sign_v1_with_features`].
 pub fn sign_v1(claims: &LicenseClaims, key: &SigningKey) -> Result<String> {
+    let features: Vec<(String, bool)> = claims
+        .features
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    sign_v1_payload(
+        claims,
+        (!features.is_empty()).then_some(features.as_slice()),
+        key,
+    )
+}
+
+/// [`sign_v1`] with the feature map written exactly as `features` lists it, member order kept
+/// (`claims.features` is not used), so that a token is byte-for-byte what dev-health-ops signs
+/// for the same dict. A key listed twice is refused (`invalid_input`): a verifier would keep one.
+pub fn sign_v1_with_features(
+    claims: &LicenseClaims,
+    features: &[(String, bool)],
+    key: &SigningKey,
+) -> Result<String> {
+    for (i, (name, _)) in features.iter().enumerate() {
+        if features.iter().take(i).any(|(earlier, _)| earlier == name) {
+            return Err(Error::input(format!(
+                "the feature {name:?} is listed twice"
+            )));
+        }
+    }
+    sign_v1_payload(claims, Some(features), key)
+}
+
+fn sign_v1_payload(
+    claims: &LicenseClaims,
+    features: Option<&[(String, bool)]>,
+    key: &SigningKey,
+) -> Result<String> {
     let (users, repos, api_rate, backfill, grace) = v1_defaults(claims.tier);
     let limit = |name: &str, default: Option<i64>| -> Option<i64> {
         match claims.limits.get(name) {
@@ -379,7 +435,7 @@ pub fn sign_v1(claims: &LicenseClaims, key: &SigningKey) -> Result<String> {
         iat: claims.iat,
         exp: claims.exp,
         tier: claims.tier.as_str(),
-        features: (!claims.features.is_empty()).then_some(&claims.features),
+        features: features.map(OrderedFeatures),
         limits: V1Limits {
             users: unlimited_as_minus_one(limit("max_users", Some(users).filter(|&u| u >= 0))),
             repos: unlimited_as_minus_one(limit("max_repos", Some(repos).filter(|&r| r >= 0))),
@@ -392,7 +448,7 @@ pub fn sign_v1(claims: &LicenseClaims, key: &SigningKey) -> Result<String> {
         grace_days: claims.grace_days.unwrap_or(grace),
         org_name: claims.org_name.as_deref(),
         contact_email: claims.contact_email.as_deref(),
-        license_id: &claims.license_id,
+        license_id: Some(claims.license_id.as_str()).filter(|id| !id.is_empty()),
     };
     let bytes = serde_json::to_vec(&payload)
         .map_err(|e| Error::input(format!("the payload cannot be encoded: {e}")))?;

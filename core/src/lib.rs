@@ -27,6 +27,7 @@
 //! ```
 
 mod bitset;
+pub mod calendar;
 pub mod catalog;
 pub mod claims;
 pub mod error;
@@ -45,16 +46,18 @@ pub mod token;
 pub mod verify;
 pub mod web;
 
-pub use catalog::{Catalog, Feature, LimitDef, LimitDirection, Role, TierInfo};
+pub use calendar::{parse_rfc3339, rfc3339};
+pub use catalog::{Catalog, Feature, LicenseFeatures, LimitDef, LimitDirection, Role, TierInfo};
 pub use claims::{LicenseClaims, LicenseType, LimitValue};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ErrorDetail, Result};
 pub use keys::{KeyEntry, Keyring, PublicKey};
 pub use resolve::{
     Decision, Denial, Entitlements, GateState, LicenseSummary, LimitDecision, LimitReason,
-    Override, Reason, ResolveInput, UpgradeGate,
+    OrgLicense, Override, Reason, ResolveInput, ResolveOptions, UpgradeGate,
 };
 pub use session::{Session, SessionVerifier};
 pub use tier::Tier;
+pub use token::unverified::UnverifiedToken;
 pub use token::TokenFormat;
 pub use verify::{
     license_token_from_env, License, LicenseStatus, RevocationList, Verifier, DEFAULT_ISSUER,

@@ -86,7 +86,8 @@ impl FlagReason {
             Reason::OrgOverrideDisabled
             | Reason::EnabledByOrgOverride
             | Reason::LicenseOverrideDisabled
-            | Reason::EnabledByLicenseOverride => (FlagReason::TargetingMatch, None),
+            | Reason::EnabledByLicenseOverride
+            | Reason::NotInLicense => (FlagReason::TargetingMatch, None),
             Reason::ExplicitPurchaseRequired | Reason::EnabledByTier | Reason::TierRequired => {
                 (FlagReason::Static, None)
             }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bitset::BitSet;
-use crate::catalog::{Catalog, Feature, LimitDirection};
-use crate::claims::{limit_to_json, LicenseType, LimitValue};
+use crate::catalog::{Catalog, Feature, LicenseFeatures, LimitDirection};
+use crate::claims::{catalog_limit_name, limit_from_json, limit_to_json, LicenseType, LimitValue};
 use crate::error::{Error, Result};
 use crate::index::KeyIndex;
 use crate::tier::Tier;
@@ -57,6 +57,8 @@ pub enum Reason {
     EnabledByTier,
     /// Rule 6 (and the tier-bound exception of rules 3 and 4): a higher tier is needed.
     TierRequired,
+    /// [`LicenseFeatures::Exclusive`]: the valid license's feature map does not name it.
+    NotInLicense,
 }
 
 impl Reason {
@@ -72,6 +74,7 @@ impl Reason {
             Reason::ExplicitPurchaseRequired => "explicit_purchase_required",
             Reason::EnabledByTier => "enabled_by_tier",
             Reason::TierRequired => "tier_required",
+            Reason::NotInLicense => "not_in_license",
         }
     }
 
@@ -87,6 +90,7 @@ impl Reason {
             Reason::ExplicitPurchaseRequired,
             Reason::EnabledByTier,
             Reason::TierRequired,
+            Reason::NotInLicense,
         ]
         .into_iter()
         .find(|r| r.as_str() == name)
@@ -105,7 +109,8 @@ impl Reason {
         match self {
             Reason::TierRequired
             | Reason::ExplicitPurchaseRequired
-            | Reason::LicenseOverrideDisabled => Some(Denial::NotLicensed),
+            | Reason::LicenseOverrideDisabled
+            | Reason::NotInLicense => Some(Denial::NotLicensed),
             Reason::GlobalDisabled | Reason::OrgOverrideDisabled | Reason::FeatureNotRegistered => {
                 Some(Denial::NotEnabled)
             }
@@ -281,6 +286,102 @@ pub struct ResolveInput<'a> {
     pub now: i64,
 }
 
+/// A trusted, host-side license record for one org (a row of the host's own database, such as
+/// dev-health-ops' `OrgLicense`): it stands where a signed license would (SPEC §3), for hosts that
+/// keep per-org license data themselves instead of signing tokens in-process to feed the engine.
+///
+/// It applies only while no valid signed license applies to the org (a signed license wins), and
+/// while `expires_at` (if any) is after `now`. Then its `tier` is the license tier (else the org
+/// tier, else community), its `features` are rule 4's license grants and removals (always in
+/// [`LicenseFeatures::Grants`] mode), and its `limits` replace the tier's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrgLicense {
+    /// The licensed tier; `None` leaves the org tier.
+    pub tier: Option<Tier>,
+    /// Grants (true) and removals (false), rule 4.
+    pub features: BTreeMap<String, bool>,
+    /// Limits by catalog name; `None` is unlimited.
+    pub limits: BTreeMap<String, LimitValue>,
+    /// When the record stops applying (Unix seconds); `None` never.
+    pub expires_at: Option<i64>,
+}
+
+impl OrgLicense {
+    /// Reads a record from JSON `{"tier"?, "features"?: {key: bool}, "limits"?: {name: number |
+    /// -1 | null}, "expires_at"?}`. Limits may use the token names (`users`, `repos`,
+    /// `api_rate`); `-1` and `null` are unlimited. Anything else is `invalid_input`, named.
+    pub fn from_json(value: &Value) -> Result<OrgLicense> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::input("an org license record must be an object"))?;
+        let mut record = OrgLicense::default();
+        for (name, member) in obj {
+            match (name.as_str(), member) {
+                (_, Value::Null) => {}
+                ("tier", Value::String(t)) => {
+                    record.tier = Some(Tier::parse(t).ok_or_else(|| {
+                        Error::input(format!("org license `tier`: unknown tier {t:?}"))
+                    })?);
+                }
+                ("features", Value::Object(map)) => {
+                    for (key, enabled) in map {
+                        let enabled = enabled.as_bool().ok_or_else(|| {
+                            Error::input(format!("org license `features.{key}` must be a boolean"))
+                        })?;
+                        record.features.insert(key.clone(), enabled);
+                    }
+                }
+                ("limits", Value::Object(map)) => {
+                    for (key, v) in map {
+                        let limit = limit_from_json(v).ok_or_else(|| {
+                            Error::input(format!(
+                                "org license `limits.{key}` must be a number ≥ 0, -1 or null"
+                            ))
+                        })?;
+                        let catalog_name = catalog_limit_name(key);
+                        if record
+                            .limits
+                            .insert(catalog_name.to_owned(), limit)
+                            .is_some()
+                        {
+                            return Err(Error::input(format!(
+                                "org license `limits` names `{catalog_name}` twice"
+                            )));
+                        }
+                    }
+                }
+                ("expires_at", v) => {
+                    record.expires_at = Some(v.as_i64().ok_or_else(|| {
+                        Error::input("org license `expires_at` must be Unix seconds")
+                    })?);
+                }
+                (other, _) => {
+                    return Err(Error::input(format!(
+                        "org license: unknown or mistyped member `{other}` (expected tier, \
+                         features, limits, expires_at)"
+                    )))
+                }
+            }
+        }
+        Ok(record)
+    }
+
+    /// Whether the record applies at `now` (`expires_at == now` has lapsed).
+    pub fn in_force(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// What a host adds to [`ResolveInput`] beyond SPEC §3's inputs (see
+/// [`Entitlements::resolve_with`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResolveOptions<'a> {
+    /// The license-feature mode for this resolution; `None` takes the catalog's.
+    pub license_features: Option<LicenseFeatures>,
+    /// The org's trusted host-side license record.
+    pub org_license: Option<&'a OrgLicense>,
+}
+
 /// An org's resolved tier, features and limits. Checks are lookups: no allocation, no
 /// verification.
 ///
@@ -312,6 +413,9 @@ pub struct Entitlements {
     limits_override: Vec<(String, LimitValue)>,
     resolved_at: i64,
     stale_at: Option<i64>,
+    /// [`LicenseFeatures::Exclusive`]: the license's keys the catalog lacks, with their states,
+    /// by key in ascending order (empty otherwise).
+    unregistered: Vec<(String, FeatureState)>,
 }
 
 /// Rules 2 to 6 of SPEC §3 for one registered feature (rule 1 is the catalog lookup).
@@ -322,6 +426,7 @@ fn decide(
     org_override: Option<&Override>,
     license_grant: Option<bool>,
     license_exp: Option<i64>,
+    exclusive: bool,
 ) -> FeatureState {
     let below_floor = feature.tier_bound && tier < feature.min_tier;
     let state = |reason, expires_at| FeatureState { reason, expires_at };
@@ -341,6 +446,9 @@ fn decide(
             (true, true) => state(Reason::TierRequired, None),
             (true, false) => state(Reason::EnabledByLicenseOverride, license_exp),
         };
+    }
+    if exclusive {
+        return state(Reason::NotInLicense, None);
     }
     if feature.explicit_purchase {
         return state(Reason::ExplicitPurchaseRequired, None);
@@ -414,6 +522,17 @@ impl Entitlements {
     /// when `org_id` is `None`); a `self_hosted` or `evaluation` license covers every org of the
     /// instance.
     pub fn resolve(catalog: Arc<Catalog>, input: &ResolveInput<'_>) -> Entitlements {
+        Entitlements::resolve_with(catalog, input, &ResolveOptions::default())
+    }
+
+    /// [`Entitlements::resolve`] with a host's additions: a license-feature mode other than the
+    /// catalog's, and a trusted host-side [`OrgLicense`] record, which stands where a signed
+    /// license would when none applies.
+    pub fn resolve_with(
+        catalog: Arc<Catalog>,
+        input: &ResolveInput<'_>,
+        options: &ResolveOptions<'_>,
+    ) -> Entitlements {
         let now = input.now;
         // An org-scoped license applies only when resolving for exactly its org: resolving for
         // the instance as a whole (no org) must not let one org's trial unlock every org.
@@ -421,13 +540,33 @@ impl Entitlements {
             !l.claims.license_type.is_org_scoped() || input.org_id == Some(l.claims.sub.as_str())
         });
         let valid = applicable.filter(|l| l.status_at(now).is_valid());
+        // A host-side record stands in for a signed license only when none is valid.
+        #[cfg(feature = "ops-compat")]
+        let record = options
+            .org_license
+            .filter(|r| valid.is_none() && r.in_force(now));
+        #[cfg(not(feature = "ops-compat"))]
+        let record: Option<&OrgLicense> = None;
         let tier = valid
             .map(License::tier)
+            .or(record.and_then(|r| r.tier))
             .or(input.org_tier)
             .unwrap_or(Tier::Community);
-        // A license-derived decision holds until the grace period ends, not merely until `exp`.
-        let license_exp = valid.map(License::grace_ends_at);
+        // Rule 4's source: the valid license's map, else the record's; and until when it holds
+        // (a license-derived decision holds until the grace period ends, not merely until `exp`).
+        let (license_features, license_exp) = match (valid, record) {
+            (Some(l), _) => (Some(&l.claims.features), Some(l.grace_ends_at())),
+            (None, Some(r)) => (Some(&r.features), r.expires_at),
+            (None, None) => (None, None),
+        };
+        let exclusive = cfg!(feature = "ops-compat")
+            && valid.is_some()
+            && options
+                .license_features
+                .unwrap_or_else(|| catalog.license_features())
+                == LicenseFeatures::Exclusive;
         let overrides = EffectiveOverrides::new(&catalog, input.overrides, now);
+        let kill_switch = |key: &str| input.kill_switches.and_then(|k| k.get(key).copied());
 
         let mut allowed = BitSet::with_len(catalog.features().len());
         let states: Box<[FeatureState]> = catalog
@@ -439,10 +578,11 @@ impl Entitlements {
                 let state = decide(
                     feature,
                     tier,
-                    input.kill_switches.and_then(|k| k.get(key).copied()),
+                    kill_switch(key),
                     overrides.registered.get(i).copied().flatten(),
-                    valid.and_then(|l| l.claims.features.get(key).copied()),
+                    license_features.and_then(|f| f.get(key).copied()),
                     license_exp,
+                    exclusive,
                 );
                 if state.reason.allows() {
                     allowed.insert(i);
@@ -451,7 +591,46 @@ impl Entitlements {
             })
             .collect();
 
-        let license_limits = valid.map(|l| &l.claims.limits);
+        // Exclusive mode answers for the license's keys the catalog lacks, with rules 2 to 4 (a
+        // feature outside the catalog has no tier floor and is never bought explicitly).
+        #[cfg_attr(not(feature = "ops-compat"), allow(unused_mut))]
+        let mut unregistered = Vec::new();
+        #[cfg(feature = "ops-compat")]
+        if exclusive {
+            for (key, granted) in license_features.into_iter().flatten() {
+                if catalog.feature_position(key).is_some() {
+                    continue;
+                }
+                let feature = Feature {
+                    key: key.clone(),
+                    name: String::new(),
+                    category: String::new(),
+                    min_tier: Tier::Community,
+                    explicit_purchase: false,
+                    tier_bound: false,
+                    description: String::new(),
+                };
+                let org_override = overrides
+                    .unregistered
+                    .iter()
+                    .find(|o| &o.feature == key)
+                    .copied();
+                let state = decide(
+                    &feature,
+                    tier,
+                    kill_switch(key),
+                    org_override,
+                    Some(*granted),
+                    license_exp,
+                    true,
+                );
+                unregistered.push((key.clone(), state));
+            }
+        }
+
+        let license_limits = valid
+            .map(|l| &l.claims.limits)
+            .or(record.map(|r| &r.limits));
         let limits: Box<[LimitValue]> = catalog
             .limits()
             .iter()
@@ -463,13 +642,13 @@ impl Entitlements {
             .collect();
 
         let mut features_override: Vec<(String, bool)> = Vec::new();
-        if let Some(l) = valid {
-            features_override.reserve(l.claims.features.len());
-            for (key, granted) in &l.claims.features {
+        if let Some(features) = license_features {
+            features_override.reserve(features.len());
+            for (key, granted) in features {
                 features_override.push((key.clone(), *granted));
             }
         }
-        let mut soonest_lapse: Option<i64> = None;
+        let mut soonest_lapse: Option<i64> = record.and_then(|r| r.expires_at);
         for o in overrides
             .registered
             .iter()
@@ -513,8 +692,39 @@ impl Entitlements {
             }),
             resolved_at: now,
             stale_at,
+            unregistered,
             catalog,
         }
+    }
+
+    /// The keys of every allowed feature: the catalog's, in catalog order, then (in
+    /// [`LicenseFeatures::Exclusive`] mode) the license's keys the catalog lacks.
+    pub fn allowed_features(&self) -> impl Iterator<Item = &str> {
+        let catalog = self
+            .catalog
+            .features()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.allowed.contains(*i))
+            .map(|(_, f)| f.key.as_str());
+        let extra = self
+            .unregistered
+            .iter()
+            .filter(|(_, state)| state.reason.allows())
+            .map(|(key, _)| key.as_str());
+        catalog.chain(extra)
+    }
+
+    /// The state of a key the catalog lacks (exclusive mode only).
+    fn unregistered_state(&self, feature: &str) -> Option<&FeatureState> {
+        if !cfg!(feature = "ops-compat") {
+            return None;
+        }
+        self.unregistered
+            .binary_search_by(|(key, _)| key.as_str().cmp(feature))
+            .ok()
+            .and_then(|i| self.unregistered.get(i))
+            .map(|(_, state)| state)
     }
 
     /// The resolved tier.
@@ -556,9 +766,12 @@ impl Entitlements {
     /// Whether the feature is allowed. A lookup.
     #[inline]
     pub fn has(&self, feature: &str) -> bool {
-        self.catalog
-            .feature_position(feature)
-            .is_some_and(|i| self.allowed.contains(i))
+        match self.catalog.feature_position(feature) {
+            Some(i) => self.allowed.contains(i),
+            None => self
+                .unregistered_state(feature)
+                .is_some_and(|state| state.reason.allows()),
+        }
     }
 
     /// The full decision for a feature. A lookup.
@@ -579,14 +792,23 @@ impl Entitlements {
                 required_tier: Some(min_tier),
                 expires_at: state.expires_at,
             },
-            None => Decision {
-                feature,
-                allowed: false,
-                reason: Reason::FeatureNotRegistered,
-                current_tier: self.tier,
-                required_tier: None,
-                expires_at: None,
-            },
+            None => {
+                let state = self
+                    .unregistered_state(feature)
+                    .copied()
+                    .unwrap_or(FeatureState {
+                        reason: Reason::FeatureNotRegistered,
+                        expires_at: None,
+                    });
+                Decision {
+                    feature,
+                    allowed: state.reason.allows(),
+                    reason: state.reason,
+                    current_tier: self.tier,
+                    required_tier: None,
+                    expires_at: state.expires_at,
+                }
+            }
         }
     }
 
@@ -702,6 +924,11 @@ impl Entitlements {
         {
             features.insert(f.key.clone(), Value::Bool(self.allowed.contains(i)));
             reasons.insert(f.key.clone(), Value::from(state.reason.as_str()));
+        }
+        #[cfg(feature = "ops-compat")]
+        for (key, state) in &self.unregistered {
+            features.insert(key.clone(), Value::Bool(state.reason.allows()));
+            reasons.insert(key.clone(), Value::from(state.reason.as_str()));
         }
         let mut limits = Map::new();
         for (def, value) in self.catalog.limits().iter().zip(self.limits.iter()) {
@@ -885,160 +1112,53 @@ impl Entitlements {
             limits_override,
             resolved_at: i64::MIN,
             stale_at,
+            #[cfg(feature = "ops-compat")]
+            unregistered: unregistered_from_json(&catalog, obj.get("reasons"))?,
+            #[cfg(not(feature = "ops-compat"))]
+            unregistered: Vec::new(),
             catalog,
         })
     }
 }
 
-/// Unix seconds as an RFC 3339 UTC string, e.g. `2026-12-01T00:00:00Z`. RFC 3339 has four-digit
-/// years, so a time outside years 0000–9999 (a "perpetual" license's `exp` far in the future, say)
-/// is written as the nearest one inside: `9999-12-31T23:59:59Z` or `0000-01-01T00:00:00Z`, which
-/// every reader (JS `Date`, Python `datetime.fromisoformat`) parses.
-pub fn rfc3339(unix: i64) -> String {
-    /// `0000-01-01T00:00:00Z` and `9999-12-31T23:59:59Z`.
-    const FIRST: i64 = -62_167_219_200;
-    const LAST: i64 = 253_402_300_799;
-    let unix = unix.clamp(FIRST, LAST);
-    let (date, time) = (unix.div_euclid(DAY), unix.rem_euclid(DAY));
-    let (year, month, day) = civil_from_days(date);
-    let mut text = String::with_capacity(20);
-    for (value, digits, then) in [
-        (year, 1000, '-'),
-        (month, 10, '-'),
-        (day, 10, 'T'),
-        (time / 3600, 10, ':'),
-        (time / 60 % 60, 10, ':'),
-        (time % 60, 10, 'Z'),
-    ] {
-        let mut unit = digits;
-        while unit > 0 {
-            text.push(char::from(b'0' + (value / unit % 10) as u8));
-            unit /= 10;
+/// The decisions `to_json` wrote for keys the catalog lacks (exclusive mode): every key of
+/// `reasons` outside the catalog whose reason is not `feature_not_registered`.
+#[cfg(feature = "ops-compat")]
+fn unregistered_from_json(
+    catalog: &Catalog,
+    reasons: Option<&Value>,
+) -> Result<Vec<(String, FeatureState)>> {
+    let mut unregistered = Vec::new();
+    for (key, reason) in reasons.and_then(Value::as_object).into_iter().flatten() {
+        if catalog.feature_position(key).is_some() {
+            continue;
         }
-        text.push(then);
-    }
-    text
-}
-
-const DAY: i64 = 86_400;
-
-/// The Unix time of an RFC 3339 date-time, read as `chrono::DateTime::parse_from_rfc3339` reads
-/// one (its `timestamp()`): `YYYY-MM-DD`, `T`, `t` or a space, `HH:MM:SS` (`60` is a leap second,
-/// counted as `59`), an optional `.` and one or more digits (ignored), then `Z`, `z` or an offset
-/// `+HH:MM` or `-HH:MM` (also with U+2212 MINUS SIGN) of less than 24 hours; nothing else.
-/// `None` for anything else.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let number = |from: usize, len: usize| -> Option<i64> {
-        let mut n = 0;
-        for at in from..from + len {
-            let digit = bytes.get(at).filter(|b| b.is_ascii_digit())?;
-            n = n * 10 + i64::from(digit - b'0');
+        let reason = reason.as_str().and_then(Reason::parse).ok_or_else(|| {
+            Error::input(format!("entitlements JSON: unknown reason for {key:?}"))
+        })?;
+        if reason == Reason::FeatureNotRegistered {
+            continue;
         }
-        Some(n)
-    };
-    let is = |at: usize, expected: u8| bytes.get(at) == Some(&expected);
-    if !(is(4, b'-')
-        && is(7, b'-')
-        && matches!(bytes.get(10), Some(b'T' | b't' | b' '))
-        && is(13, b':')
-        && is(16, b':'))
-    {
-        return None;
+        // Kept in key order by inserting in place (no sort: the web module is size-budgeted).
+        let at = unregistered
+            .binary_search_by(|(k, _): &(String, FeatureState)| k.as_str().cmp(key))
+            .unwrap_or_else(|at| at);
+        unregistered.insert(
+            at,
+            (
+                key.clone(),
+                FeatureState {
+                    reason,
+                    expires_at: None,
+                },
+            ),
+        );
     }
-    let (year, month, day) = (number(0, 4)?, number(5, 2)?, number(8, 2)?);
-    let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
-    if !(1..=12).contains(&month)
-        || !(1..=days_in_month(year, month)).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = bytes.get(19..)?;
-    if let Some((b'.', fraction)) = rest.split_first() {
-        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = fraction.get(digits..)?;
-    }
-    let offset = match rest {
-        [b'Z' | b'z'] => 0,
-        _ => {
-            let (negative, hours_minutes) = match rest {
-                [b'+', tail @ ..] => (false, tail),
-                [b'-', tail @ ..] => (true, tail),
-                // U+2212 MINUS SIGN
-                [0xE2, 0x88, 0x92, tail @ ..] => (true, tail),
-                _ => return None,
-            };
-            let &[h1, h2, b':', m1 @ b'0'..=b'5', m2] = hours_minutes else {
-                return None;
-            };
-            if !(h1.is_ascii_digit() && h2.is_ascii_digit() && m2.is_ascii_digit()) {
-                return None;
-            }
-            let seconds = i64::from(h1 - b'0') * 36_000
-                + i64::from(h2 - b'0') * 3600
-                + i64::from(m1 - b'0') * 600
-                + i64::from(m2 - b'0') * 60;
-            if seconds >= DAY {
-                return None;
-            }
-            if negative {
-                -seconds
-            } else {
-                seconds
-            }
-        }
-    };
-    Some(
-        days_from_civil(year, month, day) * DAY + hour * 3600 + minute * 60 + second.min(59)
-            - offset,
-    )
+    Ok(unregistered)
 }
 
-/// Days in `month` (1 to 12) of `year`, in the proleptic Gregorian calendar.
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The proleptic Gregorian date `(year, month, day)` of a day counted from 1970-01-01 (H.
-/// Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
+/// Moved to [`crate::calendar`]; kept here for code that names the old path.
+pub use crate::calendar::{parse_rfc3339, rfc3339};
 
 #[cfg(test)]
 mod tests {
@@ -1048,106 +1168,6 @@ mod tests {
     fn denial_strings_are_their_json_names() {
         for denial in [Denial::NotLicensed, Denial::NotEnabled] {
             assert_eq!(serde_json::to_value(denial).unwrap(), denial.as_str());
-        }
-    }
-
-    /// What chrono (the reader and writer this module used before) makes of `text`.
-    fn chrono_parse(text: &str) -> Option<i64> {
-        chrono::DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.timestamp())
-    }
-
-    fn chrono_format(unix: i64) -> String {
-        chrono::DateTime::from_timestamp(unix.clamp(-62_167_219_200, 253_402_300_799), 0)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn rfc3339_times_are_read_as_chrono_reads_them() {
-        for text in [
-            "",
-            "2026-12-01T00:00:00Z",
-            "2026-12-01t00:00:00z",
-            "2026-12-01 00:00:00Z",
-            "2026-12-01T00:00:00",
-            "2026-12-01T00:00:00ZZ",
-            "2026-12-01T00:00:00Z ",
-            " 2026-12-01T00:00:00Z",
-            "2026-12-01T00:00:00.Z",
-            "2026-12-01T00:00:00.5Z",
-            "2026-12-01T00:00:00.123456789012345Z",
-            "2026-12-01T00:00:00.999999999+01:00",
-            "2016-12-31T23:59:60Z",
-            "2016-12-31T23:59:60.999Z",
-            "2016-12-31T23:58:60Z",
-            "2016-12-31T23:59:61Z",
-            "2026-12-01T24:00:00Z",
-            "2026-12-01T23:60:00Z",
-            "2026-13-01T00:00:00Z",
-            "2026-00-01T00:00:00Z",
-            "2026-12-00T00:00:00Z",
-            "2026-12-32T00:00:00Z",
-            "2026-04-31T00:00:00Z",
-            "1900-02-29T00:00:00Z",
-            "2000-02-29T00:00:00Z",
-            "2004-02-29T00:00:00Z",
-            "2023-02-29T00:00:00Z",
-            "0000-02-29T00:00:00Z",
-            "0000-01-01T00:00:00Z",
-            "9999-12-31T23:59:59Z",
-            "9999-12-31T23:59:59-23:59",
-            "0000-01-01T00:00:00+23:59",
-            "2026-12-01T00:00:00+23:59",
-            "2026-12-01T00:00:00+24:00",
-            "2026-12-01T00:00:00-00:00",
-            "2026-12-01T00:00:00\u{2212}05:30",
-            "2026-12-01T00:00:00\u{2013}05:30",
-            "2026-12-01T00:00:00+05:60",
-            "2026-12-01T00:00:00+05:59",
-            "2026-12-01T00:00:00+0530",
-            "2026-12-01T00:00:00+05",
-            "2026-12-01T00:00:00+05:3",
-            "2026-12-01T00:00:00+05:30:00",
-            "2026-12-01T00:00:00+5:30",
-            "+2026-12-01T00:00:00Z",
-            "２026-12-01T00:00:00Z",
-            "2026-12-01T00:00:0éZ",
-            "2026-12-01T00:00:00.éZ",
-            "2026/12/01T00:00:00Z",
-        ] {
-            assert_eq!(parse_rfc3339(text), chrono_parse(text), "{text:?}");
-        }
-    }
-
-    #[test]
-    fn rfc3339_times_are_written_as_chrono_writes_them() {
-        let mut unix = -62_167_219_200 - 10 * DAY;
-        while unix < 253_402_300_799 + 10 * DAY {
-            for t in [unix, unix + 1, unix + 86_399] {
-                assert_eq!(rfc3339(t), chrono_format(t), "{t}");
-            }
-            unix += 9_999_991;
-        }
-        for t in [i64::MIN, i64::MAX, 0, -1, 951_782_400, 951_868_799] {
-            assert_eq!(rfc3339(t), chrono_format(t), "{t}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn near_rfc3339_text_is_read_as_chrono_reads_it(
-            text in "[0-9]{4}-[01][0-9]-[0-3][0-9][Tt ][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,12})?([Zz]|[+\\-\u{2212}][0-2][0-9]:?[0-7][0-9])?.?"
-        ) {
-            proptest::prop_assert_eq!(parse_rfc3339(&text), chrono_parse(&text), "{:?}", text);
-        }
-
-        #[test]
-        fn any_time_is_written_and_read_back_as_chrono_does(unix in proptest::num::i64::ANY) {
-            let text = rfc3339(unix);
-            proptest::prop_assert_eq!(&text, &chrono_format(unix));
-            proptest::prop_assert_eq!(parse_rfc3339(&text), chrono_parse(&text));
         }
     }
 }

@@ -28,6 +28,19 @@ pub fn grace_days_for(tier: Tier, claim: Option<u32>, defaults: PerTier<u32>) ->
 pub fn grace_end(exp: i64, grace_days: u32) -> i64 {
     exp.saturating_add(i64::from(grace_days).saturating_mul(DAY))
 }
+/// Where a license with this `exp` and these grace days stands at `now` (SPEC §1.4): the one place
+/// where active, grace and expired are decided ([`License::status_at`] asks it; hosts holding only
+/// a payload's `exp` and `grace_days` ask it too).
+pub fn status_of(exp: i64, grace_days: u32, now: i64) -> LicenseStatus {
+    if now <= exp {
+        LicenseStatus::Active
+    } else if now <= grace_end(exp, grace_days) {
+        LicenseStatus::Grace
+    } else {
+        LicenseStatus::Expired
+    }
+}
+
 /// Revocation lists only grow, so they get a far larger limit than a license (16 KiB): 4 MiB
 /// holds well over 100,000 license ids.
 pub const MAX_REVOCATION_LIST_BYTES: usize = 4 * 1024 * 1024;
@@ -104,15 +117,9 @@ impl License {
         grace_end(self.claims.exp, self.grace_days)
     }
 
-    /// The status at `now`: the one place where active, grace and expired are decided.
+    /// The status at `now` ([`status_of`] its `exp` and grace days).
     pub fn status_at(&self, now: i64) -> LicenseStatus {
-        if now <= self.claims.exp {
-            LicenseStatus::Active
-        } else if now <= self.grace_ends_at() {
-            LicenseStatus::Grace
-        } else {
-            LicenseStatus::Expired
-        }
+        status_of(self.claims.exp, self.grace_days, now)
     }
 
     /// Whole days of grace left at `now` (rounded up), when the license is in grace.
@@ -384,7 +391,16 @@ impl Verifier {
             }
             TokenFormat::V1 => {
                 let v1 = v1::verify_v1(token, &self.keyring)?;
-                (v1.key, LicenseClaims::from_json(v1.claims, format)?)
+                let mut claims = LicenseClaims::from_json(v1.claims, format)?;
+                if claims.license_id.is_empty() {
+                    if !cfg!(feature = "ops-compat") {
+                        return Err(Error::claims(
+                            "claim `license_id` must be a non-empty string, found nothing",
+                        ));
+                    }
+                    claims.license_id = v1::derived_license_id(token);
+                }
+                (v1.key, claims)
             }
         };
         // A v1 token names no key: when one public key is trusted under several kids (say a

@@ -211,6 +211,19 @@ fn check_outcome(event: &StripeEvent, org: &BillingState) {
             Action::SignLicense { tier: licensed, .. } => {
                 assert_ne!(*licensed, Tier::Community, "a community license was signed");
             }
+            Action::SignDeploymentLicense {
+                deployment_id,
+                tier: licensed,
+                ..
+            } => {
+                assert_ne!(*licensed, Tier::Community, "a community license was signed");
+                assert!(!deployment_id.is_empty(), "a license for no deployment");
+                assert_eq!(
+                    org.stripe_customer_id.as_deref(),
+                    event.org_ref().customer_id.as_deref(),
+                    "a deployment license paid by another customer"
+                );
+            }
             Action::RevokeLicense { license_id } => assert!(!license_id.is_empty()),
             Action::LinkCustomer { customer_id } => assert!(!customer_id.is_empty()),
             Action::UpdateSubscription { subscription } => assert!(!subscription.id.is_empty()),

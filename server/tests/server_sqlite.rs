@@ -619,3 +619,13 @@ fn billing_self_hosted_purchase_and_renewal() {
     let (_d, s, double) = billing_server();
     billing::self_hosted_purchase(&s, &double);
 }
+
+#[test]
+fn billing_periodic_sync_in_serve_repairs_lost_webhooks() {
+    let dir = TempDir::new("sqlite-periodic");
+    let double = billing::double();
+    let mut env = billing::billing_env(base_env(&sqlite_url(&dir.0)), &double);
+    env.push(("STRIPE_SYNC_INTERVAL".into(), "1".into()));
+    let s = Server::start(&dir.0, env);
+    billing::periodic_sync(&s, &double);
+}

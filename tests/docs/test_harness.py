@@ -4,6 +4,7 @@ a file's session runs commands in one shell and stops what it started."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,19 @@ def test_an_output_block_belongs_to_the_shell_block_right_before_it(tmp_path: Pa
     page.write_text("```console\n$ echo hi\nhi\n```\n```output\nhi\n```\n")
     with pytest.raises(ValueError, match="must follow the sh block"):
         list(BlockParser()(Document(page.read_text(), str(page))))
+
+
+def test_the_blocks_not_run_are_the_ones_writing_docs_lists() -> None:
+    """Every page with a `not-run` block is named in docs/writing-docs.md's list, once per block."""
+    from docs_harness import PATTERNS, REPO
+
+    pages = sorted({p for pattern in PATTERNS for p in REPO.glob(pattern)})
+    not_run = sorted(
+        page.relative_to(REPO).as_posix()
+        for page in pages
+        for _, _, _, block in fenced_blocks(Document(page.read_text(), str(page)))
+        if block.not_run is not None
+    )
+    section = (REPO / "docs" / "writing-docs.md").read_text().split("## Not executed", 1)[1]
+    listed = sorted(re.findall(r"^\* `([^`]+)`:", section, re.M))
+    assert not_run == listed, f"blocks not run: {not_run}; docs/writing-docs.md lists {listed}"

@@ -25,6 +25,7 @@ from ._errors import (
 from ._native import (
     DEFAULT_ISSUER,
     DEFAULT_LEEWAY,
+    UNLIMITED,
     BillingLedger,
     Catalog,
     Decision,
@@ -71,6 +72,7 @@ __all__ = [
     "DEFAULT_LEEWAY",
     "LICENSE_ERROR_CODES",
     "STATUSES",
+    "UNLIMITED",
     "BillingLedger",
     "Catalog",
     "Decision",

@@ -13,15 +13,24 @@ from typing import Any, Dict, Optional, Tuple
 
 
 class LicenseError(Exception):
-    """An engine error: a stable ``code`` and a human ``message``."""
+    """An engine error: a stable ``code``, a human ``message`` and, for some codes, a
+    machine-readable ``reason`` refining the code (the core's ``ErrorDetail``: ``invalid_base64``
+    or ``wrong_part_count`` for a ``malformed_token``, ``invalid_json`` or ``missing_claim`` for
+    ``invalid_claims``, ``signature_mismatch`` for ``invalid_signature``, ...; ``None`` where the
+    code says it all)."""
 
     code: str
     message: str
+    reason: Optional[str]
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, reason: Optional[str] = None) -> None:
         super().__init__(code, message)
         self.code = code
         self.message = message
+        self.reason = reason
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.code, self.message, self.reason))
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -78,6 +87,25 @@ class LimitExceeded(EntitlementDenied):
     @property
     def limit(self) -> str:
         return str(self.detail["limit"])
+
+    @property
+    def limit_name(self) -> str:
+        """The limit's name (dev-health-ops' ``LimitExceededError.limit_name``)."""
+        return self.limit
+
+    @property
+    def current(self) -> Any:
+        """The value checked."""
+        return self.detail["current"]
+
+    @property
+    def maximum(self) -> Any:
+        """The bound in force (the floor, for a ``min`` limit)."""
+        return self.detail["maximum"]
+
+    @property
+    def current_tier(self) -> str:
+        return str(self.detail["current_tier"])
 
 
 class PermissionDenied(EntitlementDenied):

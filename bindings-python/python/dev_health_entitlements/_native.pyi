@@ -1,12 +1,25 @@
 # Hand-kept stubs of the native module. `mypy --strict` checks the package and the tests against
 # them, and `python -m mypy.stubtest dev_health_entitlements._native` checks them against the module.
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypedDict,
+    Union,
+    final,
+)
 
 __all__ = [
     "BillingLedger",
     "Catalog",
     "DEFAULT_ISSUER",
     "DEFAULT_LEEWAY",
+    "UNLIMITED",
     "Decision",
     "Entitlements",
     "FlagEvaluator",
@@ -21,6 +34,9 @@ __all__ = [
     "UpgradeGate",
     "Verifier",
     "apply_stripe_event",
+    "license_status",
+    "catalog_grace_days",
+    "v1_payload_fields",
     "license_token_from_env",
     "new_license_id",
     "permission_denial",
@@ -30,8 +46,42 @@ __all__ = [
 
 DEFAULT_ISSUER: str
 DEFAULT_LEEWAY: int
+UNLIMITED: int
 
 _Number = Union[int, float]
+
+# The catalog view (core `interface::CatalogView`, keys in snake_case).
+class _CatalogTier(TypedDict):
+    tier: str
+    name: str
+    grace_days: int
+
+class _CatalogFeature(TypedDict):
+    key: str
+    name: str
+    category: str
+    min_tier: str
+    explicit_purchase: bool
+    tier_bound: bool
+    description: str
+
+class _TierLimits(TypedDict):
+    community: Optional[_Number]
+    team: Optional[_Number]
+    enterprise: Optional[_Number]
+
+class _CatalogLimit(TypedDict):
+    key: str
+    name: str
+    direction: str
+    values: _TierLimits
+
+class _CatalogDict(TypedDict):
+    name: str
+    tiers: List[_CatalogTier]
+    features: List[_CatalogFeature]
+    limits: List[_CatalogLimit]
+    roles: List[str]
 
 @final
 class Keyring:
@@ -147,6 +197,13 @@ class Catalog:
     @property
     def limit_keys(self) -> List[str]: ...
     @property
+    def tiers(self) -> List[_CatalogTier]: ...
+    @property
+    def features(self) -> List[_CatalogFeature]: ...
+    @property
+    def limits(self) -> List[_CatalogLimit]: ...
+    def to_dict(self) -> _CatalogDict: ...
+    @property
     def roles(self) -> List[str]: ...
     def feature(self, key: str) -> Optional[Dict[str, Any]]: ...
     def can(self, role: str, permission: str) -> bool: ...
@@ -163,6 +220,9 @@ class Entitlements:
         overrides: Optional[Sequence[Mapping[str, Any]]] = None,
         kill_switches: Optional[Mapping[str, bool]] = None,
         now: Optional[int] = None,
+        *,
+        org_license: Optional[Mapping[str, Any]] = None,
+        license_features: Optional[str] = None,
     ) -> Entitlements: ...
     @staticmethod
     def from_dict(data: Mapping[str, Any], catalog: Optional[Catalog] = None) -> Entitlements: ...
@@ -343,9 +403,28 @@ class SigningKey:
     def keyring(self, kid: str) -> Keyring: ...
     def sign_license(self, claims: Mapping[str, Any], kid: str) -> str: ...
     def sign_license_v1(self, claims: Mapping[str, Any]) -> str: ...
+    def seed(self) -> bytes: ...
+    def seed_base64(self) -> str: ...
     def sign_jwt(self, claims: Mapping[str, Any], kid: str) -> str: ...
     def sign_revocation_list(
         self, revoked: Sequence[str], *, issued_at: int, expires_at: int, kid: str, issuer: str = ...
     ) -> str: ...
 
 def new_license_id() -> str: ...
+def license_status(exp: int, grace_days: int, now: Optional[int] = None) -> str: ...
+def catalog_grace_days(catalog: Catalog) -> List[int]: ...
+def v1_payload_fields(
+    license: License,
+) -> Tuple[
+    str,
+    str,
+    int,
+    int,
+    str,
+    Dict[str, bool],
+    Tuple[Optional[int], Optional[int], Optional[int], Optional[int]],
+    int,
+    Optional[str],
+    Optional[str],
+    str,
+]: ...

@@ -62,7 +62,6 @@ from typing import (
 from contextlib import contextmanager
 
 from fastapi import HTTPException
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -123,13 +122,17 @@ class OrgRecord:
 
     ``tier``: the org's own (billing) tier, or ``None``; ``overrides``: ``{"feature", "enabled",
     "expires_at"?}`` mappings; ``kill_switches``: feature -> enabled, for every org; ``license``: the
-    org's own license token (for example the SaaS license the server signed), verified once.
+    org's own license token (for example the SaaS license the server signed), verified once;
+    ``org_license``: the host's trusted license record for the org (``{"tier"?, "features"?,
+    "limits"?, "expires_at"?}``, e.g. a database row), standing where a signed license would when
+    none is valid.
     """
 
     tier: Optional[str] = None
     overrides: Sequence[Mapping[str, Any]] = ()
     kill_switches: Mapping[str, bool] = dataclasses.field(default_factory=dict)
     license: Optional[str] = None
+    org_license: Optional[Mapping[str, Any]] = None
 
 
 OrgLoader = Callable[[str], Union[Optional[OrgRecord], Awaitable[Optional[OrgRecord]]]]
@@ -279,6 +282,9 @@ class Licensing:
             overrides=[dict(o) for o in record.overrides] if record is not None else None,
             kill_switches=dict(record.kill_switches) if record is not None else None,
             now=now,
+            org_license=dict(record.org_license)
+            if record is not None and record.org_license is not None
+            else None,
         )
         with self._lock:
             self._orgs[org_id] = (record, entitlements)
@@ -531,10 +537,24 @@ def _resolve_signature(wrapper: Callable[..., Any], endpoint: Callable[..., Any]
     setattr(wrapper, "__signature__", resolved)
 
 
+#: A host's "which org is this call for": given the endpoint's positional and keyword arguments,
+#: the entitlements to decide with (``Entitlements`` or a ``RequestEntitlements``), or ``None`` for
+#: the request's context.
+OrgLookup = Callable[
+    [Tuple[Any, ...], Dict[str, Any]], Union[Entitlements, RequestEntitlements, None]
+]
+
+
 class _FeatureRequirement(_Requirement):
     tag = "_require_feature"
 
-    def __init__(self, feature: str, required_tier: Optional[str], raise_http: bool) -> None:
+    def __init__(
+        self,
+        feature: str,
+        required_tier: Optional[str],
+        raise_http: bool,
+        org_lookup: Optional[OrgLookup] = None,
+    ) -> None:
         if required_tier is not None:
             # The core's tier reader, now rather than on the first denial (a 500 there).
             Entitlements.resolve(now=0).upgrade_gate(feature, required_tier)
@@ -542,12 +562,28 @@ class _FeatureRequirement(_Requirement):
         self.feature = feature
         self.required_tier = required_tier
         self.raise_http = raise_http
+        self.org_lookup = org_lookup
 
-    def check(self) -> Optional[Decision]:
-        """Passes (returning ``None``) or raises the denial; a set lookup when allowed."""
+    def context_for(
+        self, args: Tuple[Any, ...] = (), kwargs: Optional[Dict[str, Any]] = None
+    ) -> RequestEntitlements:
+        """The entitlements a call runs under: the host's ``org_lookup`` answer for its
+        arguments, else the request's context (else the instance's)."""
+        if self.org_lookup is not None:
+            found = self.org_lookup(args, kwargs or {})
+            if isinstance(found, RequestEntitlements):
+                return found
+            if found is not None:
+                return RequestEntitlements(found, found.org_id, upgrade_url=_upgrade_url())
         context = _current.get()
+        return context if context is not None else _fallback()
+
+    def check(self, context: Optional[RequestEntitlements] = None) -> Optional[Decision]:
+        """Passes (returning ``None``) or raises the denial; a set lookup when allowed. The
+        wrappers call it through the requirement on every call, so a test may replace it
+        (``monkeypatch.setattr(requirement, "check", ...)``)."""
         if context is None:
-            context = _fallback()
+            context = self.context_for()
         if context.entitlements.has(self.feature):
             return None
         decision = context.entitlements.check(self.feature)
@@ -559,25 +595,48 @@ class _FeatureRequirement(_Requirement):
         return current_entitlements().check(self.feature)
 
     def _decorate(self, endpoint: F) -> F:
-        check = self.check
+        requirement = self
         if inspect.iscoroutinefunction(endpoint):
 
             @functools.wraps(endpoint)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                check()
+                requirement.check(requirement.context_for(args, kwargs))
                 return await endpoint(*args, **kwargs)
 
             return cast(F, async_wrapper)
 
         @functools.wraps(endpoint)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            check()
+            requirement.check(requirement.context_for(args, kwargs))
             return endpoint(*args, **kwargs)
 
         return cast(F, wrapper)
 
 
-CurrentValue = Callable[[RequestEntitlements], Union[Number, Awaitable[Number]]]
+def _upgrade_url() -> str:
+    context = _current.get()
+    return context.upgrade_url if context is not None else DEFAULT_UPGRADE_URL
+
+
+#: The value a request would bring the org to: ``get_current(context)`` or ``get_current()``.
+CurrentValue = Union[
+    Callable[[RequestEntitlements], Union[Number, Awaitable[Number]]],
+    Callable[[], Union[Number, Awaitable[Number]]],
+]
+
+
+def _takes_context(get_current: Callable[..., Any]) -> bool:
+    """Whether ``get_current`` takes the context (one positional argument) or nothing."""
+    try:
+        parameters = inspect.signature(get_current).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: called with the context
+        return True
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    return bool(positional)
 
 
 class _LimitRequirement(_Requirement):
@@ -588,30 +647,64 @@ class _LimitRequirement(_Requirement):
         self.limit = limit
         self.get_current = get_current
         self.raise_http = raise_http
+        self._with_context = _takes_context(get_current)
 
-    async def check(self) -> LimitDecision:
-        context = current_context()
-        current = self.get_current(context)
-        if inspect.isawaitable(current):
-            current = await current
+    def _current_value(self, context: RequestEntitlements) -> Union[Number, Awaitable[Number]]:
+        if self._with_context:
+            with_context = cast(
+                Callable[[RequestEntitlements], Union[Number, Awaitable[Number]]],
+                self.get_current,
+            )
+            return with_context(context)
+        without = cast(Callable[[], Union[Number, Awaitable[Number]]], self.get_current)
+        return without()
+
+    def decide(self, context: RequestEntitlements, current: Number) -> LimitDecision:
+        """The engine's decision for ``current``; raises the denial when it is beyond."""
         decision = context.entitlements.check_limit(self.limit, current)
         if not decision.allowed:
             _raise(_limit_denial(context, decision), self.raise_http)
         return decision
 
+    def check_sync(self) -> LimitDecision:
+        """The check for a sync endpoint, in its own thread: ``get_current`` must be sync."""
+        context = current_context()
+        current = self._current_value(context)
+        if inspect.isawaitable(current):
+            if inspect.iscoroutine(current):
+                current.close()
+            raise TypeError(
+                f"require_limit({self.limit!r}): get_current is async; a sync endpoint needs a "
+                "sync get_current (or make the endpoint async)"
+            )
+        return self.decide(context, current)
+
+    async def check(self) -> LimitDecision:
+        context = current_context()
+        current = self._current_value(context)
+        if inspect.isawaitable(current):
+            current = await current
+        return self.decide(context, current)
+
     async def _dependency(self) -> LimitDecision:
         return await self.check()
 
     def _decorate(self, endpoint: F) -> F:
-        check = self.check
-        is_async = inspect.iscoroutinefunction(endpoint)
+        requirement = self
+        if inspect.iscoroutinefunction(endpoint):
 
-        @functools.wraps(endpoint)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            await check()
-            if is_async:
+            @functools.wraps(endpoint)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                await requirement.check()
                 return await endpoint(*args, **kwargs)
-            return await run_in_threadpool(endpoint, *args, **kwargs)
+
+            return cast(F, async_wrapper)
+
+        # A sync endpoint stays sync: FastAPI runs it (and so the check) in its thread pool.
+        @functools.wraps(endpoint)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            requirement.check_sync()
+            return endpoint(*args, **kwargs)
 
         return cast(F, wrapper)
 
@@ -653,22 +746,32 @@ class _PermissionRequirement(_Requirement):
 
 
 def require_feature(
-    feature: str, *, required_tier: Optional[str] = None, raise_http: bool = True
+    feature: str,
+    *,
+    required_tier: Optional[str] = None,
+    raise_http: bool = True,
+    org_lookup: Optional[OrgLookup] = None,
 ) -> _FeatureRequirement:
     """Requires a feature. Denied: 402 ``feature_not_licensed`` when a purchase unlocks it, 403
     ``feature_not_enabled`` when an administrator turned it off (or it is unknown). With
     ``raise_http=False`` raises :class:`FeatureNotLicensed` / :class:`FeatureNotEnabled`.
     ``required_tier`` only raises the tier named in the 402 body; the engine decides. A name
-    that is not a tier raises :class:`LicenseError` (``invalid_input``) here."""
-    return _FeatureRequirement(feature, required_tier, raise_http)
+    that is not a tier raises :class:`LicenseError` (``invalid_input``) here. ``org_lookup(args,
+    kwargs)``, as a decorator, is the host's own "which org is this call for" (from a ``session``
+    or ``org_id`` argument, say): it returns the entitlements to decide with, or ``None`` for
+    the request's context."""
+    return _FeatureRequirement(feature, required_tier, raise_http, org_lookup)
 
 
 def require_limit(
     limit: str, get_current: CurrentValue, *, raise_http: bool = True
 ) -> _LimitRequirement:
-    """Requires ``get_current(context)`` (sync or async; the value the request would bring the org
-    to, e.g. the member count after an invite) to be within the org's ``limit``. Denied: 402
-    ``limit_exceeded``; with ``raise_http=False`` :class:`LimitExceeded`."""
+    """Requires ``get_current(context)`` or ``get_current()`` (the value the request would bring
+    the org to, e.g. the member count after an invite) to be within the org's ``limit`` (a
+    catalog or a token name: ``users`` is ``max_users``). A sync endpoint stays sync (its check
+    runs with it, and ``get_current`` must then be sync); an async one may have an async
+    ``get_current``. Denied: 402 ``limit_exceeded``; with ``raise_http=False``
+    :class:`LimitExceeded` (``limit_name``, ``current``, ``maximum``)."""
     return _LimitRequirement(limit, get_current, raise_http)
 
 

@@ -8,7 +8,7 @@ pub mod v2;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 
 /// Tokens longer than this are refused before any decoding (SPEC §1.1).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -55,9 +55,12 @@ pub fn detect_format(token: &str) -> Result<TokenFormat> {
     match dots {
         1 => Ok(TokenFormat::V1),
         2 => Ok(TokenFormat::V2),
-        0 if token.trim().is_empty() => Err(Error::malformed("the token is empty")),
+        0 if token.trim().is_empty() => {
+            Err(Error::malformed("the token is empty").with_detail(ErrorDetail::Empty))
+        }
         n => Err(Error::malformed(format!(
             "a license token has 1 dot (v1) or 2 dots (v2); this one has {n}"
-        ))),
+        ))
+        .with_detail(ErrorDetail::WrongPartCount)),
     }
 }

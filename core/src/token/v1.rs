@@ -8,9 +8,33 @@ use ed25519_dalek::Signature;
 use jwt_compact::Algorithm;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::keys::{KeyEntry, Keyring};
 use crate::token::eddsa::EdDSA;
+
+/// Prefix of the license id the verifier derives for a v1 token without `license_id`.
+pub const DERIVED_ID_PREFIX: &str = "v1-sha512-";
+
+/// The stable license id of a v1 token whose payload has no `license_id` (dev-health-ops' model
+/// makes it optional): `v1-sha512-` and the first 16 bytes of SHA-512 of the token (trimmed), in
+/// hex. The same token always gets the same id, so a revocation list can name it; two tokens
+/// differ in their signatures, so they never share one. SHA-512 because Ed25519 already brings it:
+/// the size-budgeted web module gains no second hash.
+pub fn derived_license_id(token: &str) -> String {
+    use sha2::{Digest, Sha512};
+    let digest = Sha512::digest(token.trim().as_bytes());
+    let mut id = String::with_capacity(DERIVED_ID_PREFIX.len() + 32);
+    id.push_str(DERIVED_ID_PREFIX);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for byte in digest.iter().take(16) {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            id.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    id
+}
 
 /// The payload of a v1 token whose signature verified under `key`.
 #[derive(Debug)]
@@ -23,15 +47,17 @@ pub struct VerifiedV1<'k> {
 
 /// Decodes a v1 token and finds the trusted key that signed it.
 pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>> {
-    let (payload_b64, signature_b64) = token
-        .split_once('.')
-        .ok_or_else(|| Error::malformed("a v1 token is payload.signature"))?;
-    let payload = STANDARD
-        .decode(payload_b64)
-        .map_err(|_| Error::malformed("the v1 payload is not padded standard base64"))?;
-    let signature = STANDARD
-        .decode(signature_b64)
-        .map_err(|_| Error::malformed("the v1 signature is not padded standard base64"))?;
+    let (payload_b64, signature_b64) = token.split_once('.').ok_or_else(|| {
+        Error::malformed("a v1 token is payload.signature").with_detail(ErrorDetail::WrongPartCount)
+    })?;
+    let payload = STANDARD.decode(payload_b64).map_err(|_| {
+        Error::malformed("the v1 payload is not padded standard base64")
+            .with_detail(ErrorDetail::InvalidBase64)
+    })?;
+    let signature = STANDARD.decode(signature_b64).map_err(|_| {
+        Error::malformed("the v1 signature is not padded standard base64")
+            .with_detail(ErrorDetail::InvalidBase64)
+    })?;
     // Key id before signature (the documented order, as for v2): a v1 token names no key, so
     // "no key to try" is the empty keyring, whatever the signature holds.
     if keyring.is_empty() {
@@ -48,6 +74,7 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
                 signature.len()
             ),
         )
+        .with_detail(ErrorDetail::SignatureLength)
     })?;
     let key = keyring
         .entries()
@@ -61,14 +88,19 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
                     keyring.len()
                 ),
             )
+            .with_detail(ErrorDetail::SignatureMismatch)
         })?;
     let claims = match crate::json::parse(&payload) {
         Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(Error::claims("the v1 payload is not a JSON object")),
+        Ok(_) => {
+            return Err(Error::claims("the v1 payload is not a JSON object")
+                .with_detail(ErrorDetail::NotAnObject))
+        }
         Err(e) => {
-            return Err(Error::claims(format!(
-                "the v1 payload is not valid JSON: {e}"
-            )))
+            return Err(
+                Error::claims(format!("the v1 payload is not valid JSON: {e}"))
+                    .with_detail(ErrorDetail::InvalidJson),
+            )
         }
     };
     Ok(VerifiedV1 { key, claims })
@@ -77,6 +109,18 @@ pub fn verify_v1<'k>(token: &str, keyring: &'k Keyring) -> Result<VerifiedV1<'k>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derived_id_is_stable_per_token_and_ignores_surrounding_whitespace() {
+        let a = derived_license_id("cGF5bG9hZA==.c2ln");
+        assert_eq!(a, derived_license_id("  cGF5bG9hZA==.c2ln\n"));
+        assert_ne!(a, derived_license_id("cGF5bG9hZA==.c2lo"));
+        assert!(a.starts_with(DERIVED_ID_PREFIX));
+        assert_eq!(a.len(), DERIVED_ID_PREFIX.len() + 32);
+        assert!(a[DERIVED_ID_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit()));
+    }
 
     /// A v1 token whose signature decodes to `signature_len` bytes.
     fn token_with_signature_of(signature_len: usize) -> String {

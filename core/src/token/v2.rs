@@ -6,7 +6,7 @@ use ed25519_dalek::Signature;
 use jwt_compact::Algorithm;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::json::{MembersError, MAX_MEMBERS};
 use crate::keys::{unknown_kid, KeyEntry, Keyring};
 use crate::token::eddsa::EdDSA;
@@ -117,8 +117,8 @@ fn read_header(json: &[u8]) -> Result<JwsHeader> {
     Ok(JwsHeader { alg, kid, crit })
 }
 
-fn not_well_formed(what: &str) -> Error {
-    Error::malformed(format!("the token is not a well-formed JWS: {what}"))
+fn not_well_formed(what: &str, detail: ErrorDetail) -> Error {
+    Error::malformed(format!("the token is not a well-formed JWS: {what}")).with_detail(detail)
 }
 
 /// [`verify_jws`] up to the signature: the keyring entry that verified it and the decoded (not
@@ -136,9 +136,17 @@ pub(crate) fn verify_signature<'k>(
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(not_well_formed("it needs three parts separated by dots"));
+        return Err(not_well_formed(
+            "it needs three parts separated by dots",
+            ErrorDetail::WrongPartCount,
+        ));
     };
-    let invalid_base64 = |_| not_well_formed("a part is not unpadded base64url");
+    let invalid_base64 = |_| {
+        not_well_formed(
+            "a part is not unpadded base64url",
+            ErrorDetail::InvalidBase64,
+        )
+    };
     let claims_json = URL_SAFE_NO_PAD.decode(claims).map_err(invalid_base64)?;
     let raw_signature = URL_SAFE_NO_PAD.decode(signature).map_err(invalid_base64)?;
     let header_json = URL_SAFE_NO_PAD.decode(header).map_err(invalid_base64)?;
@@ -156,7 +164,7 @@ pub(crate) fn verify_signature<'k>(
         crit: has_crit,
     } = match plain {
         Some(header) => header,
-        None => read_header(&header_json)?,
+        None => read_header(&header_json).map_err(|e| e.with_detail(ErrorDetail::InvalidHeader))?,
     };
     let alg = alg.as_str();
     if alg != "EdDSA" {
@@ -170,11 +178,12 @@ pub(crate) fn verify_signature<'k>(
         // RFC 7515 §4.1.11: critical extensions this verifier does not implement must be refused.
         return Err(Error::malformed(
             "the header lists critical extensions (`crit`), which this verifier does not support",
-        ));
+        )
+        .with_detail(ErrorDetail::InvalidHeader));
     }
-    let kid = kid
-        .as_deref()
-        .ok_or_else(|| Error::malformed("the header has no `kid`"))?;
+    let kid = kid.as_deref().ok_or_else(|| {
+        Error::malformed("the header has no `kid`").with_detail(ErrorDetail::InvalidHeader)
+    })?;
     let entry = keyring.get(kid).ok_or_else(|| unknown_kid(kid))?;
     let signature = Signature::from_slice(&raw_signature).map_err(|_| {
         Error::new(
@@ -184,6 +193,7 @@ pub(crate) fn verify_signature<'k>(
                 raw_signature.len()
             ),
         )
+        .with_detail(ErrorDetail::SignatureLength)
     })?;
     let (signed_data, _) = token
         .rsplit_once('.')
@@ -196,7 +206,8 @@ pub(crate) fn verify_signature<'k>(
         return Err(Error::new(
             ErrorCode::InvalidSignature,
             format!("the signature does not verify under the key {kid:?}"),
-        ));
+        )
+        .with_detail(ErrorDetail::SignatureMismatch));
     }
     Ok((entry, claims_json))
 }
@@ -215,13 +226,17 @@ pub(crate) fn decode_claims(signed_data: &str) -> Result<Map<String, Value>> {
 
 fn claims_not_json(e: &serde_json::Error) -> Error {
     Error::claims(format!("the claims are not valid JSON: {e}"))
+        .with_detail(ErrorDetail::InvalidJson)
 }
 
 /// Parses decoded claims JSON into an object (a member named twice is refused, at any depth).
 pub(crate) fn claims_object(json: &[u8]) -> Result<Map<String, Value>> {
     match crate::json::parse(json) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::claims("the claims are not a JSON object")),
+        Ok(_) => {
+            Err(Error::claims("the claims are not a JSON object")
+                .with_detail(ErrorDetail::NotAnObject))
+        }
         Err(e) => Err(claims_not_json(&e)),
     }
 }

@@ -1,6 +1,7 @@
-import { EntitlementsProvider, UpgradeGate } from '@dev-health/entitlements-react'
+import { EntitlementsProvider, getEntitlements, UpgradeGate } from '@dev-health/entitlements-react'
 
 import { catalog, exampleEntitlements, planName } from '../lib/entitlements'
+import { currentSession, licenseServerUrl } from '../lib/license-server'
 import ExportAuditLog from './export-audit-log'
 import PlanSummary from './plan-summary'
 
@@ -51,8 +52,22 @@ function AuditLog() {
   )
 }
 
-export default function Home() {
-  const { license, problem, entitlements } = exampleEntitlements()
+// With a license server (DEV_HEALTH_LICENSE_SERVER_URL) and a signed-in user, the org's plan is the
+// one the server holds (what the org bought); otherwise the instance license from the environment.
+async function pageEntitlements() {
+  const signedIn = licenseServerUrl() ? await currentSession() : null
+  if (!signedIn) return exampleEntitlements()
+  const entitlements = await getEntitlements(signedIn.session.orgId, {
+    serverUrl: licenseServerUrl(),
+    token: signedIn.token,
+    revalidate: 0,
+    catalog,
+  })
+  return { license: null, problem: null, entitlements, orgId: signedIn.session.orgId }
+}
+
+export default async function Home() {
+  const { license, problem, entitlements, orgId } = await pageEntitlements()
   return (
     <main>
       <header>
@@ -60,7 +75,11 @@ export default function Home() {
         <p data-testid="plan">
           Plan: <strong>{planName(entitlements.tier)}</strong>
         </p>
-        {license ? (
+        {orgId ? (
+          <p className="muted" data-testid="license">
+            The plan of {orgId}, from the license server
+          </p>
+        ) : license ? (
           <p className="muted" data-testid="license">
             License {license.licenseId} for {license.sub}: {license.status}, expires{' '}
             {new Date(license.expiresAt * 1000).toISOString().slice(0, 10)}

@@ -6,25 +6,13 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import { chromium } from 'playwright-core'
 import { stripeSignatureHeader, testing } from '@dev-health/entitlements'
 
-const APP = fileURLToPath(new URL('..', import.meta.url))
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+import { CHROMIUM, FLAGS, startApp } from '../support/browser.mjs'
 
 const key = testing.generateKey()
 const now = Math.floor(Date.now() / 1000)
@@ -32,63 +20,7 @@ function license(tier, overrides = {}) {
   const claims = { iss: 'fullchaos.studio', sub: 'org_acme', iat: now - 60, exp: now + 30 * 86400, jti: `lic_${tier}_test`, tier, ...overrides }
   return testing.signJwt(claims, key.seed, 'test-key')
 }
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-async function startApp(env) {
-  const port = await freePort()
-  const child = spawn(process.execPath, [join(APP, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)], {
-    cwd: APP,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      NEXT_TELEMETRY_DISABLED: '1',
-      DEV_HEALTH_LICENSE_PUBLIC_KEYS: `test-key=${key.publicKey}`,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${output}`)
-    try {
-      const res = await fetch(`${url}/org/admin/settings`)
-      if (res.ok) break
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill()
-      throw new Error(`next start did not answer within 60 s:\n${output}`)
-    }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  return {
-    url,
-    output: () => output,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', resolve)
-        child.kill('SIGTERM')
-      }),
-  }
-}
+const appEnv = (env) => ({ DEV_HEALTH_LICENSE_PUBLIC_KEYS: `test-key=${key.publicKey}`, ...env })
 
 let context
 let profile
@@ -115,11 +47,11 @@ describe('a team license', () => {
   let app
   before(
     async () =>
-      (app = await startApp({
+      (app = await startApp(appEnv({
         DEV_HEALTH_LICENSE: license('team'),
         SESSION_PUBLIC_KEYS: `s1=${sessionKey.publicKey}`,
         STRIPE_WEBHOOK_SECRET: `whsec_old_rotated_out,${WEBHOOK_SECRET}`,
-      })),
+      }))),
   )
   after(() => app?.stop())
 
@@ -244,7 +176,7 @@ describe('a team license', () => {
 
 describe('the docs/node.md page snippet (app/readme-example, generated from docs/node.md)', () => {
   let app
-  before(async () => (app = await startApp({ DEV_HEALTH_LICENSE: license('team') })))
+  before(async () => (app = await startApp(appEnv({ DEV_HEALTH_LICENSE: license('team') }))))
   after(() => app?.stop())
 
   test('shows the team feature and an upgrade link for the enterprise one', async () => {
@@ -264,7 +196,7 @@ describe('an enterprise license with capacity_forecast switched off by an admini
   let app
   before(
     async () =>
-      (app = await startApp({ DEV_HEALTH_LICENSE: license('enterprise'), DEV_HEALTH_KILL_SWITCHES: 'capacity_forecast=off' })),
+      (app = await startApp(appEnv({ DEV_HEALTH_LICENSE: license('enterprise'), DEV_HEALTH_KILL_SWITCHES: 'capacity_forecast=off' }))),
   )
   after(() => app?.stop())
 
@@ -313,7 +245,7 @@ describe('a license signed by an untrusted key', () => {
   before(async () => {
     const stranger = testing.generateKey()
     const claims = { iss: 'fullchaos.studio', sub: 'org_acme', iat: now - 60, exp: now + 86400, jti: 'lic_x', tier: 'enterprise' }
-    app = await startApp({ DEV_HEALTH_LICENSE: testing.signJwt(claims, stranger.seed, 'test-key') })
+    app = await startApp(appEnv({ DEV_HEALTH_LICENSE: testing.signJwt(claims, stranger.seed, 'test-key') }))
   })
   after(() => app?.stop())
 

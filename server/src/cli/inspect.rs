@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use dev_health_entitlements::token::unverified::UnverifiedToken;
+use dev_health_entitlements::UnverifiedToken;
 use serde_json::Value;
 
 use super::{error_json, finish, read_token, show_time, CliError, OutputArgs, Report};

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use dev_health_entitlements::issue::{self_hosted_license, sign_v1, sign_v2, ClaimsBuilder};
-use dev_health_entitlements::token::unverified::UnverifiedToken;
+use dev_health_entitlements::UnverifiedToken;
 use dev_health_entitlements::{
     LicenseClaims, LicenseType, LimitValue, Tier, Verifier, DEFAULT_ISSUER,
 };

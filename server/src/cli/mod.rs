@@ -309,15 +309,15 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
 /// offset) to Unix seconds, read by the core's RFC 3339 reader.
 fn parse_utc(text: &str) -> Option<i64> {
     if text.len() == 10 {
-        dev_health_entitlements::resolve::parse_rfc3339(&format!("{text}T00:00:00Z"))
+        dev_health_entitlements::parse_rfc3339(&format!("{text}T00:00:00Z"))
     } else {
-        dev_health_entitlements::resolve::parse_rfc3339(text)
+        dev_health_entitlements::parse_rfc3339(text)
     }
 }
 
 /// Unix seconds as `2027-01-01T00:00:00Z`.
 pub fn show_time(unix: i64) -> String {
-    dev_health_entitlements::resolve::rfc3339(unix)
+    dev_health_entitlements::rfc3339(unix)
 }
 
 /// Appends `label: value` with the labels aligned. The value is escaped on its own (a line break

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode};
 use dev_health_entitlements::issue::sign_revocation_list;
-use dev_health_entitlements::resolve::rfc3339;
+use dev_health_entitlements::rfc3339;
 use dev_health_entitlements::verify::MAX_REVOCATION_LIST_BYTES;
 use dev_health_entitlements::DEFAULT_LEEWAY_SECS;
 use sha2::{Digest, Sha256};

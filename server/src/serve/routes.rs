@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dev_health_entitlements::issue::{new_license_id, self_hosted_license};
-use dev_health_entitlements::resolve::rfc3339;
+use dev_health_entitlements::rfc3339;
 use dev_health_entitlements::stripe::ManagedBy;
 use dev_health_entitlements::{Entitlements, LicenseType, ResolveInput, Tier};
 use serde::de::DeserializeOwned;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use dev_health_entitlements::issue::{sign_v2, SigningKey};
 use dev_health_entitlements::keys::is_test_key;
 use dev_health_entitlements::stripe::BillingConfig;
-use dev_health_entitlements::token::unverified::UnverifiedToken;
+use dev_health_entitlements::UnverifiedToken;
 use dev_health_entitlements::{
     Catalog, ErrorCode, Keyring, License, LicenseClaims, Override, PublicKey, Session,
     SessionVerifier, Tier, Verifier,

@@ -201,6 +201,14 @@ pub fn checkout_to_paid(s: &Server, double: &StripeDouble) {
         portal[0].param("return_url"),
         Some("https://app.example.test/org/admin/settings")
     );
+
+    // Canceled in the portal: Stripe's deletion webhook moves the org to community and revokes.
+    double.change_subscription(&paid.subscription, "canceled", None, &s.addr, true);
+    assert_eq!(s.tier(org), "community");
+    let r = s.admin_get(&format!("/api/v1/licensing/license/{org}"));
+    assert_eq!(r.status, 404, "the license is revoked: {}", r.text());
+    let revoked = super::scenarios::revocation_list(s);
+    assert!(revoked.contains(license.license_id()));
 }
 
 /// Who may start a checkout, and what is refused before Stripe is called.
@@ -800,4 +808,18 @@ pub fn self_hosted_purchase(s: &Server, double: &StripeDouble) {
     let revoked = super::scenarios::revocation_list(s);
     assert!(revoked.contains(first["license_id"].as_str().unwrap()));
     assert_eq!(s.tier(org), "community");
+}
+
+/// `serve`'s periodic sync (here every second) repairs lost webhooks by itself.
+pub fn periodic_sync(s: &Server, double: &StripeDouble) {
+    let org = "org_periodic";
+    s.create_org(org, "stripe");
+    let r = checkout(s, Some(&owner(org)), &json!({"tier": "team"}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    double.complete_checkout(r.json()["id"].as_str().unwrap(), &s.addr, Order::Lost);
+    wait_for_tier(s, org, "team");
+    assert!(s
+        .audit(org)
+        .iter()
+        .any(|a| a["actor"] == "stripe:sync" && a["action"] == "license.sign"));
 }

@@ -742,8 +742,90 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
     ];
     all.push(e);
 
+    compat_cases(&mut all, k)?;
+
     let jwks_doc = jwks(vec![k.zero.jwk()]);
     all.into_iter().map(|e| finish(e, &jwks_doc)).collect()
+}
+
+/// The dev-health-ops compatibility cases: the exclusive reading of a license's feature map (the
+/// `dev-health-ops-exclusive` catalog) and limits asked for by their token names.
+fn compat_cases(all: &mut Vec<Ec>, k: &Keys) -> Res<()> {
+    let sh = LicenseType::SelfHosted;
+    let ex = "dev-health-ops-exclusive";
+    let mut e = case("exclusive_license_map_is_the_whole_answer", "dev-health-ops-exclusive: a team license with {sso: true, capacity_forecast: false} has sso (a key the catalog lacks) and not capacity_forecast (license_override_disabled); webhooks, a team feature it does not name, is not_in_license (a 402 denial).", ex, Tm);
+    e.license = Some(lic(
+        Tm,
+        "lic_exclusive_team",
+        sh,
+        |c| {
+            c.features.insert("sso".into(), true);
+            c.features.insert("capacity_forecast".into(), false);
+        },
+        k,
+    )?);
+    e.license_applies = true;
+    e.gates = vec![
+        ("webhooks", None, "unavailable"),
+        ("sso_saml", None, "upgrade"),
+        ("sso", None, "allowed"),
+    ];
+    all.push(e);
+    let mut e = case("exclusive_kill_switch_and_override_come_first", "dev-health-ops-exclusive: a kill switch (global_disabled) and an org override (enabled_by_org_override) still decide before the license's map.", ex, E);
+    e.license = Some(lic(
+        E,
+        "lic_exclusive_ent",
+        sh,
+        |c| {
+            c.features.insert("audit_log".into(), true);
+            c.features.insert("sso_saml".into(), true);
+        },
+        k,
+    )?);
+    e.license_applies = true;
+    e.kill = kill(&[("audit_log", false)]);
+    e.overrides = vec![ov("data_export", true, None)];
+    all.push(e);
+    let mut e = case("exclusive_tier_bound_grant_below_floor", "dev-health-ops-exclusive: a community license naming byo_llm true is still tier_required (tier-bound); git_sync, not named, is not_in_license.", ex, C);
+    e.license = Some(lic(
+        C,
+        "lic_exclusive_comm",
+        sh,
+        |c| {
+            c.features.insert("byo_llm".into(), true);
+            c.features.insert("work_graph".into(), true);
+        },
+        k,
+    )?);
+    e.license_applies = true;
+    all.push(e);
+    let mut e = case("exclusive_without_license_follows_the_tier", "dev-health-ops-exclusive without a valid license: the tier decides as in the dev-health-ops catalog.", ex, Tm);
+    e.org_tier = Some(Tm);
+    all.push(e);
+    let mut e = case("exclusive_expired_license_follows_the_tier", "dev-health-ops-exclusive with an expired license: the map no longer answers; the org tier does.", ex, Tm);
+    e.license = Some(lic(
+        E,
+        "lic_exclusive_expired",
+        sh,
+        |c| {
+            c.features.insert("sso".into(), true);
+        },
+        k,
+    )?);
+    e.org_tier = Some(Tm);
+    e.now = EXP + 31 * DAY;
+    all.push(e);
+    let mut e = case("limits_by_token_names", "Limits may be asked for by the names license tokens use: users is max_users, repos max_repos, api_rate api_rate_limit_per_min (dev-health-ops team: 20, 10, 500).", "dev-health-ops", Tm);
+    e.org_tier = Some(Tm);
+    e.limits = vec![
+        ("users", 20.0, true, Some(Some(20.0))),
+        ("users", 21.0, false, Some(Some(20.0))),
+        ("repos", 11.0, false, Some(Some(10.0))),
+        ("api_rate", 500.0, true, Some(Some(500.0))),
+        ("seats", 1.0, false, None),
+    ];
+    all.push(e);
+    Ok(())
 }
 
 fn raw_limits(k: &Keys, limits: Value) -> Res<String> {
@@ -804,6 +886,14 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
         now: e.now,
     };
     let mut keys: Vec<&str> = spec::features_of(e.catalog).iter().map(|f| f.0).collect();
+    // In the exclusive reading the license's own keys outside the catalog are answered too.
+    if let Some((features, _)) = applying.filter(|_| spec::license_map_is_whole_answer(e.catalog)) {
+        for key in features.keys() {
+            if !keys.contains(&key.as_str()) {
+                keys.push(key.as_str());
+            }
+        }
+    }
     keys.push("not_a_feature");
     let mut decisions = Vec::new();
     let mut features_json = serde_json::Map::new();

@@ -179,16 +179,22 @@ pub fn role_has(role: &str, permission: &str) -> bool {
 
 /// The SPEC tables of a catalog by name.
 pub fn features_of(catalog: &str) -> &'static [SpecFeature] {
-    if catalog == "dev-health-ops" {
+    if catalog.starts_with("dev-health-ops") {
         &OPS_FEATURES
     } else {
         &DEFAULT_FEATURES
     }
 }
 
+/// Whether the catalog reads a valid license's feature map as the whole answer: the
+/// `dev-health-ops-exclusive` catalog, dev-health-ops' reading of its instance license.
+pub fn license_map_is_whole_answer(catalog: &str) -> bool {
+    catalog == "dev-health-ops-exclusive"
+}
+
 /// The SPEC limits of a catalog by name.
 pub fn limits_of(catalog: &str) -> &'static [SpecLimit] {
-    if catalog == "dev-health-ops" {
+    if catalog.starts_with("dev-health-ops") {
         &OPS_LIMITS
     } else {
         &DEFAULT_LIMITS
@@ -307,12 +313,18 @@ pub fn decide(catalog: &str, key: &str, input: &Inputs<'_>) -> SpecDecision {
         required_tier,
         expires_at,
     };
+    // The exclusive reading (dev-health-ops' instance license): a valid license's map is the
+    // whole answer, even for keys the catalog lacks (no tier floor, never explicit purchase).
+    let exclusive = license_map_is_whole_answer(catalog) && input.license.is_some();
+    let in_license = input.license.is_some_and(|(f, _)| f.contains_key(key));
     // 1. not in the catalog
-    let Some((_, min, explicit, bound)) = features_of(catalog).iter().find(|f| f.0 == key) else {
-        return deny("feature_not_registered", None, None);
+    let (required, min, explicit, bound) = match features_of(catalog).iter().find(|f| f.0 == key) {
+        Some((_, min, explicit, bound)) => (Some(*min), *min, *explicit, *bound),
+        None if exclusive && in_license => (None, C, false, false),
+        None => return deny("feature_not_registered", None, None),
     };
-    let required = Some(*min);
-    let below_floor = *bound && input.tier < *min;
+    let (min, explicit) = (&min, &explicit);
+    let below_floor = bound && input.tier < *min;
     // 2. kill switch off
     if input.kill.get(key) == Some(&false) {
         return deny("global_disabled", required, None);
@@ -345,6 +357,10 @@ pub fn decide(catalog: &str, key: &str, input: &Inputs<'_>) -> SpecDecision {
             };
         }
     }
+    // Exclusive: a key the license does not name is off.
+    if exclusive {
+        return deny("not_in_license", required, None);
+    }
     // 5. explicit purchase
     if *explicit {
         return deny("explicit_purchase_required", required, None);
@@ -371,7 +387,10 @@ pub fn gate(
     let required = requested.into_iter().chain(decision.required_tier).max();
     let purchasable = matches!(
         decision.reason,
-        "tier_required" | "explicit_purchase_required" | "license_override_disabled"
+        "tier_required"
+            | "explicit_purchase_required"
+            | "license_override_disabled"
+            | "not_in_license"
     );
     let state = if decision.allowed {
         "allowed"
