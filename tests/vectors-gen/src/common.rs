@@ -1,5 +1,5 @@
 //! What every vector file shares: the fixed keys, fixed times, JWKS documents, token surgery, and
-//! the loud checks that compare the engine's answers with the ones written by hand from SPEC.
+//! the loud checks that compare the engine's answers with the ones written by hand from the contract.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -25,7 +25,7 @@ macro_rules! ensure {
     };
 }
 
-/// Fails unless the engine's value equals the value written by hand from SPEC.
+/// Fails unless the engine's value equals the value written by hand from the contract.
 pub fn agree<T: PartialEq + std::fmt::Debug>(
     case: &str,
     what: &str,
@@ -34,12 +34,12 @@ pub fn agree<T: PartialEq + std::fmt::Debug>(
 ) -> Res<()> {
     ensure!(
         engine == hand,
-        "vector {case}: the engine says {what} = {engine:?}, SPEC (by hand) says {hand:?}"
+        "vector {case}: the engine says {what} = {engine:?}, the contract (by hand) says {hand:?}"
     );
     Ok(())
 }
 
-/// Fails unless the engine's JSON object equals the one written by hand from SPEC, naming each
+/// Fails unless the engine's JSON object equals the one written by hand from the contract, naming each
 /// member that differs.
 pub fn agree_json(case: &str, what: &str, engine: &Value, hand: &Value) -> Res<()> {
     if engine == hand {
@@ -126,11 +126,11 @@ pub struct Keys {
     pub session: Key,
 }
 
-/// The public key of the all-zero seed, as SPEC §1.2 states it.
+/// The public key of the all-zero seed, as contract §1.2 states it.
 pub const ZERO_SEED_PUBLIC: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
 
 impl Keys {
-    /// The keys, checking the all-zero seed's public key against SPEC §1.2.
+    /// The keys, checking the all-zero seed's public key against contract §1.2.
     pub fn new() -> Res<Keys> {
         let keys = Keys {
             zero: Key::from_seed(0, "test-zero")?,

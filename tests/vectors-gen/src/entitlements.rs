@@ -1,4 +1,4 @@
-//! `entitlements.json`: resolution and decisions (SPEC §3), limits and UpgradeGate states. Each
+//! `entitlements.json`: resolution and decisions (contract §3), limits and UpgradeGate states. Each
 //! case states its tier, limit answers and gate states by hand; every feature's decision is
 //! checked against the plain reading of §3 in [`crate::spec::decide`].
 
@@ -867,13 +867,13 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     let valid = in_scope.filter(|h| h.is_valid_at(e.now));
     agree(
         e.name,
-        "tier (SPEC §3 from the token)",
+        "tier (contract §3 from the token)",
         valid.map(|h| h.tier).or(e.org_tier).unwrap_or(C),
         e.tier,
     )?;
     agree(
         e.name,
-        "license applies (SPEC §3 from the token)",
+        "license applies (contract §3 from the token)",
         valid.is_some(),
         e.license_applies,
     )?;
@@ -968,7 +968,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
             "reason": limit_reason(d.reason),
         }));
     }
-    // Every limit: the applying license's value (by catalog name), else the SPEC table's value
+    // Every limit: the applying license's value (by catalog name), else the contract's table's value
     // for the tier.
     let hand_limit = |key: &str| -> Option<Option<f64>> {
         valid
@@ -991,7 +991,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
         let (spec_state, spec_required) = spec::gate(&hand, *requested, e.tier);
         agree(
             e.name,
-            &format!("gate {feature} (SPEC reading)"),
+            &format!("gate {feature} (the contract's reading)"),
             spec_state,
             *state,
         )?;
@@ -1032,7 +1032,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
     }
 
     let ent_json = ent.to_json();
-    // The rest of the dev-health-web JSON (SPEC §3, §7.6), field by field from the token and the
+    // The rest of the dev-health-web JSON (contract §3, §7.6), field by field from the token and the
     // case's inputs: the license summary of an in-scope license (expired or not), its limits and
     // grants when valid, then the overrides in force on top.
     let status = in_scope.map(|h| h.status_at(e.now).0);
@@ -1079,7 +1079,7 @@ fn finish(e: Ec, jwks_doc: &Value) -> Res<Case> {
         .collect();
     agree_json(
         e.name,
-        "json (SPEC §3 by hand)",
+        "json (contract §3 by hand)",
         &ent_json,
         &json!({
             "org_id": e.org_id,

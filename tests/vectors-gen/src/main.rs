@@ -1,11 +1,11 @@
-//! Generates the conformance vectors of `tests/vectors/` (SPEC §6).
+//! Generates the conformance vectors of `tests/vectors/` (contract §6).
 //!
 //! `dev-health-vectors-gen [OUT_DIR]` (default `tests/vectors`) writes `verify.json`,
 //! `entitlements.json`, `rbac.json`, `sessions.json`, `stripe_signatures.json` and
 //! `stripe_events.json`, and `README.md` (the format and
 //! every case). Every input is fixed (seeds, times, ids) and Ed25519 signing is
 //! deterministic, so two runs write the same bytes. Each expectation is computed with the engine
-//! and compared with the answer written by hand from SPEC; any disagreement stops the program with
+//! and compared with the answer written by hand from the contract; any disagreement stops the program with
 //! a message naming the vector, and nothing is written.
 
 mod common;
@@ -36,16 +36,16 @@ fn generate() -> Res<Vec<(&'static str, serde_json::Value, usize)>> {
         files.push((name, file(description, &cases)?, n));
         Ok(())
     };
-    add("verify.json", "License verification (SPEC §1): v1 and v2 tokens, every error code and status, with the boundaries of exp, grace, leeway, key windows, revocation and clock rollback.", verify::cases(&keys)?)?;
-    add("entitlements.json", "Resolution and decisions (SPEC §3): tiers from licenses and billing, every decision reason, limits and UpgradeGate states, and the dev-health-web JSON.", entitlements::cases(&keys)?)?;
-    add("rbac.json", "Roles and permissions (SPEC §2): every role against every permission in both catalogs, unknown roles and permissions.", rbac::cases()?)?;
+    add("verify.json", "License verification (contract §1): v1 and v2 tokens, every error code and status, with the boundaries of exp, grace, leeway, key windows, revocation and clock rollback.", verify::cases(&keys)?)?;
+    add("entitlements.json", "Resolution and decisions (contract §3): tiers from licenses and billing, every decision reason, limits and UpgradeGate states, and the dev-health-web JSON.", entitlements::cases(&keys)?)?;
+    add("rbac.json", "Roles and permissions (contract §2): every role against every permission in both catalogs, unknown roles and permissions.", rbac::cases()?)?;
     add(
         "sessions.json",
-        "User session tokens (SPEC §5): EdDSA, HS256 only with a configured secret, exp required.",
+        "User session tokens (contract §5): EdDSA, HS256 only with a configured secret, exp required.",
         sessions::cases(&keys)?,
     )?;
-    add("stripe_signatures.json", "Stripe-Signature verification (SPEC §5): tolerance both ways, several v1, secret rotation, malformed headers.", stripe_sig::cases()?)?;
-    add("stripe_events.json", "Stripe event sequences (SPEC §5) replayed through BillingLedger, with the final billing state of every org.", stripe_events::cases()?)?;
+    add("stripe_signatures.json", "Stripe-Signature verification (contract §5): tolerance both ways, several v1, secret rotation, malformed headers.", stripe_sig::cases()?)?;
+    add("stripe_events.json", "Stripe event sequences (contract §5) replayed through BillingLedger, with the final billing state of every org.", stripe_events::cases()?)?;
     let mut names = std::collections::BTreeSet::new();
     for (_, doc, _) in &files {
         for case in doc

@@ -1,5 +1,5 @@
 //! The hand oracle: what a license token says, read from its bytes with base64 and serde_json
-//! alone (no engine call), and what SPEC §1.4, §3 and §5 derive from that. The generator compares
+//! alone (no engine call), and what contract §1.4, §3 and §5 derive from that. The generator compares
 //! every field a vector carries about a license (its format, tier, org, id, type, times and
 //! status; the entitlements JSON built from it; the expiry of a license a Stripe event signs) with
 //! these readings, so an engine that misreads a token fails the generation, not only a runner.
@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 use crate::common::{unb64, unb64u, Res, DAY};
 use crate::ensure;
 
-/// A license as SPEC §1.1/§1.2 describes it, read by hand from the token.
+/// A license as contract §1.1/§1.2 describes it, read by hand from the token.
 #[derive(Debug, Clone)]
 pub struct HandLicense {
-    /// `v1` (one dot) or `v2` (two dots), SPEC §1.2.
+    /// `v1` (one dot) or `v2` (two dots), contract §1.2.
     pub format: &'static str,
     /// The header's `kid` (v2); v1 has none.
     pub kid: Option<String>,
@@ -29,25 +29,25 @@ pub struct HandLicense {
     pub license_type: &'static str,
     /// `exp`.
     pub exp: i64,
-    /// The `grace_days` claim, else the tier's default (SPEC §2: 0 / 14 / 30 in both catalogs).
+    /// The `grace_days` claim, else the tier's default (contract §2: 0 / 14 / 30 in both catalogs).
     pub grace_days: i64,
     /// `features` (absent or null: none).
     pub features: BTreeMap<String, bool>,
-    /// `limits` by catalog name (SPEC §2's token names mapped); `None` is unlimited (-1, null).
+    /// `limits` by catalog name (contract §2's token names mapped); `None` is unlimited (-1, null).
     pub limits: BTreeMap<String, Option<f64>>,
 }
 
-/// SPEC §2's tiers, read by hand.
+/// contract §2's tiers, read by hand.
 pub fn tier_named(name: &str) -> Res<Tier> {
     match name {
         "community" => Ok(Tier::Community),
         "team" => Ok(Tier::Team),
         "enterprise" => Ok(Tier::Enterprise),
-        _ => Err(format!("{name:?} is not a tier of SPEC §2").into()),
+        _ => Err(format!("{name:?} is not a tier of contract §2").into()),
     }
 }
 
-/// SPEC §2's grace days per tier (the same in both shipped catalogs).
+/// contract §2's grace days per tier (the same in both shipped catalogs).
 pub fn default_grace_days(tier: Tier) -> i64 {
     match tier {
         Tier::Community => 0,
@@ -56,7 +56,7 @@ pub fn default_grace_days(tier: Tier) -> i64 {
     }
 }
 
-/// SPEC §2: license-token limit names and their catalog names.
+/// contract §2: license-token limit names and their catalog names.
 fn catalog_limit_name(token_name: &str) -> &str {
     match token_name {
         "users" => "max_users",
@@ -72,7 +72,7 @@ impl HandLicense {
         self.exp + self.grace_days * DAY
     }
 
-    /// SPEC §1.4's status at `now`, with whole days of grace left (rounded up) while in grace.
+    /// contract §1.4's status at `now`, with whole days of grace left (rounded up) while in grace.
     pub fn status_at(&self, now: i64) -> (&'static str, Option<i64>) {
         let end = self.grace_ends_at();
         if now <= self.exp {
@@ -84,12 +84,12 @@ impl HandLicense {
         }
     }
 
-    /// `active` or `grace` (SPEC §3: a valid license).
+    /// `active` or `grace` (contract §3: a valid license).
     pub fn is_valid_at(&self, now: i64) -> bool {
         self.status_at(now).0 != "expired"
     }
 
-    /// SPEC §3 / §7.3: a `saas` or `trial` license applies only to exactly the org in its `sub`.
+    /// contract §3 / §7.3: a `saas` or `trial` license applies only to exactly the org in its `sub`.
     pub fn covers(&self, org_id: Option<&str>) -> bool {
         match self.license_type {
             "saas" | "trial" => org_id == Some(self.sub.as_str()),
@@ -98,7 +98,7 @@ impl HandLicense {
     }
 }
 
-/// Reads a token the way SPEC §1.1 and §1.2 write it: surrounding whitespace trimmed, told apart
+/// Reads a token the way contract §1.1 and §1.2 write it: surrounding whitespace trimmed, told apart
 /// by its number of dots, the payload standard base64 (v1) or the middle segment base64url (v2).
 pub fn read(token: &str) -> Res<HandLicense> {
     let token = token.trim();
@@ -143,7 +143,7 @@ pub fn read(token: &str) -> Res<HandLicense> {
         ("v2", Some("trial")) => "trial",
         ("v2", Some("evaluation")) => "evaluation",
         ("v2", Some(other)) if other != "self_hosted" => {
-            return Err(format!("license_type {other:?} is not one of SPEC §1.1").into())
+            return Err(format!("license_type {other:?} is not one of contract §1.1").into())
         }
         _ => "self_hosted",
     };
@@ -188,7 +188,7 @@ pub fn read(token: &str) -> Res<HandLicense> {
     })
 }
 
-/// RFC 3339 UTC with whole seconds, `YYYY-MM-DDTHH:MM:SSZ` (SPEC §7.6), from the proleptic
+/// RFC 3339 UTC with whole seconds, `YYYY-MM-DDTHH:MM:SSZ` (contract §7.6), from the proleptic
 /// Gregorian calendar (days from 1970-01-01 to a civil date).
 pub fn rfc3339(t: i64) -> String {
     let days = t.div_euclid(DAY);

@@ -1,5 +1,5 @@
-//! `rbac.json`: every role × every permission of SPEC §2 in both catalogs, plus unknown roles and
-//! permissions. The answers come from SPEC's role table ([`crate::spec::role_has`]).
+//! `rbac.json`: every role × every permission of contract §2 in both catalogs, plus unknown roles and
+//! permissions. The answers come from the contract's role table ([`crate::spec::role_has`]).
 
 use dev_health_entitlements::Catalog;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! `sessions.json`: user session tokens (SPEC §5): EdDSA, HS256 only with a configured secret,
+//! `sessions.json`: user session tokens (contract §5): EdDSA, HS256 only with a configured secret,
 //! `exp` required, and the claims `{sub, email, org_id, role, is_superuser?}`.
 
 use dev_health_entitlements::issue::sign_v1;
@@ -141,12 +141,14 @@ pub fn cases(k: &Keys) -> Res<Vec<Case>> {
             }
             (Want::Error(code), Ok(_)) => {
                 return Err(format!(
-                    "vector {name}: SPEC says {code}, the engine accepted the session"
+                    "vector {name}: the contract says {code}, the engine accepted the session"
                 )
                 .into())
             }
             (Want::User(..), Err(e)) => {
-                return Err(format!("vector {name}: SPEC says valid, the engine says {e}").into())
+                return Err(
+                    format!("vector {name}: the contract says valid, the engine says {e}").into(),
+                )
             }
         };
         let mut body = json!({"jwks": jwks_doc, "token": token, "now": now, "expect": expect});

@@ -1,4 +1,4 @@
-//! SPEC §2, §3 and the appendix written out by hand, independently of the engine: the two tier
+//! contract §2, §3 and the appendix written out by hand, independently of the engine: the two tier
 //! tables, their limits, grace days and roles, and a plain reading of the §3 decision order. The
 //! generator checks the shipped catalogs against these tables and every decision of
 //! `entitlements.json` against [`decide`].
@@ -12,10 +12,10 @@ use crate::ensure;
 
 use Tier::{Community as C, Enterprise as E, Team as Tm};
 
-/// A feature as SPEC lists it: key, min tier, explicit purchase, tier-bound.
+/// A feature as the contract lists it: key, min tier, explicit purchase, tier-bound.
 pub type SpecFeature = (&'static str, Tier, bool, bool);
 
-/// SPEC §2's default catalog.
+/// contract §2's default catalog.
 pub const DEFAULT_FEATURES: [SpecFeature; 18] = [
     ("basic_analytics", C, false, false),
     ("git_sync", C, false, false),
@@ -37,7 +37,7 @@ pub const DEFAULT_FEATURES: [SpecFeature; 18] = [
     ("priority_support", E, false, false),
 ];
 
-/// The appendix's dev-health-ops registry. SPEC gives the explicit-purchase keys no minimum tier;
+/// The appendix's dev-health-ops registry. The contract gives the explicit-purchase keys no minimum tier;
 /// the catalog files them under enterprise (the tier shown when one is asked for).
 pub const OPS_FEATURES: [SpecFeature; 32] = [
     ("git_sync", C, false, false),
@@ -74,10 +74,10 @@ pub const OPS_FEATURES: [SpecFeature; 32] = [
     ("ask_dev_wave_3_1", E, true, false),
 ];
 
-/// A limit as SPEC lists it: key, direction, community / team / enterprise (`None` unlimited).
+/// A limit as the contract lists it: key, direction, community / team / enterprise (`None` unlimited).
 pub type SpecLimit = (&'static str, LimitDirection, [Option<f64>; 3]);
 
-/// SPEC §2's default limits.
+/// contract §2's default limits.
 pub const DEFAULT_LIMITS: [SpecLimit; 2] = [
     ("max_users", LimitDirection::Max, [Some(3.0), None, None]),
     ("max_orgs", LimitDirection::Max, [Some(1.0), None, None]),
@@ -122,7 +122,7 @@ pub const OPS_LIMITS: [SpecLimit; 7] = [
     ),
 ];
 
-/// SPEC §2's roles, each adding to the one before.
+/// contract §2's roles, each adding to the one before.
 pub const ROLES: [(&str, &[&str]); 4] = [
     (
         "viewer",
@@ -161,12 +161,12 @@ pub const ROLES: [(&str, &[&str]); 4] = [
     ("owner", &["org:delete", "billing:manage"]),
 ];
 
-/// Every permission of SPEC §2, in the order the roles add them.
+/// Every permission of contract §2, in the order the roles add them.
 pub fn all_permissions() -> Vec<&'static str> {
     ROLES.iter().flat_map(|(_, p)| p.iter().copied()).collect()
 }
 
-/// Whether SPEC gives `role` the `permission` (roles inherit the ones before them).
+/// Whether the contract gives `role` the `permission` (roles inherit the ones before them).
 pub fn role_has(role: &str, permission: &str) -> bool {
     let Some(rank) = ROLES.iter().position(|(r, _)| *r == role) else {
         return false;
@@ -177,7 +177,7 @@ pub fn role_has(role: &str, permission: &str) -> bool {
         .any(|(_, perms)| perms.contains(&permission))
 }
 
-/// The SPEC tables of a catalog by name.
+/// The the contract tables of a catalog by name.
 pub fn features_of(catalog: &str) -> &'static [SpecFeature] {
     if catalog.starts_with("dev-health-ops") {
         &OPS_FEATURES
@@ -192,7 +192,7 @@ pub fn license_map_is_whole_answer(catalog: &str) -> bool {
     catalog == "dev-health-ops-exclusive"
 }
 
-/// The SPEC limits of a catalog by name.
+/// The the contract limits of a catalog by name.
 pub fn limits_of(catalog: &str) -> &'static [SpecLimit] {
     if catalog.starts_with("dev-health-ops") {
         &OPS_LIMITS
@@ -201,7 +201,7 @@ pub fn limits_of(catalog: &str) -> &'static [SpecLimit] {
     }
 }
 
-/// The SPEC value of a limit for a tier: `None` unknown, `Some(None)` unlimited.
+/// The the contract value of a limit for a tier: `None` unknown, `Some(None)` unlimited.
 pub fn limit_value(catalog: &str, limit: &str, tier: Tier) -> Option<Option<f64>> {
     limits_of(catalog)
         .iter()
@@ -209,7 +209,7 @@ pub fn limit_value(catalog: &str, limit: &str, tier: Tier) -> Option<Option<f64>
         .and_then(|(_, _, v)| v.get(tier.index()).copied())
 }
 
-/// Checks a shipped catalog against the SPEC tables: the same features with the same min tier,
+/// Checks a shipped catalog against the contract's tables: the same features with the same min tier,
 /// explicit-purchase and tier-bound flags, the same limits, grace days 0/14/30 and the roles.
 pub fn check_catalog(name: &str) -> Res<()> {
     let catalog = Catalog::builtin(name)?;
@@ -223,7 +223,7 @@ pub fn check_catalog(name: &str) -> Res<()> {
     for (key, min, explicit, bound) in spec {
         let f = catalog
             .feature(key)
-            .ok_or_else(|| format!("catalog {name} lacks SPEC feature {key}"))?;
+            .ok_or_else(|| format!("catalog {name} lacks the contract's feature {key}"))?;
         agree(name, &format!("{key}.min_tier"), f.min_tier, *min)?;
         agree(
             name,
@@ -243,7 +243,7 @@ pub fn check_catalog(name: &str) -> Res<()> {
     for (key, direction, values) in limits {
         let l = catalog
             .limit(key)
-            .ok_or_else(|| format!("catalog {name} lacks SPEC limit {key}"))?;
+            .ok_or_else(|| format!("catalog {name} lacks the contract's limit {key}"))?;
         agree(name, &format!("{key}.direction"), l.direction, *direction)?;
         for tier in Tier::ALL {
             agree(
@@ -293,7 +293,7 @@ pub struct SpecDecision {
     pub reason: &'static str,
     /// The feature's min tier (`None` when unknown).
     pub required_tier: Option<Tier>,
-    /// When the deciding source lapses. SPEC names the field but not its value; the engine gives
+    /// When the deciding source lapses. The contract names the field but not its value; the engine gives
     /// the override's `expires_at` for rule 3, the license's grace end when a license decided (rule 4,
     /// or rule 6 with the license's tier), and nothing for denials by tier, purchase or switch.
     pub expires_at: Option<i64>,
@@ -329,7 +329,7 @@ pub fn decide(catalog: &str, key: &str, input: &Inputs<'_>) -> SpecDecision {
     if input.kill.get(key) == Some(&false) {
         return deny("global_disabled", required, None);
     }
-    // 3. an override in force (expires_at > now). Several for one feature: SPEC is silent; an
+    // 3. an override in force (expires_at > now). Several for one feature: the contract is silent; an
     //    "off" one wins (fail closed).
     let in_force: Vec<&Override> = input
         .overrides
@@ -402,21 +402,21 @@ pub fn gate(
     (state, required)
 }
 
-/// Checks that SPEC's role table is what the catalog answers for every role and permission.
+/// Checks that the contract's role table is what the catalog answers for every role and permission.
 pub fn check_roles(name: &str) -> Res<()> {
     let catalog = Catalog::builtin(name)?;
     for (role, _) in ROLES {
         for permission in all_permissions() {
             ensure!(
                 catalog.can(role, permission) == role_has(role, permission),
-                "catalog {name}: {role} × {permission} disagrees with SPEC"
+                "catalog {name}: {role} × {permission} disagrees with the contract"
             );
         }
     }
     Ok(())
 }
 
-/// SPEC §7.2's verification order, written out by hand: each check, in order, with the §1.4 error
+/// contract §7.2's verification order, written out by hand: each check, in order, with the §1.4 error
 /// it reports. When a token has several faults, the first check in this list that fails decides.
 pub const VERIFY_ORDER: [(&str, &str); 13] = [
     ("size", "token_too_large"),
@@ -434,13 +434,13 @@ pub const VERIFY_ORDER: [(&str, &str); 13] = [
     ("revoked", "revoked"),
 ];
 
-/// The error SPEC §7.2 reports for a token with these faults (checks named as in
+/// The error contract §7.2 reports for a token with these faults (checks named as in
 /// [`VERIFY_ORDER`]): the one of the earliest failing check.
 pub fn first_failing(faults: &[&str]) -> Res<&'static str> {
     for name in faults {
         ensure!(
             VERIFY_ORDER.iter().any(|(check, _)| check == name),
-            "{name} is not a check of SPEC §7.2"
+            "{name} is not a check of contract §7.2"
         );
     }
     VERIFY_ORDER
@@ -450,8 +450,8 @@ pub fn first_failing(faults: &[&str]) -> Res<&'static str> {
         .ok_or_else(|| "a token without faults has no first failing check".into())
 }
 
-/// The order in which the Stripe event rules of SPEC §5 and §7.10 refuse an event, written out by
-/// hand (SPEC names the rules but not their order; this is the order core's `stripe::events`
+/// The order in which the Stripe event rules of contract §5 and §7.10 refuse an event, written out by
+/// hand (the contract names the rules but not their order; this is the order core's `stripe::events`
 /// documents): a repeated event id, an event type not acted on, no org, an org managed by hand,
 /// then for a subscription event a status Stripe does not document, an event older than the last
 /// one applied, an event about a subscription that is not the current one, a price with no tier.

@@ -1,5 +1,5 @@
 //! `stripe_events.json`: Stripe event sequences replayed through core's `BillingLedger`, with the
-//! final state of every org stated by hand from SPEC §5.
+//! final state of every org stated by hand from contract §5.
 
 use dev_health_entitlements::stripe::{
     BillingConfig, BillingLedger, BillingState, ManagedBy, PriceTiers, StripeEvent,
@@ -265,9 +265,9 @@ fn order_seqs(manual: &BillingState) -> Res<Vec<Seq>> {
     ])
 }
 
-/// SPEC §5 by hand for every license an event signs: `tier` is the tier of the event's first
+/// contract §5 by hand for every license an event signs: `tier` is the tier of the event's first
 /// price that maps to one (here `TEAM` and `ENT`), and `exp` is the subscription's period end plus
-/// that tier's grace days (SPEC §2: 14 and 30; §7.10 puts the grace inside `exp`).
+/// that tier's grace days (contract §2: 14 and 30; §7.10 puts the grace inside `exp`).
 fn check_signed_licenses(name: &str, events: &[Value], outcomes: &Value) -> Res<()> {
     let outcomes = outcomes.as_array().ok_or("outcomes are a list")?;
     for (event, outcome) in events.iter().zip(outcomes) {
@@ -313,7 +313,7 @@ fn check_signed_licenses(name: &str, events: &[Value], outcomes: &Value) -> Res<
                 .or(prices.first());
             agree_json(
                 name,
-                "subscription record (SPEC §5 by hand)",
+                "subscription record (contract §5 by hand)",
                 action,
                 &json!({
                     "action": "update_subscription",
@@ -330,7 +330,7 @@ fn check_signed_licenses(name: &str, events: &[Value], outcomes: &Value) -> Res<
         for action in each("link_customer") {
             agree_json(
                 name,
-                "customer link (SPEC §5 by hand)",
+                "customer link (contract §5 by hand)",
                 action,
                 &json!({"action": "link_customer", "customer_id": object.get("customer")}),
             )?;
@@ -355,7 +355,7 @@ fn check_signed_licenses(name: &str, events: &[Value], outcomes: &Value) -> Res<
                 .ok_or_else(|| format!("vector {name}: a license signed without a period end"))?;
             agree_json(
                 name,
-                "signed license (SPEC §5 by hand)",
+                "signed license (contract §5 by hand)",
                 action,
                 &json!({
                     "action": "sign_license",

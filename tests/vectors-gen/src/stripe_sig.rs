@@ -1,4 +1,4 @@
-//! `stripe_signatures.json`: the `Stripe-Signature` header (SPEC §5): `t=…,v1=…`, HMAC-SHA256 of
+//! `stripe_signatures.json`: the `Stripe-Signature` header (contract §5): `t=…,v1=…`, HMAC-SHA256 of
 //! `t.body`, any of several `v1`, several secrets, 300 s tolerance both ways.
 
 use dev_health_entitlements::stripe::{signature_header, verify_signature};
@@ -85,12 +85,15 @@ pub fn cases() -> Res<Vec<Case>> {
                 json!({"error": e.code().as_str()})
             }
             (Want::Ok, Err(e)) => {
-                return Err(format!("vector {name}: SPEC says valid, the engine says {e}").into())
+                return Err(
+                    format!("vector {name}: the contract says valid, the engine says {e}").into(),
+                )
             }
             (Want::Error(code), Ok(_)) => {
-                return Err(
-                    format!("vector {name}: SPEC says {code}, the engine accepted it").into(),
+                return Err(format!(
+                    "vector {name}: the contract says {code}, the engine accepted it"
                 )
+                .into())
             }
         };
         if let (Want::Ok, Some(t)) = (&want, header.split(',').find_map(|i| i.strip_prefix("t="))) {

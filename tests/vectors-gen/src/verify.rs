@@ -1,4 +1,4 @@
-//! `verify.json`: license verification, SPEC §1. Every case states its outcome by hand (the error
+//! `verify.json`: license verification, contract §1. Every case states its outcome by hand (the error
 //! code, or the status with its key and days of grace left); the generator fails when the engine
 //! disagrees.
 
@@ -16,7 +16,7 @@ use crate::spec;
 const IAT: i64 = T - DAY;
 const EXP: i64 = T + 30 * DAY;
 
-/// The outcome written by hand from SPEC.
+/// The outcome written by hand from the contract.
 enum Want {
     Error(&'static str),
     Status {
@@ -138,13 +138,18 @@ fn check(v: &V, result: &Result<License, Error>) -> Res<()> {
             Ok(l),
         ) => {
             // The case states the status, key and days left; the oracle reads every other field
-            // from the token's bytes and derives the same three from SPEC §1.4.
+            // from the token's bytes and derives the same three from contract §1.4.
             let hand = oracle::read(&v.token)?;
             let (hand_status, hand_days_left) = hand.status_at(v.now);
-            agree(&v.name, "status (SPEC §1.4 from exp)", hand_status, status)?;
             agree(
                 &v.name,
-                "grace days left (SPEC §1.4 from exp)",
+                "status (contract §1.4 from exp)",
+                hand_status,
+                status,
+            )?;
+            agree(
+                &v.name,
+                "grace days left (contract §1.4 from exp)",
                 hand_days_left,
                 days_left.map(i64::from),
             )?;
@@ -177,13 +182,13 @@ fn check(v: &V, result: &Result<License, Error>) -> Res<()> {
             )
         }
         (Want::Error(code), Ok(l)) => Err(format!(
-            "vector {}: SPEC says {code}, the engine verified it ({})",
+            "vector {}: the contract says {code}, the engine verified it ({})",
             v.name,
             l.status.as_str()
         )
         .into()),
         (Want::Status { status, .. }, Err(e)) => Err(format!(
-            "vector {}: SPEC says {status}, the engine refused it: {e}",
+            "vector {}: the contract says {status}, the engine refused it: {e}",
             v.name
         )
         .into()),
@@ -1605,7 +1610,7 @@ fn v1_without_license_id(vs: &mut Vs, k: &Keys, team_payload_b64: &str) -> Res<(
     Ok(())
 }
 
-/// SPEC §7.2's order, pinned: for every adjacent pair of checks a token failing both, and for
+/// contract §7.2's order, pinned: for every adjacent pair of checks a token failing both, and for
 /// every check a token failing it and every later one. The expected code is the earlier check's,
 /// read from the order written by hand in [`spec::VERIFY_ORDER`]; a verifier that swapped any
 /// two checks reports the later one's code on at least one of these.
@@ -1633,7 +1638,7 @@ fn order_cases(vs: &mut Vs, k: &Keys) -> Res<()> {
         vs.add(
             name,
             &format!(
-                "Two faults, {} and {}: SPEC §7.2 checks {} before {}, so {code}.",
+                "Two faults, {} and {}: contract §7.2 checks {} before {}, so {code}.",
                 fault_words(first),
                 fault_words(second),
                 first.replace('_', " "),
@@ -1821,7 +1826,7 @@ fn missing_name(claim: &str) -> &'static str {
     }
 }
 
-/// The v1 payload must be dev-health-ops' compact JSON in its field order (SPEC appendix), with
+/// The v1 payload must be dev-health-ops' compact JSON in its field order (the contract's appendix), with
 /// its team defaults 20/10/500/90 and 14 grace days.
 fn check_v1_known_answer(token: &str) -> Res<()> {
     let (payload, _) = token.split_once('.').ok_or("a v1 token has one dot")?;
