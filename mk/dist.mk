@@ -6,7 +6,7 @@
 # directory, target/dist/. Everything lands in dist/.
 # `make test-dist` (in `make test`) builds only the x86_64 glibc artefacts and checks that they
 # install into a clean venv / a fresh npm project and work.
-.PHONY: dist dist-tools dist-python dist-sdist dist-node dist-check test-dist \
+.PHONY: dist dist-tools dist-python dist-sdist dist-sdist-check dist-node dist-check test-dist \
 	dist-python-% dist-node-%
 
 DIST := $(CURDIR)/dist
@@ -46,7 +46,18 @@ dist-python-%: $(DIST_STAMP) $(TOOLS)/.rust-target-%
 dist-sdist: $(DIST_STAMP)
 	cd bindings-python && $(DIST_ENV) maturin sdist --out $(DIST)/python
 
-dist-python: $(addprefix dist-python-,$(DIST_TARGETS)) dist-sdist ## Python: four abi3 wheels and the sdist
+# The sdist builds with a Rust toolchain and nothing of this repository: pip builds and installs
+# it in a clean venv (maturin from PyPI as its pyproject names it, the crates from the registry),
+# then the README's quickstart runs against what it installed.
+DIST_SDIST_TEST := $(DIST)/test-sdist
+dist-sdist-check: dist-sdist ## build and install the sdist in a clean venv, run the quickstart
+	rm -rf $(DIST_SDIST_TEST) && python3 -m venv $(DIST_SDIST_TEST)
+	$(DIST_SDIST_TEST)/bin/python -m pip install -q --disable-pip-version-check \
+	  $$(ls -t $(DIST)/python/dev_health_entitlements-*.tar.gz | head -1)
+	cd $(DIST_SDIST_TEST) && python3 $(CURDIR)/tests/packaging/run_quickstart.py \
+	  $(CURDIR)/bindings-python/README.md -- bin/python
+
+dist-python: $(addprefix dist-python-,$(DIST_TARGETS)) dist-sdist-check ## Python: four abi3 wheels and the sdist (built and run from a clean venv)
 
 # One release addon per target, built with cargo-zigbuild (glibc 2.17 for the gnu targets; a
 # dynamically linked C runtime for musl, as napi-rs builds musl addons), named as napi-rs names it.
