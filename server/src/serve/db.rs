@@ -325,13 +325,15 @@ impl Db {
             )
             .execute(&mut *conn)
             .await?;
-            let applied: Option<i64> =
-                sqlx::query("SELECT MAX(version) AS v FROM schema_migrations")
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .try_get("v")?;
-            let applied = applied.unwrap_or(0);
-            for (version, sql) in migrations.iter().filter(|(v, _)| *v > applied) {
+            // Every version not recorded, not only those above the highest: a database whose
+            // record lacks one (restored, or repaired by hand) gets it applied.
+            let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| row.try_get("version"))
+                .collect::<Result<_, _>>()?;
+            for (version, sql) in migrations.iter().filter(|(v, _)| !applied.contains(v)) {
                 let mut tx = conn.begin().await?;
                 sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
