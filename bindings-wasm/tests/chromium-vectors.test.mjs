@@ -57,6 +57,9 @@ describe("conformance vectors in Chromium (web build)", () => {
           const r = run.results.find((x) => x.file === file && x.name === c.name);
           assert.ok(r, "the case did not run in the page");
           assert.ok(r.ok, r.error);
+          if (r.webRefused !== null) {
+            assert.equal(r.webRefused, true, "the web module (no ops-compat) gave the compatibility answer");
+          }
         });
       }
     });
