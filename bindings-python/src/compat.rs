@@ -66,13 +66,6 @@ pub fn license_status(
     Ok(core::verify::status_of(exp, grace_days, now).as_str())
 }
 
-/// The catalog's default grace days per tier, community first.
-#[pyfunction]
-pub fn catalog_grace_days(catalog: &crate::entitlements::Catalog) -> Vec<u32> {
-    let days = catalog.inner.grace_days();
-    core::Tier::ALL.iter().map(|&t| days.get(t)).collect()
-}
-
 /// A verified license as the fields of dev-health-ops' v1 payload, in its order: `iss, sub, iat,
 /// exp, tier, features, (users, repos, api_rate, backfill_days), grace_days, org_name,
 /// contact_email, license_id`. Limits use the token names with `-1` for unlimited (`None` for an

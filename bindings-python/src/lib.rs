@@ -22,7 +22,7 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use crate::compat::{catalog_grace_days, license_status, v1_payload_fields};
+    use crate::compat::{license_status, v1_payload_fields};
     #[pymodule_export]
     use crate::entitlements::{
         permission_denial, Catalog, Decision, Entitlements, LimitDecision, UpgradeGate,

@@ -35,7 +35,6 @@ __all__ = [
     "Verifier",
     "apply_stripe_event",
     "license_status",
-    "catalog_grace_days",
     "v1_payload_fields",
     "license_token_from_env",
     "new_license_id",
@@ -412,7 +411,6 @@ class SigningKey:
 
 def new_license_id() -> str: ...
 def license_status(exp: int, grace_days: int, now: Optional[int] = None) -> str: ...
-def catalog_grace_days(catalog: Catalog) -> List[int]: ...
 def v1_payload_fields(
     license: License,
 ) -> Tuple[

@@ -31,7 +31,6 @@ from typing import (
 )
 
 from ... import Catalog, Entitlements
-from ..._native import catalog_grace_days
 from .registry import is_explicit_purchase_feature
 from .types import LicenseTier
 
@@ -208,7 +207,7 @@ def _catalog(features: Tuple[Tuple[str, str], ...]) -> Catalog:
     """A catalog of these (key, min tier) features, with the registry's explicit-purchase and
     tier-bound flags and the dev-health-ops tiers."""
     ops = Catalog.dev_health_ops()
-    grace = catalog_grace_days(ops)
+    grace = {t["tier"]: t["grace_days"] for t in ops.tiers}
     entries: List[Dict[str, Any]] = []
     for key, min_tier in features:
         registered = ops.feature(key) or {}
@@ -224,8 +223,8 @@ def _catalog(features: Tuple[Tuple[str, str], ...]) -> Catalog:
     document = {
         "name": "dev-health-ops-feature-policy",
         "tiers": [
-            {"key": t.value, "name": t.value.title(), "grace_days": days}
-            for t, days in zip(LicenseTier, grace)
+            {"key": t.value, "name": t.value.title(), "grace_days": grace[t.value]}
+            for t in LicenseTier
         ],
         "features": entries,
     }

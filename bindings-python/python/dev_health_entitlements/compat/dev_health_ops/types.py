@@ -14,7 +14,6 @@ from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ... import UNLIMITED, Catalog, Entitlements
-from ..._native import catalog_grace_days
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -210,5 +209,5 @@ DEFAULT_LIMITS: Dict[LicenseTier, LicenseLimits] = {t: _tier_limits(t) for t in 
 
 #: Grace days after expiry per tier, from the engine's catalog.
 GRACE_DAYS: Dict[LicenseTier, int] = {
-    t: days for t, days in zip(TIER_ORDER, catalog_grace_days(Catalog.dev_health_ops()))
+    LicenseTier(t["tier"]): t["grace_days"] for t in Catalog.dev_health_ops().tiers
 }
